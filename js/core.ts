@@ -1,0 +1,57 @@
+// Loads the wasm core once per realm, from a file in Node and by URL elsewhere (the
+// `new URL(..., import.meta.url)` pattern that every bundler understands).
+import * as glue from './wasm/mediaslim_core.js';
+import { MediaslimError, fromCoreError } from './errors.js';
+
+export type Core = typeof glue;
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+
+let current: Promise<Core> | undefined;
+let generation = 0;
+
+async function instantiate(mod: Core): Promise<Core> {
+  if (isNode) {
+    const { readFile } = await import('node:fs/promises');
+    const bytes = await readFile(new URL('./wasm/mediaslim_core_bg.wasm', import.meta.url));
+    mod.initSync({ module: bytes });
+  } else {
+    await mod.default();
+  }
+  return mod;
+}
+
+/** The ready core, loading it on first use. */
+export function loadCore(): Promise<Core> {
+  current ??= instantiate(glue).catch((err) => {
+    current = undefined;
+    throw new MediaslimError('WORKER_CRASHED', `could not load the mediaslim wasm module: ${String(err)}`, { cause: err });
+  });
+  return current;
+}
+
+/**
+ * A trapped wasm instance (out of memory, a bug) may hold broken state: drop it and load a
+ * fresh copy of the module for the next call. The pool (one instance per worker) replaces
+ * whole workers instead; this covers direct, same-thread use.
+ */
+function discard(): void {
+  generation += 1;
+  const url = new URL(`./wasm/mediaslim_core.js?instance=${generation}`, import.meta.url).href;
+  current = import(/* @vite-ignore */ url).then((fresh: Core) => instantiate(fresh));
+  current.catch(() => { /* reported on next use */ });
+}
+
+/** Runs `fn` against the core, mapping core errors and traps to MediaslimError. */
+export async function withCore<T>(fn: (core: Core) => T): Promise<T> {
+  const core = await loadCore();
+  try {
+    return fn(core);
+  } catch (err) {
+    if (err instanceof WebAssembly.RuntimeError) {
+      discard();
+      throw new MediaslimError('WORKER_CRASHED', `the wasm instance trapped (${err.message}); it was replaced`, { cause: err });
+    }
+    throw fromCoreError(err);
+  }
+}

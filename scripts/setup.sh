@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# One idempotent setup for `npm start` and `npm test`: installs only what is missing, so a
+# warm machine finishes in seconds. As root it installs Debian packages; otherwise it names them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Keep in step with Cargo.toml (wasm-bindgen is pinned with `=`).
+WASM_BINDGEN_VERSION=0.2.130
+WASM_PACK_VERSION=0.15.1
+DEBIAN_PACKAGES=(clang lld chromium chromium-driver)
+
+say() { printf '[setup] %s\n' "$*"; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# 1. Debian packages: a C compiler that targets wasm32, and a browser for the tests.
+missing=()
+command -v clang >/dev/null || missing+=(clang)
+command -v wasm-ld >/dev/null || missing+=(lld)
+command -v llvm-ar >/dev/null || missing+=(llvm)
+[ -x /usr/bin/chromium ] || missing+=(chromium chromium-driver)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    say "missing system packages: ${missing[*]}"
+    say "install them as root: apt-get install ${DEBIAN_PACKAGES[*]} llvm"
+    exit 1
+  fi
+fi
+
+# 2. Rust: the wasm target and the exact wasm-bindgen CLI that matches Cargo.toml.
+if ! command -v rustup >/dev/null; then
+  say "rustup is missing: install Rust with rustup first"; exit 1
+fi
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding Rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+  # Not --locked: the CLI's own lockfile names a yanked crate version.
+  cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERSION" ]; then
+  say "installing wasm-pack $WASM_PACK_VERSION (a few minutes, once)"
+  cargo install -q wasm-pack --version "$WASM_PACK_VERSION" --locked --force
+fi
+
+# 3. npm packages, exactly as locked. Re-run only when the lockfile changed.
+stamp=node_modules/.mediaslim-lock-hash
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+say "ready"

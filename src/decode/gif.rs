@@ -1,0 +1,49 @@
+//! GIF: the first frame (animation is the video module's job).
+
+use image::codecs::gif::GifDecoder;
+
+use super::{Opened, reader};
+use crate::error::{Error, Result};
+
+pub(super) fn open(bytes: &[u8]) -> Result<Opened<'_>> {
+    let decoder = GifDecoder::new(reader(bytes)).map_err(|e| Error::from_image("gif", e))?;
+    Ok(Opened { decoder: Box::new(decoder), frame_count: count_frames(bytes).max(1) })
+}
+
+/// Counts image descriptors by walking the block structure, skipping LZW data unread.
+/// Stops quietly at the first malformed block: the count is what is readable.
+pub(crate) fn count_frames(bytes: &[u8]) -> u32 {
+    let table_len = |packed: u8| if packed & 0x80 != 0 { 3usize << ((packed & 0x07) + 1) } else { 0 };
+    let Some(&screen_flags) = bytes.get(10) else { return 0 };
+    let mut pos = 13 + table_len(screen_flags);
+    let mut frames = 0u32;
+    // Skips a run of sub-blocks (length byte, data), returning the position after the 0 terminator.
+    let skip_sub_blocks = |mut p: usize| -> Option<usize> {
+        loop {
+            let len = *bytes.get(p)? as usize;
+            p += 1;
+            if len == 0 {
+                return Some(p);
+            }
+            p += len;
+        }
+    };
+    loop {
+        match bytes.get(pos) {
+            Some(0x21) => match skip_sub_blocks(pos + 2) {
+                Some(next) => pos = next,
+                None => return frames,
+            },
+            Some(0x2C) => {
+                let Some(&packed) = bytes.get(pos + 9) else { return frames };
+                frames += 1;
+                // descriptor (10) + local colour table + LZW minimum code size (1)
+                match skip_sub_blocks(pos + 10 + table_len(packed) + 1) {
+                    Some(next) => pos = next,
+                    None => return frames,
+                }
+            }
+            _ => return frames,
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Decoding: one module per input format behind `open`, then the shared steps every
+//! format needs (limits from the header, EXIF orientation, colour profile).
+//!
+//! `probe` reads headers only; `decode` produces upright 8-bit pixels.
+
+mod bmp;
+pub mod color;
+mod gif;
+mod jpeg;
+mod png;
+mod webp;
+
+use image::{DynamicImage, ImageDecoder, metadata::Orientation};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::image::{Image, PixelLayout};
+use crate::limits::Limits;
+use crate::sniff::{Format, sniff};
+
+/// A format module's answer: a header-parsed decoder plus what only that format knows.
+pub(crate) struct Opened<'a> {
+    pub decoder: Box<dyn ImageDecoder + 'a>,
+    /// Frames in the file (1 for stills); counted from headers, never decoded.
+    pub frame_count: u32,
+}
+
+fn open(format: Format, bytes: &[u8]) -> Result<Opened<'_>> {
+    match format {
+        Format::Jpeg => jpeg::open(bytes),
+        Format::Png => png::open(bytes),
+        Format::Gif => gif::open(bytes),
+        Format::Webp => webp::open(bytes),
+        Format::Bmp => bmp::open(bytes),
+        Format::Avif => Err(Error::UnsupportedFormat {
+            what: "AVIF input is not decoded by the core yet (browsers can decode it with createImageBitmap)".into(),
+        }),
+    }
+}
+
+/// What `probe` learns from headers alone.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct ProbeInfo {
+    /// `jpeg`, `png`, `gif`, `webp` or `bmp`.
+    pub format: &'static str,
+    /// Width as displayed, after EXIF orientation.
+    pub width: u32,
+    /// Height as displayed, after EXIF orientation.
+    pub height: u32,
+    /// EXIF orientation, 1 (upright) to 8.
+    pub orientation: u8,
+    /// The image has an alpha channel (it may still be fully opaque).
+    pub has_alpha: bool,
+    pub animated: bool,
+    pub frame_count: u32,
+    /// An embedded ICC colour profile is present.
+    pub has_icc_profile: bool,
+    /// Stored width before orientation.
+    pub stored_width: u32,
+    pub stored_height: u32,
+}
+
+/// Reads the header of `bytes`: no pixels are decoded.
+pub fn probe(bytes: &[u8], limits: &Limits) -> Result<ProbeInfo> {
+    limits.check_input_bytes(bytes.len())?;
+    let format = sniff(bytes)?;
+    let mut opened = open(format, bytes)?;
+    let (w, h) = opened.decoder.dimensions();
+    let has_alpha = opened.decoder.color_type().has_alpha();
+    let orientation = opened.decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let has_icc_profile = matches!(opened.decoder.icc_profile(), Ok(Some(_)));
+    let (width, height) = if swaps_axes(orientation) { (h, w) } else { (w, h) };
+    Ok(ProbeInfo {
+        format: format.name(),
+        width,
+        height,
+        orientation: orientation.to_exif(),
+        has_alpha,
+        animated: opened.frame_count > 1,
+        frame_count: opened.frame_count,
+        has_icc_profile,
+        stored_width: w,
+        stored_height: h,
+    })
+}
+
+/// Decoded, upright pixels plus the metadata later stages may keep.
+#[derive(Debug)]
+pub struct Decoded {
+    pub format: Format,
+    pub image: Image,
+    /// The EXIF orientation that was applied (1 = none).
+    pub orientation: u8,
+    pub icc_profile: Option<Vec<u8>>,
+    /// Raw EXIF (TIFF) with its orientation tag reset to 1, since the pixels are upright.
+    pub exif: Option<Vec<u8>>,
+    pub frame_count: u32,
+    /// The source was CMYK (its profile, if any, does not describe the RGB pixels).
+    pub was_cmyk: bool,
+}
+
+/// Decodes the first frame of `bytes` into upright 8-bit pixels, within `limits`.
+pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
+    limits.check_input_bytes(bytes.len())?;
+    let format = sniff(bytes)?;
+    if format == Format::Jpeg {
+        jpeg::ensure_complete(bytes)?; // probe skips this: it may see only a header slice
+    }
+    let mut opened = open(format, bytes)?;
+    let (w, h) = opened.decoder.dimensions();
+    limits.check_dimensions(w, h)?;
+    opened
+        .decoder
+        .set_limits(limits.decoder_limits())
+        .map_err(|e| Error::from_image(format.name(), e))?;
+
+    let orientation = opened.decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    // Broken metadata must not cost the pixels: treat unreadable profiles as absent.
+    let icc_profile = opened.decoder.icc_profile().ok().flatten().filter(|p| !p.is_empty());
+    let mut exif = opened.decoder.exif_metadata().ok().flatten().filter(|e| !e.is_empty());
+    if let Some(exif) = exif.as_mut() {
+        let _ = Orientation::remove_from_exif_chunk(exif);
+    }
+    let was_cmyk = matches!(
+        opened.decoder.original_color_type(),
+        image::ExtendedColorType::Cmyk8 | image::ExtendedColorType::Cmyk16
+    );
+    let frame_count = opened.frame_count;
+
+    let mut pixels =
+        DynamicImage::from_decoder(opened.decoder).map_err(|e| Error::from_image(format.name(), e))?;
+    pixels.apply_orientation(orientation);
+
+    Ok(Decoded {
+        format,
+        image: into_image(pixels),
+        orientation: orientation.to_exif(),
+        icc_profile,
+        exif,
+        frame_count,
+        was_cmyk,
+    })
+}
+
+fn swaps_axes(o: Orientation) -> bool {
+    use Orientation::*;
+    matches!(o, Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH)
+}
+
+/// Converts any decoded layout (gray, 16-bit, palette-expanded) to 8-bit RGB(A).
+fn into_image(pixels: DynamicImage) -> Image {
+    let (w, h) = (pixels.width(), pixels.height());
+    if pixels.color().has_alpha() {
+        Image::new(w, h, PixelLayout::Rgba8, pixels.into_rgba8().into_raw())
+    } else {
+        Image::new(w, h, PixelLayout::Rgb8, pixels.into_rgb8().into_raw())
+    }
+}
+
+/// A cursor over borrowed bytes, as every `image` decoder wants `BufRead + Seek`.
+pub(crate) fn reader(bytes: &[u8]) -> std::io::Cursor<&[u8]> {
+    std::io::Cursor::new(bytes)
+}

@@ -1,0 +1,112 @@
+//! Encoding: one module per output format, each `encode(&Image, &EncodeOptions)`.
+
+mod avif;
+mod jpeg;
+mod png;
+mod webp;
+
+use serde::Deserialize;
+
+use crate::error::Result;
+use crate::image::Image;
+
+/// An output format we encode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Jpeg,
+    Png,
+    Webp,
+    Avif,
+}
+
+impl OutputFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormat::Jpeg => "jpeg",
+            OutputFormat::Png => "png",
+            OutputFormat::Webp => "webp",
+            OutputFormat::Avif => "avif",
+        }
+    }
+
+    pub fn supports_alpha(self) -> bool {
+        self != OutputFormat::Jpeg
+    }
+
+    /// Whether the container can carry an ICC profile (ravif writes nclx only).
+    pub fn supports_icc(self) -> bool {
+        self != OutputFormat::Avif
+    }
+}
+
+/// JPEG chroma subsampling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub enum ChromaSubsampling {
+    #[serde(rename = "4:2:0")]
+    Yuv420,
+    #[serde(rename = "4:4:4")]
+    Yuv444,
+}
+
+/// Metadata to write into the output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metadata {
+    pub icc_profile: Option<Vec<u8>>,
+    /// Raw EXIF (TIFF structure), orientation already reset to 1.
+    pub exif: Option<Vec<u8>>,
+}
+
+/// Settings shared by all encoders; each ignores what its format has no use for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodeOptions {
+    /// 1-100; `None` = the format's default.
+    pub quality: Option<u8>,
+    /// 0 (fastest) to 10 (smallest).
+    pub effort: u8,
+    pub chroma_subsampling: ChromaSubsampling,
+    /// AVIF alpha plane quality, 1-100; `None` = same as `quality`.
+    pub alpha_quality: Option<u8>,
+    /// Colour that transparent pixels are composited onto for JPEG.
+    pub background: [u8; 3],
+    pub metadata: Metadata,
+}
+
+impl Default for EncodeOptions {
+    fn default() -> Self {
+        EncodeOptions {
+            quality: None,
+            effort: DEFAULT_EFFORT,
+            chroma_subsampling: ChromaSubsampling::Yuv420,
+            alpha_quality: None,
+            background: [255, 255, 255],
+            metadata: Metadata::default(),
+        }
+    }
+}
+
+pub const DEFAULT_EFFORT: u8 = 4;
+pub const MAX_EFFORT: u8 = 10;
+
+pub fn encode(image: &Image, format: OutputFormat, options: &EncodeOptions) -> Result<Vec<u8>> {
+    match format {
+        OutputFormat::Jpeg => jpeg::encode(image, options),
+        OutputFormat::Png => png::encode(image, options),
+        OutputFormat::Webp => webp::encode(image, options),
+        OutputFormat::Avif => avif::encode(image, options),
+    }
+}
+
+/// The quality a lossy encoder uses when none is given.
+pub fn default_quality(format: OutputFormat) -> u8 {
+    match format {
+        // ~ the same visual quality: AVIF's scale runs lower (as sharp's defaults do).
+        OutputFormat::Avif => 60,
+        _ => 80,
+    }
+}
+
+/// True for formats whose `quality` setting changes the output.
+pub fn is_lossy(format: OutputFormat) -> bool {
+    matches!(format, OutputFormat::Jpeg | OutputFormat::Avif)
+}

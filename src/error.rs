@@ -1,0 +1,92 @@
+//! One error type for the whole core. Every variant has a stable `code()` that the JS
+//! layer exposes as `MediaslimError.code`; messages name the input and the limit.
+
+use std::fmt;
+
+/// What a `TOO_LARGE` error was measuring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    Pixels,
+    Bytes,
+    Width,
+    Height,
+    Frames,
+}
+
+impl fmt::Display for Budget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Budget::Pixels => "pixels",
+            Budget::Bytes => "bytes",
+            Budget::Width => "width",
+            Budget::Height => "height",
+            Budget::Frames => "frames",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("unsupported format: {what}")]
+    UnsupportedFormat { what: String },
+
+    #[error("corrupt {format} input: {detail}")]
+    CorruptInput { format: &'static str, detail: String },
+
+    #[error("input too large: {detail}")]
+    TooLarge { budget: Budget, detail: String },
+
+    #[error("invalid option `{name}`: {detail}")]
+    InvalidOption { name: String, detail: String },
+
+    #[error("{format} encoding failed: {detail}")]
+    EncodeFailed { format: &'static str, detail: String },
+}
+
+impl Error {
+    /// The stable machine-readable code (see DESIGN.md, "Errors").
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::UnsupportedFormat { .. } => "UNSUPPORTED_FORMAT",
+            Error::CorruptInput { .. } => "CORRUPT_INPUT",
+            Error::TooLarge { .. } => "TOO_LARGE",
+            Error::InvalidOption { .. } => "INVALID_OPTION",
+            Error::EncodeFailed { .. } => "ENCODE_FAILED",
+        }
+    }
+
+    pub(crate) fn corrupt(format: &'static str, detail: impl fmt::Display) -> Self {
+        Error::CorruptInput { format, detail: detail.to_string() }
+    }
+
+    pub(crate) fn encode(format: &'static str, detail: impl fmt::Display) -> Self {
+        Error::EncodeFailed { format, detail: detail.to_string() }
+    }
+
+    pub(crate) fn option(name: impl Into<String>, detail: impl Into<String>) -> Self {
+        Error::InvalidOption { name: name.into(), detail: detail.into() }
+    }
+
+    /// `actual` of `budget` is over `limit`, set by the option named `option`.
+    pub(crate) fn too_large(budget: Budget, actual: u64, limit: u64, option: &str) -> Self {
+        Error::TooLarge {
+            budget,
+            detail: format!("{actual} {budget} exceeds the limit of {limit} (option `{option}`)"),
+        }
+    }
+
+    /// Maps an `image` crate error for input of `format`. Limit errors keep their meaning.
+    pub(crate) fn from_image(format: &'static str, err: image::ImageError) -> Self {
+        use image::ImageError as E;
+        match err {
+            E::Unsupported(u) => Error::UnsupportedFormat { what: format!("{format}: {u}") },
+            E::Limits(l) => Error::TooLarge {
+                budget: Budget::Bytes,
+                detail: format!("the {format} decoder would exceed its memory budget ({l})"),
+            },
+            other => Error::corrupt(format, other),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

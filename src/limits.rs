@@ -1,0 +1,75 @@
+//! Budgets checked BEFORE allocating: a header that claims 100000x100000 pixels is refused
+//! from its header, never by running out of memory.
+
+use serde::Deserialize;
+
+use crate::error::{Budget, Error, Result};
+
+/// Default pixel budget: 100 megapixels (a 12 MP phone photo is 12).
+pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
+/// Default input size budget: 256 MiB.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
+/// No axis may exceed this, whatever the pixel budget (AVIF's own limit is 65536).
+pub const MAX_DIMENSION: u32 = 65_535;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Limits {
+    pub max_pixels: u64,
+    pub max_input_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_pixels: DEFAULT_MAX_PIXELS, max_input_bytes: DEFAULT_MAX_INPUT_BYTES }
+    }
+}
+
+impl Limits {
+    pub fn check_input_bytes(&self, len: usize) -> Result<()> {
+        if len as u64 > self.max_input_bytes {
+            return Err(Error::too_large(Budget::Bytes, len as u64, self.max_input_bytes, "maxInputBytes"));
+        }
+        Ok(())
+    }
+
+    /// Checks dimensions from a header (or a requested output size).
+    pub fn check_dimensions(&self, width: u32, height: u32) -> Result<()> {
+        if width > MAX_DIMENSION {
+            return Err(Error::too_large(Budget::Width, width.into(), MAX_DIMENSION.into(), "width"));
+        }
+        if height > MAX_DIMENSION {
+            return Err(Error::too_large(Budget::Height, height.into(), MAX_DIMENSION.into(), "height"));
+        }
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels > self.max_pixels {
+            return Err(Error::too_large(Budget::Pixels, pixels, self.max_pixels, "maxPixels"));
+        }
+        Ok(())
+    }
+
+    /// The allocation budget handed to decoders: the pixel budget as 16-bit RGBA plus slack,
+    /// so a decoder's own buffers are bounded too.
+    pub fn decoder_limits(&self) -> image::Limits {
+        let mut l = image::Limits::default();
+        l.max_image_width = Some(MAX_DIMENSION);
+        l.max_image_height = Some(MAX_DIMENSION);
+        l.max_alloc = Some(self.max_pixels.saturating_mul(8).saturating_add(64 << 20));
+        l
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_pixel_bombs_by_arithmetic() {
+        let l = Limits::default();
+        assert!(l.check_dimensions(10_000, 10_000).is_ok());
+        let e = l.check_dimensions(20_000, 20_000).unwrap_err();
+        assert_eq!(e.code(), "TOO_LARGE");
+        assert!(e.to_string().contains("400000000 pixels"), "{e}");
+        assert!(l.check_dimensions(65_536, 1).is_err());
+    }
+}

@@ -1,0 +1,303 @@
+//! One declarative job: decode once -> orient -> colour-correct -> resize -> encode,
+//! with "never bigger" applied to the result.
+
+use serde::{Deserialize, Serialize};
+
+use crate::decode::{self, color::ProfileOutcome};
+use crate::encode::{self, ChromaSubsampling, EncodeOptions, Metadata, OutputFormat};
+use crate::error::{Error, Result};
+use crate::limits::{DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_PIXELS, Limits};
+use crate::resize::{Fit, Kernel, ResizeRequest};
+use crate::sniff::Format;
+
+/// The output format a caller asks for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub enum TargetFormat {
+    /// The input's own format (GIF and BMP inputs become PNG).
+    #[default]
+    Original,
+    Jpeg,
+    Png,
+    Webp,
+    Avif,
+}
+
+/// Everything `optimize` accepts. Unknown fields are errors, so typos do not pass silently.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct OptimizeOptions {
+    /// Target width in pixels; alone, the height follows the aspect ratio.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub width: Option<u32>,
+    /// Target height in pixels; alone, the width follows the aspect ratio.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub height: Option<u32>,
+    /// How the image fits `width` x `height` (default `inside`).
+    pub fit: Fit,
+    /// Resampling filter (default `lanczos3`).
+    pub kernel: Kernel,
+    /// Allow making the image larger than its source (default false).
+    pub upscale: bool,
+    /// Output format (default `original`).
+    pub format: TargetFormat,
+    /// 1-100 for lossy formats (JPEG, AVIF); default 80 for JPEG, 60 for AVIF.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub quality: Option<u8>,
+    /// 0 (fastest) to 10 (smallest output); default 4.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub effort: Option<u8>,
+    /// AVIF alpha quality 1-100 (default: same as quality).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub alpha_quality: Option<u8>,
+    /// JPEG chroma subsampling, `4:2:0` (default) or `4:4:4`.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub chroma_subsampling: Option<ChromaSubsampling>,
+    /// Background `#rrggbb` or `#rrggbbaa` for JPEG flattening and `contain` padding.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub background: Option<String>,
+    /// Keep EXIF (orientation reset) and the original ICC profile (default false: strip,
+    /// converting non-sRGB pixels to sRGB).
+    pub keep_metadata: bool,
+    /// Return the input when the output (same format, same size) is not smaller (default true).
+    pub never_bigger: bool,
+    /// Largest decoded or output image allowed, in pixels (default 100 000 000).
+    pub max_pixels: u64,
+    /// Largest input allowed, in bytes (default 256 MiB).
+    pub max_input_bytes: u64,
+}
+
+impl Default for OptimizeOptions {
+    fn default() -> Self {
+        OptimizeOptions {
+            width: None,
+            height: None,
+            fit: Fit::Inside,
+            kernel: Kernel::Lanczos3,
+            upscale: false,
+            format: TargetFormat::Original,
+            quality: None,
+            effort: None,
+            alpha_quality: None,
+            chroma_subsampling: None,
+            background: None,
+            keep_metadata: false,
+            never_bigger: true,
+            max_pixels: DEFAULT_MAX_PIXELS,
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+        }
+    }
+}
+
+impl OptimizeOptions {
+    /// Parses options from JSON, naming the offending field on error
+    /// (`fit`: unknown variant `round`, expected one of `inside`, ...). JSON rather than a
+    /// live JS object so that unknown fields (typos) are refused, not ignored.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let name = if path == "." { "options".to_string() } else { path };
+            let detail = e.into_inner().to_string();
+            // serde_json appends " at line 1 column 17": noise for an options object.
+            let detail = detail.split(" at line ").next().unwrap_or_default().to_string();
+            Error::option(name, detail)
+        })
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits { max_pixels: self.max_pixels, max_input_bytes: self.max_input_bytes }
+    }
+
+    fn validate(&self) -> Result<()> {
+        let in_range = |name: &str, v: Option<u8>, lo: u8, hi: u8| match v {
+            Some(v) if !(lo..=hi).contains(&v) => {
+                Err(Error::option(name, format!("must be a whole number from {lo} to {hi}, got {v}")))
+            }
+            _ => Ok(()),
+        };
+        in_range("quality", self.quality, 1, 100)?;
+        in_range("alphaQuality", self.alpha_quality, 1, 100)?;
+        in_range("effort", self.effort, 0, encode::MAX_EFFORT)?;
+        if self.max_pixels == 0 || self.max_input_bytes == 0 {
+            return Err(Error::option("maxPixels", "limits must be positive"));
+        }
+        Ok(())
+    }
+
+    fn background(&self) -> Result<[u8; 4]> {
+        match &self.background {
+            None => Ok([255, 255, 255, 0]),
+            Some(s) => parse_hex_color(s).ok_or_else(|| {
+                Error::option("background", format!("must be a colour like \"#ffffff\" or \"#ffffff00\", got {s:?}"))
+            }),
+        }
+    }
+}
+
+fn parse_hex_color(s: &str) -> Option<[u8; 4]> {
+    let hex = s.strip_prefix('#')?;
+    let byte = |i: usize| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok();
+    match hex.len() {
+        6 => Some([byte(0)?, byte(2)?, byte(4)?, 255]),
+        8 => Some([byte(0)?, byte(2)?, byte(4)?, byte(6)?]),
+        _ => None,
+    }
+}
+
+/// Milliseconds spent per stage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct Timings {
+    pub decode: f64,
+    pub resize: f64,
+    pub encode: f64,
+}
+
+/// The result of `optimize`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct Optimized {
+    /// The encoded image (or the input itself when `keptOriginal`).
+    #[serde(with = "serde_bytes")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Uint8Array"))]
+    pub bytes: Vec<u8>,
+    /// `jpeg`, `png`, `webp` or `avif`.
+    pub format: &'static str,
+    pub width: u32,
+    pub height: u32,
+    /// Size of the input in bytes.
+    pub original_bytes: usize,
+    /// The encoded output was not smaller than the input, so the input was returned.
+    pub kept_original: bool,
+    /// Things the caller should know (an option a format ignores, a profile not applied).
+    pub warnings: Vec<String>,
+    pub timings: Timings,
+}
+
+/// Runs one job. `now_ms` is a monotonic clock (the core has none of its own on wasm).
+pub fn optimize(input: &[u8], options: &OptimizeOptions, now_ms: &dyn Fn() -> f64) -> Result<Optimized> {
+    options.validate()?;
+    let limits = options.limits();
+    let background = options.background()?;
+    let mut warnings = Vec::new();
+
+    let t0 = now_ms();
+    let decoded = decode::decode(input, &limits)?;
+    let source_format = decoded.format;
+    let mut image = decoded.image;
+    let target = output_format(options.format, source_format, &mut warnings);
+
+    // Colour: converted to sRGB unless the profile is kept (and the container can hold it).
+    let keep_icc = options.keep_metadata && target.supports_icc();
+    let mut icc_to_write = None;
+    if let Some(icc) = decoded.icc_profile {
+        if decoded.was_cmyk {
+            warnings.push("CMYK source: its ICC profile describes CMYK, not the converted RGB; it was not applied".into());
+        } else if keep_icc {
+            icc_to_write = Some(icc);
+        } else {
+            match decode::color::convert_to_srgb(&mut image, &icc) {
+                ProfileOutcome::Srgb | ProfileOutcome::Converted => {}
+                ProfileOutcome::NotApplied(why) if target.supports_icc() => {
+                    warnings.push(format!("{why}; the profile was kept in the output so colours stay right"));
+                    icc_to_write = Some(icc);
+                }
+                ProfileOutcome::NotApplied(why) => {
+                    warnings.push(format!("{why}; {} cannot carry it, so colours may differ", target.name()));
+                }
+            }
+        }
+    }
+    let t1 = now_ms();
+
+    let request = ResizeRequest {
+        width: options.width,
+        height: options.height,
+        fit: options.fit,
+        kernel: options.kernel,
+        upscale: options.upscale,
+        background,
+    };
+    let source_size = (image.width, image.height);
+    let plan = request.plan(source_size.0, source_size.1)?;
+    let resized = crate::resize::resize(&image, &plan, &request, &limits)?;
+    drop(image);
+    let t2 = now_ms();
+
+    if options.quality.is_some() && !encode::is_lossy(target) {
+        warnings.push(format!("quality is ignored: {} output is lossless", target.name()));
+    }
+    if target == OutputFormat::Jpeg && resized.has_alpha_channel() && resized.has_transparency() {
+        warnings.push("JPEG has no transparency: transparent pixels were flattened onto the background".into());
+    }
+    let encode_options = EncodeOptions {
+        quality: options.quality,
+        effort: options.effort.unwrap_or(encode::DEFAULT_EFFORT),
+        chroma_subsampling: options.chroma_subsampling.unwrap_or(ChromaSubsampling::Yuv420),
+        alpha_quality: options.alpha_quality,
+        background: [background[0], background[1], background[2]],
+        metadata: Metadata {
+            icc_profile: icc_to_write,
+            exif: if options.keep_metadata { decoded.exif } else { None },
+        },
+    };
+    let bytes = encode::encode(&resized, target, &encode_options)?;
+    let t3 = now_ms();
+
+    let timings = Timings { decode: t1 - t0, resize: t2 - t1, encode: t3 - t2 };
+    // Keeping the input is honest only when it shows the same picture: same format, no
+    // resize. (An EXIF-rotated input still displays upright in every current browser.)
+    let same_shape = same_format(source_format, target) && plan.is_identity(source_size);
+    if options.never_bigger && same_shape && bytes.len() >= input.len() {
+        return Ok(Optimized {
+            bytes: input.to_vec(),
+            format: target.name(),
+            width: resized.width,
+            height: resized.height,
+            original_bytes: input.len(),
+            kept_original: true,
+            warnings,
+            timings,
+        });
+    }
+    Ok(Optimized {
+        bytes,
+        format: target.name(),
+        width: resized.width,
+        height: resized.height,
+        original_bytes: input.len(),
+        kept_original: false,
+        warnings,
+        timings,
+    })
+}
+
+fn same_format(source: Format, target: OutputFormat) -> bool {
+    matches!(
+        (source, target),
+        (Format::Jpeg, OutputFormat::Jpeg) | (Format::Png, OutputFormat::Png) | (Format::Webp, OutputFormat::Webp)
+    )
+}
+
+fn output_format(target: TargetFormat, source: Format, warnings: &mut Vec<String>) -> OutputFormat {
+    match target {
+        TargetFormat::Jpeg => OutputFormat::Jpeg,
+        TargetFormat::Png => OutputFormat::Png,
+        TargetFormat::Webp => OutputFormat::Webp,
+        TargetFormat::Avif => OutputFormat::Avif,
+        TargetFormat::Original => match source {
+            Format::Jpeg => OutputFormat::Jpeg,
+            Format::Png => OutputFormat::Png,
+            Format::Webp => OutputFormat::Webp,
+            Format::Avif => OutputFormat::Avif,
+            Format::Gif | Format::Bmp => {
+                warnings.push(format!("{} is re-encoded as PNG (first frame)", source.name().to_uppercase()));
+                OutputFormat::Png
+            }
+        },
+    }
+}

@@ -1,0 +1,230 @@
+//! Resizing with `fast_image_resize`: fit modes, premultiplied alpha (no dark fringes on
+//! transparent edges), and no upscaling unless asked.
+
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer, images::ImageRef};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::image::{Image, PixelLayout};
+use crate::limits::Limits;
+
+/// How the image fits a `width` x `height` box (CSS `object-fit` words, as in sharp).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub enum Fit {
+    /// Keep the aspect ratio; as large as possible inside the box.
+    #[default]
+    Inside,
+    /// Keep the aspect ratio; fill the box, cropping the overflow (centred).
+    Cover,
+    /// Keep the aspect ratio; fit inside the box and pad the rest with the background.
+    Contain,
+    /// Ignore the aspect ratio; stretch to the box.
+    Fill,
+}
+
+/// The resampling filter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub enum Kernel {
+    Nearest,
+    Linear,
+    Mitchell,
+    #[default]
+    Lanczos3,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResizeRequest {
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub fit: Fit,
+    pub kernel: Kernel,
+    /// Allow outputs larger than the source.
+    pub upscale: bool,
+    /// Padding colour for `Fit::Contain` (RGBA, straight alpha).
+    pub background: [u8; 4],
+}
+
+/// What a request means for one source size, computed before any pixel is touched.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResizePlan {
+    /// Size the (cropped) source is resampled to.
+    pub scaled: (u32, u32),
+    /// Source region used, `(left, top, width, height)`, for `cover`.
+    pub crop: Option<(f64, f64, f64, f64)>,
+    /// Final canvas and where the scaled image sits on it, for `contain`.
+    pub canvas: Option<(u32, u32, u32, u32)>,
+}
+
+impl ResizePlan {
+    pub fn output_size(&self) -> (u32, u32) {
+        self.canvas.map_or(self.scaled, |(w, h, _, _)| (w, h))
+    }
+
+    pub fn is_identity(&self, src: (u32, u32)) -> bool {
+        self.crop.is_none() && self.canvas.is_none() && self.scaled == src
+    }
+}
+
+fn round_dim(v: f64) -> u32 {
+    (v.round() as u32).max(1)
+}
+
+impl ResizeRequest {
+    pub fn plan(&self, src_w: u32, src_h: u32) -> Result<ResizePlan> {
+        let (sw, sh) = (f64::from(src_w), f64::from(src_h));
+        let none = ResizePlan { scaled: (src_w, src_h), crop: None, canvas: None };
+        for (name, v) in [("width", self.width), ("height", self.height)] {
+            if v == Some(0) {
+                return Err(Error::option(name, "must be a positive whole number of pixels"));
+            }
+        }
+        let cap = |scale: f64| if self.upscale { scale } else { scale.min(1.0) };
+        let (bw, bh) = match (self.width, self.height) {
+            (None, None) => return Ok(none),
+            // One side given: the other follows the aspect ratio, whatever the fit.
+            (Some(w), None) => {
+                let s = cap(f64::from(w) / sw);
+                return Ok(ResizePlan { scaled: (round_dim(sw * s), round_dim(sh * s)), ..none });
+            }
+            (None, Some(h)) => {
+                let s = cap(f64::from(h) / sh);
+                return Ok(ResizePlan { scaled: (round_dim(sw * s), round_dim(sh * s)), ..none });
+            }
+            (Some(w), Some(h)) => (f64::from(w), f64::from(h)),
+        };
+        Ok(match self.fit {
+            Fit::Inside => {
+                let s = cap((bw / sw).min(bh / sh));
+                ResizePlan { scaled: (round_dim(sw * s), round_dim(sh * s)), ..none }
+            }
+            Fit::Fill => {
+                let (w, h) = if self.upscale { (bw, bh) } else { (bw.min(sw), bh.min(sh)) };
+                ResizePlan { scaled: (round_dim(w), round_dim(h)), ..none }
+            }
+            Fit::Cover => {
+                // The largest centred region of the box's aspect ratio.
+                let aspect = bw / bh;
+                let (cw, ch) = if sw / sh > aspect { (sh * aspect, sh) } else { (sw, sw / aspect) };
+                let (left, top) = ((sw - cw) / 2.0, (sh - ch) / 2.0);
+                // Without upscaling, a box larger than that region shrinks to it.
+                let s = cap(bw / cw);
+                ResizePlan {
+                    scaled: (round_dim(cw * s), round_dim(ch * s)),
+                    crop: Some((left, top, cw, ch)),
+                    canvas: None,
+                }
+            }
+            Fit::Contain => {
+                let s = cap((bw / sw).min(bh / sh));
+                let (iw, ih) = (round_dim(sw * s), round_dim(sh * s));
+                let (cw, ch) = (bw as u32, bh as u32);
+                ResizePlan {
+                    scaled: (iw.min(cw), ih.min(ch)),
+                    crop: None,
+                    canvas: Some((cw, ch, (cw - iw.min(cw)) / 2, (ch - ih.min(ch)) / 2)),
+                }
+            }
+        })
+    }
+}
+
+/// Applies `plan` to `image`. Output dimensions are checked against `limits` first.
+pub fn resize(image: &Image, plan: &ResizePlan, req: &ResizeRequest, limits: &Limits) -> Result<Image> {
+    let (ow, oh) = plan.output_size();
+    limits.check_dimensions(ow, oh)?;
+    if plan.is_identity((image.width, image.height)) {
+        return Ok(image.clone());
+    }
+    let scaled = resample(image, plan, req.kernel)?;
+    match plan.canvas {
+        None => Ok(scaled),
+        Some((cw, ch, x, y)) => Ok(pad(&scaled, cw, ch, x, y, req.background)),
+    }
+}
+
+fn resample(image: &Image, plan: &ResizePlan, kernel: Kernel) -> Result<Image> {
+    let pixel_type = match image.layout {
+        PixelLayout::Rgb8 => PixelType::U8x3,
+        PixelLayout::Rgba8 => PixelType::U8x4,
+    };
+    let src = ImageRef::new(image.width, image.height, &image.pixels, pixel_type)
+        .map_err(|e| Error::corrupt("image", format!("pixel buffer does not match its size: {e}")))?;
+    let (w, h) = plan.scaled;
+    let mut dst = fast_image_resize::images::Image::new(w, h, pixel_type);
+    let algorithm = match kernel {
+        Kernel::Nearest => ResizeAlg::Nearest,
+        Kernel::Linear => ResizeAlg::Convolution(FilterType::Bilinear),
+        Kernel::Mitchell => ResizeAlg::Convolution(FilterType::Mitchell),
+        Kernel::Lanczos3 => ResizeAlg::Convolution(FilterType::Lanczos3),
+    };
+    // mul_div_alpha (the default) premultiplies before filtering: no dark fringes.
+    let mut options = ResizeOptions::new().resize_alg(algorithm);
+    if let Some((left, top, cw, ch)) = plan.crop {
+        options = options.crop(left, top, cw, ch);
+    }
+    Resizer::new()
+        .resize(&src, &mut dst, &options)
+        .map_err(|e| Error::option("width", format!("cannot resize to {w}x{h}: {e}")))?;
+    Ok(Image::new(w, h, image.layout, dst.into_vec()))
+}
+
+/// Places `image` at (x, y) on a `width` x `height` canvas of `background`.
+fn pad(image: &Image, width: u32, height: u32, x: u32, y: u32, background: [u8; 4]) -> Image {
+    // Opaque padding on an opaque image stays RGB; anything else needs alpha.
+    let layout = if image.layout == PixelLayout::Rgb8 && background[3] == 255 {
+        PixelLayout::Rgb8
+    } else {
+        PixelLayout::Rgba8
+    };
+    let source = if layout == image.layout { image.clone() } else { image.to_rgba() };
+    let c = layout.channels();
+    let mut pixels = Vec::with_capacity(width as usize * height as usize * c);
+    for _ in 0..(width as usize * height as usize) {
+        pixels.extend_from_slice(&background[..c]);
+    }
+    let row = source.width as usize * c;
+    for (i, src_row) in source.pixels.chunks_exact(row).enumerate() {
+        let start = ((y as usize + i) * width as usize + x as usize) * c;
+        pixels[start..start + row].copy_from_slice(src_row);
+    }
+    Image::new(width, height, layout, pixels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(width: Option<u32>, height: Option<u32>, fit: Fit) -> ResizeRequest {
+        ResizeRequest { width, height, fit, kernel: Kernel::Lanczos3, upscale: false, background: [0; 4] }
+    }
+
+    #[test]
+    fn fit_modes_plan_the_documented_sizes() {
+        // 4000x3000 source into an 800x800 box.
+        assert_eq!(req(Some(800), Some(800), Fit::Inside).plan(4000, 3000).unwrap().output_size(), (800, 600));
+        assert_eq!(req(Some(800), Some(800), Fit::Cover).plan(4000, 3000).unwrap().output_size(), (800, 800));
+        assert_eq!(req(Some(800), Some(800), Fit::Contain).plan(4000, 3000).unwrap().output_size(), (800, 800));
+        assert_eq!(req(Some(800), Some(800), Fit::Fill).plan(4000, 3000).unwrap().output_size(), (800, 800));
+        assert_eq!(req(Some(800), None, Fit::Cover).plan(4000, 3000).unwrap().output_size(), (800, 600));
+        assert_eq!(req(None, Some(300), Fit::Inside).plan(4000, 3000).unwrap().output_size(), (400, 300));
+    }
+
+    #[test]
+    fn never_upscales_unless_asked() {
+        let small = req(Some(2000), None, Fit::Inside);
+        assert_eq!(small.plan(400, 300).unwrap().output_size(), (400, 300));
+        let up = ResizeRequest { upscale: true, ..small };
+        assert_eq!(up.plan(400, 300).unwrap().output_size(), (2000, 1500));
+        // cover without upscaling shrinks to the largest region of the box's shape.
+        assert_eq!(req(Some(1000), Some(1000), Fit::Cover).plan(400, 300).unwrap().output_size(), (300, 300));
+    }
+
+    #[test]
+    fn zero_is_an_invalid_option() {
+        assert_eq!(req(Some(0), None, Fit::Inside).plan(10, 10).unwrap_err().code(), "INVALID_OPTION");
+    }
+}
