@@ -35,15 +35,23 @@ impl Limits {
 
     /// Checks dimensions from a header (or a requested output size).
     pub fn check_dimensions(&self, width: u32, height: u32) -> Result<()> {
-        if width > MAX_DIMENSION {
-            return Err(Error::too_large(Budget::Width, width.into(), MAX_DIMENSION.into(), "width"));
-        }
-        if height > MAX_DIMENSION {
-            return Err(Error::too_large(Budget::Height, height.into(), MAX_DIMENSION.into(), "height"));
-        }
         let pixels = u64::from(width) * u64::from(height);
         if pixels > self.max_pixels {
-            return Err(Error::too_large(Budget::Pixels, pixels, self.max_pixels, "maxPixels"));
+            return Err(Error::TooLarge {
+                budget: Budget::Pixels,
+                detail: format!(
+                    "{width} x {height} = {pixels} pixels exceeds the limit of {} pixels (option `maxPixels`)",
+                    self.max_pixels
+                ),
+            });
+        }
+        for (budget, side, value) in [(Budget::Width, "wide", width), (Budget::Height, "high", height)] {
+            if value > MAX_DIMENSION {
+                return Err(Error::TooLarge {
+                    budget,
+                    detail: format!("{value} pixels {side} exceeds the largest supported side of {MAX_DIMENSION} pixels"),
+                });
+            }
         }
         Ok(())
     }
@@ -69,7 +77,7 @@ mod tests {
         assert!(l.check_dimensions(10_000, 10_000).is_ok());
         let e = l.check_dimensions(20_000, 20_000).unwrap_err();
         assert_eq!(e.code(), "TOO_LARGE");
-        assert!(e.to_string().contains("400000000 pixels"), "{e}");
+        assert!(e.to_string().contains("400000000 pixels exceeds the limit of 100000000"), "{e}");
         assert!(l.check_dimensions(65_536, 1).is_err());
     }
 }

@@ -301,3 +301,30 @@ fn output_format(target: TargetFormat, source: Format, warnings: &mut Vec<String
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_errors_name_the_option_and_the_allowed_values() {
+        let e = OptimizeOptions::from_json(r#"{"fit":"round"}"#).unwrap_err();
+        assert_eq!(e.code(), "INVALID_OPTION");
+        assert!(e.to_string().contains("`fit`") && e.to_string().contains("cover"), "{e}");
+        let e = OptimizeOptions::from_json(r#"{"widht":100}"#).unwrap_err();
+        assert!(e.to_string().contains("widht") && e.to_string().contains("width"), "{e}");
+        let e = OptimizeOptions::from_json(r#"{"width":-1}"#).unwrap_err();
+        assert!(e.to_string().contains("`width`"), "{e}");
+        let o = OptimizeOptions::from_json(r#"{"quality":0}"#).unwrap();
+        assert!(o.validate().unwrap_err().to_string().contains("from 1 to 100"));
+        assert_eq!(OptimizeOptions::from_json("{}").unwrap(), OptimizeOptions::default());
+    }
+
+    #[test]
+    fn background_colours_parse() {
+        assert_eq!(parse_hex_color("#ff8000"), Some([255, 128, 0, 255]));
+        assert_eq!(parse_hex_color("#ff800080"), Some([255, 128, 0, 128]));
+        assert_eq!(parse_hex_color("ff8000"), None);
+        assert_eq!(parse_hex_color("#ff80"), None);
+    }
+}

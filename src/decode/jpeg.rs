@@ -23,3 +23,22 @@ pub(super) fn ensure_complete(bytes: &[u8]) -> Result<()> {
     }
     Ok(())
 }
+
+/// True when the frame header declares 4 components (CMYK or YCCK). Walks marker
+/// segments up to the first SOF; false when the structure is unreadable.
+pub(super) fn is_cmyk(bytes: &[u8]) -> bool {
+    let mut pos = 2usize;
+    while let (Some(&0xFF), Some(&marker)) = (bytes.get(pos), bytes.get(pos + 1)) {
+        if marker == 0xFF {
+            pos += 1; // fill byte
+            continue;
+        }
+        let is_sof = matches!(marker, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF);
+        if is_sof {
+            return bytes.get(pos + 9) == Some(&4);
+        }
+        let Some(len) = bytes.get(pos + 2..pos + 4) else { return false };
+        pos += 2 + usize::from(u16::from_be_bytes([len[0], len[1]]));
+    }
+    false
+}

@@ -123,10 +123,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     if let Some(exif) = exif.as_mut() {
         let _ = Orientation::remove_from_exif_chunk(exif);
     }
-    let was_cmyk = matches!(
-        opened.decoder.original_color_type(),
-        image::ExtendedColorType::Cmyk8 | image::ExtendedColorType::Cmyk16
-    );
+    let was_cmyk = format == Format::Jpeg && jpeg::is_cmyk(bytes);
     let frame_count = opened.frame_count;
 
     let mut pixels =
