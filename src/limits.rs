@@ -49,7 +49,9 @@ impl Limits {
             if value > MAX_DIMENSION {
                 return Err(Error::TooLarge {
                     budget,
-                    detail: format!("{value} pixels {side} exceeds the largest supported side of {MAX_DIMENSION} pixels"),
+                    detail: format!(
+                        "{value} pixels {side} exceeds the largest supported side of {MAX_DIMENSION} pixels"
+                    ),
                 });
             }
         }

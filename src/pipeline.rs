@@ -196,7 +196,8 @@ pub fn optimize(input: &[u8], options: &OptimizeOptions, now_ms: &dyn Fn() -> f6
     let mut icc_to_write = None;
     if let Some(icc) = decoded.icc_profile {
         if decoded.was_cmyk {
-            warnings.push("CMYK source: its ICC profile describes CMYK, not the converted RGB; it was not applied".into());
+            warnings
+                .push("CMYK source: its ICC profile describes CMYK, not the converted RGB; it was not applied".into());
         } else if keep_icc {
             icc_to_write = Some(icc);
         } else {
@@ -240,10 +241,7 @@ pub fn optimize(input: &[u8], options: &OptimizeOptions, now_ms: &dyn Fn() -> f6
         chroma_subsampling: options.chroma_subsampling.unwrap_or(ChromaSubsampling::Yuv420),
         alpha_quality: options.alpha_quality,
         background: [background[0], background[1], background[2]],
-        metadata: Metadata {
-            icc_profile: icc_to_write,
-            exif: if options.keep_metadata { decoded.exif } else { None },
-        },
+        metadata: Metadata { icc_profile: icc_to_write, exif: if options.keep_metadata { decoded.exif } else { None } },
     };
     let bytes = encode::encode(&resized, target, &encode_options)?;
     let t3 = now_ms();

@@ -175,11 +175,8 @@ fn resample(image: &Image, plan: &ResizePlan, kernel: Kernel) -> Result<Image> {
 /// Places `image` at (x, y) on a `width` x `height` canvas of `background`.
 fn pad(image: &Image, width: u32, height: u32, x: u32, y: u32, background: [u8; 4]) -> Image {
     // Opaque padding on an opaque image stays RGB; anything else needs alpha.
-    let layout = if image.layout == PixelLayout::Rgb8 && background[3] == 255 {
-        PixelLayout::Rgb8
-    } else {
-        PixelLayout::Rgba8
-    };
+    let layout =
+        if image.layout == PixelLayout::Rgb8 && background[3] == 255 { PixelLayout::Rgb8 } else { PixelLayout::Rgba8 };
     let source = if layout == image.layout { image.clone() } else { image.to_rgba() };
     let c = layout.channels();
     let mut pixels = Vec::with_capacity(width as usize * height as usize * c);

@@ -47,7 +47,10 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
         return match brand {
             b"avif" | b"avis" => Ok(Format::Avif),
             _ => Err(Error::UnsupportedFormat {
-                what: format!("ISO-BMFF file with brand '{}' (HEIC, MP4 or MOV?) is not an image we decode", String::from_utf8_lossy(brand)),
+                what: format!(
+                    "ISO-BMFF file with brand '{}' (HEIC, MP4 or MOV?) is not an image we decode",
+                    String::from_utf8_lossy(brand)
+                ),
             }),
         };
     }
@@ -55,11 +58,7 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
 }
 
 fn iso_bmff_brand(bytes: &[u8]) -> Option<&[u8; 4]> {
-    if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
-        bytes[8..12].try_into().ok()
-    } else {
-        None
-    }
+    if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" { bytes[8..12].try_into().ok() } else { None }
 }
 
 /// A helpful name for bytes we do not decode, so errors say "a ZIP archive", not "unknown".

@@ -4,10 +4,10 @@
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
 
+use crate::ProbeInfo;
 use crate::error::Error;
 use crate::limits::Limits;
 use crate::pipeline::{self, OptimizeOptions, Optimized};
-use crate::ProbeInfo;
 
 #[wasm_bindgen]
 extern "C" {

@@ -29,7 +29,8 @@ fn every_input_decodes_or_fails_with_a_typed_error() {
     for path in &files {
         let bytes = common::read(path);
         let start = Instant::now();
-        let result = panic::catch_unwind(|| (probe(&bytes, &Limits::default()).map(|_| ()), decode(&bytes, &Limits::default())));
+        let result =
+            panic::catch_unwind(|| (probe(&bytes, &Limits::default()).map(|_| ()), decode(&bytes, &Limits::default())));
         let took = start.elapsed();
         match result {
             Err(_) => panics.push(path.display().to_string()),
@@ -57,9 +58,21 @@ fn every_input_decodes_or_fails_with_a_typed_error() {
 #[test]
 fn typical_inputs_decode() {
     for name in [
-        "hopper.jpg", "progressive.jpg", "pil_sample_cmyk.jpg", "hopper_gray.jpg", "hopper.png",
-        "tiff_16bit_RGBa_target.png", "p_16.png", "transparent.png", "hopper.gif", "hopper.webp",
-        "lossless.webp", "alpha-lossless.webp", "transparent.webp", "hopper.bmp", "display-p3.jpg",
+        "hopper.jpg",
+        "progressive.jpg",
+        "pil_sample_cmyk.jpg",
+        "hopper_gray.jpg",
+        "hopper.png",
+        "tiff_16bit_RGBa_target.png",
+        "p_16.png",
+        "transparent.png",
+        "hopper.gif",
+        "hopper.webp",
+        "lossless.webp",
+        "alpha-lossless.webp",
+        "transparent.webp",
+        "hopper.bmp",
+        "display-p3.jpg",
     ] {
         let bytes = common::read(&common::fixtures().join(name));
         let d = decode(&bytes, &Limits::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -81,8 +94,9 @@ fn bad_inputs_have_the_right_codes() {
         let err = optimize(&bytes, &OptimizeOptions::default(), &|| 0.0).unwrap_err();
         assert_eq!(err.code(), code, "{name}: {err}");
     }
-    let zip = optimize(&common::read(&common::fixtures().join("zip-renamed.jpg")), &OptimizeOptions::default(), &|| 0.0)
-        .unwrap_err();
+    let zip =
+        optimize(&common::read(&common::fixtures().join("zip-renamed.jpg")), &OptimizeOptions::default(), &|| 0.0)
+            .unwrap_err();
     assert!(zip.to_string().contains("ZIP"), "{zip}");
     assert_eq!(optimize(&[], &OptimizeOptions::default(), &|| 0.0).unwrap_err().code(), "UNSUPPORTED_FORMAT");
 }

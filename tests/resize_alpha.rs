@@ -23,7 +23,14 @@ fn white_disc(size: u32) -> Image {
 #[test]
 fn soft_edges_keep_their_colour() {
     let src = white_disc(400);
-    let req = ResizeRequest { width: Some(37), height: None, fit: Fit::Inside, kernel: Kernel::Lanczos3, upscale: false, background: [0; 4] };
+    let req = ResizeRequest {
+        width: Some(37),
+        height: None,
+        fit: Fit::Inside,
+        kernel: Kernel::Lanczos3,
+        upscale: false,
+        background: [0; 4],
+    };
     let plan = req.plan(src.width, src.height).unwrap();
     let out = resize(&src, &plan, &req, &Limits::default()).unwrap();
     let edge: Vec<&[u8]> = out.pixels.chunks_exact(4).filter(|p| p[3] > 8 && p[3] < 247).collect();

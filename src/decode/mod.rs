@@ -111,10 +111,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     let mut opened = open(format, bytes)?;
     let (w, h) = opened.decoder.dimensions();
     limits.check_dimensions(w, h)?;
-    opened
-        .decoder
-        .set_limits(limits.decoder_limits())
-        .map_err(|e| Error::from_image(format.name(), e))?;
+    opened.decoder.set_limits(limits.decoder_limits()).map_err(|e| Error::from_image(format.name(), e))?;
 
     let orientation = opened.decoder.orientation().unwrap_or(Orientation::NoTransforms);
     // Broken metadata must not cost the pixels: treat unreadable profiles as absent.
@@ -126,8 +123,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     let was_cmyk = format == Format::Jpeg && jpeg::is_cmyk(bytes);
     let frame_count = opened.frame_count;
 
-    let mut pixels =
-        DynamicImage::from_decoder(opened.decoder).map_err(|e| Error::from_image(format.name(), e))?;
+    let mut pixels = DynamicImage::from_decoder(opened.decoder).map_err(|e| Error::from_image(format.name(), e))?;
     pixels.apply_orientation(orientation);
 
     Ok(Decoded {

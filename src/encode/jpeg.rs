@@ -3,7 +3,7 @@
 
 use mozjpeg_rs::{Encoder, Preset, Subsampling};
 
-use super::{ChromaSubsampling, EncodeOptions, default_quality, OutputFormat};
+use super::{ChromaSubsampling, EncodeOptions, OutputFormat, default_quality};
 use crate::error::{Error, Result};
 use crate::image::{Image, PixelLayout};
 

@@ -19,8 +19,6 @@ pub(super) fn encode(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> 
         PixelLayout::Rgb8 => ColorType::Rgb8,
         PixelLayout::Rgba8 => ColorType::Rgba8,
     };
-    encoder
-        .encode(&image.pixels, image.width, image.height, color)
-        .map_err(|e| Error::encode("webp", e))?;
+    encoder.encode(&image.pixels, image.width, image.height, color).map_err(|e| Error::encode("webp", e))?;
     Ok(out)
 }
