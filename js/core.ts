@@ -12,7 +12,9 @@ let generation = 0;
 
 async function instantiate(mod: Core): Promise<Core> {
   if (isNode) {
-    const { readFile } = await import('node:fs/promises');
+    // A computed specifier: bundlers building for browsers must not try to resolve it.
+    const fsModule = 'node:fs/promises';
+    const { readFile } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule)) as typeof import('node:fs/promises');
     const bytes = await readFile(new URL('./wasm/mediaslim_core_bg.wasm', import.meta.url));
     mod.initSync({ module: bytes });
   } else {
@@ -32,12 +34,14 @@ export function loadCore(): Promise<Core> {
 
 /**
  * A trapped wasm instance (out of memory, a bug) may hold broken state: drop it and load a
- * fresh copy of the module for the next call. The pool (one instance per worker) replaces
- * whole workers instead; this covers direct, same-thread use.
+ * fresh copy of the glue module for the next call. This works in Node and unbundled pages;
+ * inside a bundle the glue has no URL of its own, so the next call fails with
+ * WORKER_CRASHED too. (The worker pool replaces whole workers instead.)
  */
 function discard(): void {
   generation += 1;
-  const url = new URL(`./wasm/mediaslim_core.js?instance=${generation}`, import.meta.url).href;
+  // Built by concatenation so bundlers leave it alone (they rewrite literal patterns).
+  const url = new URL('./wasm/' + 'mediaslim_core.js?instance=' + generation, import.meta.url).href;
   current = import(/* @vite-ignore */ url).then((fresh: Core) => instantiate(fresh));
   current.catch(() => { /* reported on next use */ });
 }
