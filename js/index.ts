@@ -29,9 +29,30 @@ export async function optimize(input: Input, options: OptimizeOptions = {}): Pro
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new MediaslimError('INVALID_OPTION', 'invalid option `options`: must be an object');
   }
+  const json = optionsToJson(options);
   const bytes = await readAll(input);
-  const json = JSON.stringify(options);
   return withCore((core) => core.optimize(bytes, json) as OptimizeResult);
+}
+
+/**
+ * The core parses options as JSON so that unknown names are refused. JSON would quietly
+ * turn NaN and Infinity into null ("absent"), so those are refused here, by name.
+ */
+function optionsToJson(options: OptimizeOptions): string {
+  try {
+    return JSON.stringify(options, (key, value: unknown) => {
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        throw new MediaslimError('INVALID_OPTION', `invalid option \`${key}\`: ${value} is not a finite number`);
+      }
+      if (typeof value === 'bigint') {
+        throw new MediaslimError('INVALID_OPTION', `invalid option \`${key}\`: use a number, not a BigInt`);
+      }
+      return value;
+    });
+  } catch (err) {
+    if (err instanceof MediaslimError) throw err;
+    throw new MediaslimError('INVALID_OPTION', `invalid option \`options\`: cannot be read as plain data (${String(err)})`);
+  }
 }
 
 /** Format, displayed dimensions, orientation, alpha and animation, from headers only. */

@@ -6,6 +6,7 @@ pub mod encode;
 pub mod error;
 pub mod image;
 pub mod limits;
+pub mod metadata;
 pub mod pipeline;
 pub mod resize;
 pub mod sniff;

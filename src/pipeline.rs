@@ -102,7 +102,13 @@ impl OptimizeOptions {
             let name = if path == "." { "options".to_string() } else { path };
             let detail = e.into_inner().to_string();
             // serde_json appends " at line 1 column 17": noise for an options object.
-            let detail = detail.split(" at line ").next().unwrap_or_default().to_string();
+            let mut detail = detail.split(" at line ").next().unwrap_or_default().to_string();
+            // Say what is allowed in words, not Rust type names ("expected u32").
+            if let (Some(allowed), Some(at)) = (allowed_values(&name), detail.find(", expected ")) {
+                detail = format!("{}; must be {allowed}", &detail[..at]);
+            } else if let Some(allowed) = allowed_values(&name).filter(|_| detail.contains("null")) {
+                detail = format!("got null, NaN or Infinity; must be {allowed}");
+            }
             Error::option(name, detail)
         })
     }
@@ -135,6 +141,19 @@ impl OptimizeOptions {
             }),
         }
     }
+}
+
+/// Allowed values of numeric options, for error messages.
+fn allowed_values(option: &str) -> Option<&'static str> {
+    Some(match option {
+        "width" | "height" => "a whole number of pixels from 1 to 65535",
+        "quality" | "alphaQuality" => "a whole number from 1 to 100",
+        "effort" => "a whole number from 0 to 10",
+        "maxPixels" | "maxInputBytes" => "a positive whole number",
+        "upscale" | "keepMetadata" | "neverBigger" => "true or false",
+        "background" => "a colour like \"#ffffff\" or \"#ffffff00\"",
+        _ => return None,
+    })
 }
 
 fn parse_hex_color(s: &str) -> Option<[u8; 4]> {
@@ -188,6 +207,13 @@ pub fn optimize(input: &[u8], options: &OptimizeOptions, now_ms: &dyn Fn() -> f6
     let t0 = now_ms();
     let decoded = decode::decode(input, &limits)?;
     let source_format = decoded.format;
+    let decoded_info = (decoded.format, decoded.orientation);
+    if decoded.frame_count > 1 {
+        warnings.push(format!(
+            "animated input ({} frames): only the first frame was kept (animation needs the video pipeline)",
+            decoded.frame_count
+        ));
+    }
     let mut image = decoded.image;
     let target = output_format(options.format, source_format, &mut warnings);
 
@@ -201,6 +227,12 @@ pub fn optimize(input: &[u8], options: &OptimizeOptions, now_ms: &dyn Fn() -> f6
         } else if keep_icc {
             icc_to_write = Some(icc);
         } else {
+            if options.keep_metadata {
+                warnings.push(format!(
+                    "{} output cannot carry an ICC profile: the pixels were converted to sRGB instead",
+                    target.name()
+                ));
+            }
             match decode::color::convert_to_srgb(&mut image, &icc) {
                 ProfileOutcome::Srgb | ProfileOutcome::Converted => {}
                 ProfileOutcome::NotApplied(why) if target.supports_icc() => {
@@ -250,9 +282,12 @@ pub fn optimize(input: &[u8], options: &OptimizeOptions, now_ms: &dyn Fn() -> f6
     // Keeping the input is honest only when it shows the same picture: same format, no
     // resize. (An EXIF-rotated input still displays upright in every current browser.)
     let same_shape = same_format(source_format, target) && plan.is_identity(source_size);
-    if options.never_bigger && same_shape && bytes.len() >= input.len() {
+    if let Some(original) = options.never_bigger.then(|| keepable_original(input, &decoded_info, options)).flatten()
+        && same_shape
+        && bytes.len() >= original.len()
+    {
         return Ok(Optimized {
-            bytes: input.to_vec(),
+            bytes: original,
             format: target.name(),
             width: resized.width,
             height: resized.height,
@@ -274,6 +309,19 @@ pub fn optimize(input: &[u8], options: &OptimizeOptions, now_ms: &dyn Fn() -> f6
     })
 }
 
+/// The input as "never bigger" may return it: whole with `keepMetadata`, else with its
+/// metadata stripped losslessly. An EXIF-rotated input cannot lose its EXIF (it would show
+/// sideways), so without `keepMetadata` it is never returned.
+fn keepable_original(input: &[u8], (format, orientation): &(Format, u8), options: &OptimizeOptions) -> Option<Vec<u8>> {
+    if options.keep_metadata {
+        return Some(input.to_vec());
+    }
+    if *orientation != 1 {
+        return None;
+    }
+    crate::metadata::strip(input, *format)
+}
+
 fn same_format(source: Format, target: OutputFormat) -> bool {
     matches!(
         (source, target),
@@ -293,7 +341,7 @@ fn output_format(target: TargetFormat, source: Format, warnings: &mut Vec<String
             Format::Webp => OutputFormat::Webp,
             Format::Avif => OutputFormat::Avif,
             Format::Gif | Format::Bmp => {
-                warnings.push(format!("{} is re-encoded as PNG (first frame)", source.name().to_uppercase()));
+                warnings.push(format!("{} input is re-encoded as PNG", source.name().to_uppercase()));
                 OutputFormat::Png
             }
         },

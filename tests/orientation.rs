@@ -54,3 +54,11 @@ fn outputs_carry_no_orientation_tag() {
         assert_eq!(again.exif.is_some(), keep_metadata, "EXIF kept only when asked");
     }
 }
+
+#[test]
+fn webp_exif_orientation_is_applied() {
+    // libwebp-written EXIF chunks keep JPEG's "Exif\0\0" prefix before the TIFF header.
+    let Some(dir) = common::corpus("formats") else { return };
+    let names: Vec<String> = (2..=8).map(|n| format!("hopper_orientation_{n}.webp")).collect();
+    assert_upright("hopper.webp", &dir, &names, 8.0);
+}

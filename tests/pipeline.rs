@@ -49,7 +49,12 @@ fn never_bigger_returns_the_input() {
     // Re-encoding a small, already-compressed JPEG at quality 95 makes it bigger.
     let out = run(&jpeg, &OptimizeOptions { quality: Some(95), ..Default::default() });
     assert!(out.kept_original);
-    assert_eq!(out.bytes, jpeg);
+    // The input minus its comment segment (metadata is stripped losslessly, pixels untouched).
+    let stripped = mediaslim::metadata::strip(&jpeg, mediaslim::Format::Jpeg).unwrap();
+    assert!(stripped.len() < jpeg.len(), "hopper.jpg carries a COM segment");
+    assert!(out.bytes == stripped, "kept bytes are the stripped input");
+    let kept = run(&jpeg, &OptimizeOptions { quality: Some(95), keep_metadata: true, ..Default::default() });
+    assert!(kept.kept_original && kept.bytes == jpeg, "with keepMetadata the input is returned whole");
     let forced = run(&jpeg, &OptimizeOptions { quality: Some(95), never_bigger: false, ..Default::default() });
     assert!(!forced.kept_original);
     assert!(forced.bytes.len() >= jpeg.len());

@@ -47,3 +47,9 @@ pub(crate) fn count_frames(bytes: &[u8]) -> u32 {
         }
     }
 }
+
+/// The logical screen size (every frame is composited onto it).
+pub(super) fn header_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let le = |i: usize| Some(u32::from(u16::from_le_bytes(bytes.get(i..i + 2)?.try_into().ok()?)));
+    Some((le(6)?, le(8)?))
+}

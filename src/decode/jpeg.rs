@@ -24,21 +24,31 @@ pub(super) fn ensure_complete(bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// True when the frame header declares 4 components (CMYK or YCCK). Walks marker
-/// segments up to the first SOF; false when the structure is unreadable.
-pub(super) fn is_cmyk(bytes: &[u8]) -> bool {
+/// The start-of-frame segment's payload (precision, height, width, components...).
+/// Walks marker segments up to the first SOF; `None` when the structure is unreadable.
+fn frame_header(bytes: &[u8]) -> Option<&[u8]> {
     let mut pos = 2usize;
     while let (Some(&0xFF), Some(&marker)) = (bytes.get(pos), bytes.get(pos + 1)) {
         if marker == 0xFF {
             pos += 1; // fill byte
             continue;
         }
-        let is_sof = matches!(marker, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF);
-        if is_sof {
-            return bytes.get(pos + 9) == Some(&4);
+        let len = usize::from(u16::from_be_bytes(bytes.get(pos + 2..pos + 4)?.try_into().ok()?));
+        if matches!(marker, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF) {
+            return bytes.get(pos + 4..pos + 2 + len.max(8));
         }
-        let Some(len) = bytes.get(pos + 2..pos + 4) else { return false };
-        pos += 2 + usize::from(u16::from_be_bytes([len[0], len[1]]));
+        pos += 2 + len;
     }
-    false
+    None
+}
+
+/// True when the frame declares 4 components (CMYK or YCCK).
+pub(super) fn is_cmyk(bytes: &[u8]) -> bool {
+    frame_header(bytes).and_then(|f| f.get(5)) == Some(&4)
+}
+
+pub(super) fn header_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let f = frame_header(bytes)?;
+    let be = |i: usize| Some(u32::from(u16::from_be_bytes(f.get(i..i + 2)?.try_into().ok()?)));
+    Some((be(3)?, be(1)?))
 }

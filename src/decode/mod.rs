@@ -25,6 +25,19 @@ pub(crate) struct Opened<'a> {
     pub frame_count: u32,
 }
 
+/// Stored width and height straight from the header bytes, before any decoder is built
+/// (some decoders size buffers as they open, and on wasm32 that can fail or overflow).
+fn header_size(format: Format, bytes: &[u8]) -> Option<(u32, u32)> {
+    match format {
+        Format::Jpeg => jpeg::header_size(bytes),
+        Format::Png => png::header_size(bytes),
+        Format::Gif => gif::header_size(bytes),
+        Format::Webp => webp::header_size(bytes),
+        Format::Bmp => bmp::header_size(bytes),
+        Format::Avif => None,
+    }
+}
+
 fn open(format: Format, bytes: &[u8]) -> Result<Opened<'_>> {
     match format {
         Format::Jpeg => jpeg::open(bytes),
@@ -69,7 +82,7 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<ProbeInfo> {
     let mut opened = open(format, bytes)?;
     let (w, h) = opened.decoder.dimensions();
     let has_alpha = opened.decoder.color_type().has_alpha();
-    let orientation = opened.decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let (orientation, _) = read_orientation(&mut *opened.decoder);
     let has_icc_profile = matches!(opened.decoder.icc_profile(), Ok(Some(_)));
     let (width, height) = if swaps_axes(orientation) { (h, w) } else { (w, h) };
     Ok(ProbeInfo {
@@ -105,6 +118,9 @@ pub struct Decoded {
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     limits.check_input_bytes(bytes.len())?;
     let format = sniff(bytes)?;
+    if let Some((w, h)) = header_size(format, bytes) {
+        limits.check_dimensions(w, h)?;
+    }
     if format == Format::Jpeg {
         jpeg::ensure_complete(bytes)?; // probe skips this: it may see only a header slice
     }
@@ -113,10 +129,9 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     limits.check_dimensions(w, h)?;
     opened.decoder.set_limits(limits.decoder_limits()).map_err(|e| Error::from_image(format.name(), e))?;
 
-    let orientation = opened.decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let (orientation, mut exif) = read_orientation(&mut *opened.decoder);
     // Broken metadata must not cost the pixels: treat unreadable profiles as absent.
     let icc_profile = opened.decoder.icc_profile().ok().flatten().filter(|p| !p.is_empty());
-    let mut exif = opened.decoder.exif_metadata().ok().flatten().filter(|e| !e.is_empty());
     if let Some(exif) = exif.as_mut() {
         let _ = Orientation::remove_from_exif_chunk(exif);
     }
@@ -135,6 +150,24 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
         frame_count,
         was_cmyk,
     })
+}
+
+/// The EXIF orientation and the raw EXIF (TIFF) block. Some writers (libwebp, ImageMagick)
+/// keep JPEG's `Exif\0\0` prefix inside WebP/PNG EXIF chunks; the TIFF data starts after it.
+fn read_orientation(decoder: &mut dyn ImageDecoder) -> (Orientation, Option<Vec<u8>>) {
+    let from_decoder = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let exif = decoder.exif_metadata().ok().flatten().map(|mut e| {
+        if e.starts_with(b"Exif\0\0") {
+            e.drain(..6);
+        }
+        e
+    });
+    let exif = exif.filter(|e| !e.is_empty());
+    let orientation = match from_decoder {
+        Orientation::NoTransforms => exif.as_deref().and_then(Orientation::from_exif_chunk).unwrap_or(from_decoder),
+        o => o,
+    };
+    (orientation, exif)
 }
 
 fn swaps_axes(o: Orientation) -> bool {

@@ -13,3 +13,17 @@ pub(super) fn open(bytes: &[u8]) -> Result<Opened<'_>> {
     let decoder = WebPDecoder::new(reader(bytes)).map_err(|e| Error::from_image("webp", e))?;
     Ok(Opened { decoder: Box::new(decoder), frame_count })
 }
+
+/// Canvas size from the first chunk: VP8X (24-bit sizes), VP8L (14-bit) or VP8 (14-bit).
+pub(super) fn header_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let b = |i: usize| bytes.get(i).copied().map(u32::from);
+    match bytes.get(12..16)? {
+        b"VP8X" => Some((1 + (b(24)? | b(25)? << 8 | b(26)? << 16), 1 + (b(27)? | b(28)? << 8 | b(29)? << 16))),
+        b"VP8L" => {
+            let bits = b(21)? | b(22)? << 8 | b(23)? << 16 | b(24)? << 24;
+            Some((1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)))
+        }
+        b"VP8 " => Some((b(26)? | (b(27)? & 0x3F) << 8, b(28)? | (b(29)? & 0x3F) << 8)),
+        _ => None,
+    }
+}

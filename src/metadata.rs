@@ -1,0 +1,102 @@
+//! Lossless metadata removal from an input file, so that "never bigger" can hand back the
+//! original without leaking what `keepMetadata: false` promised to strip (EXIF GPS,
+//! XMP, IPTC, comments). Colour information (ICC, gAMA, Adobe transform) is kept: the
+//! original's pixels need it to show the right colours.
+
+use crate::sniff::Format;
+
+/// The input without its metadata, or `None` when it cannot be stripped losslessly.
+pub fn strip(input: &[u8], format: Format) -> Option<Vec<u8>> {
+    match format {
+        Format::Jpeg => strip_jpeg(input),
+        Format::Png => strip_png(input),
+        // A WebP's metadata chunks are flagged in VP8X; only metadata-free files are kept.
+        Format::Webp => (!webp_has_metadata(input)).then(|| input.to_vec()),
+        _ => None,
+    }
+}
+
+fn strip_jpeg(input: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len());
+    out.extend_from_slice(input.get(..2)?);
+    let mut pos = 2usize;
+    loop {
+        if *input.get(pos)? != 0xFF {
+            return None;
+        }
+        let marker = *input.get(pos + 1)?;
+        if marker == 0xDA {
+            // Start of scan: entropy-coded data and everything after is image data.
+            out.extend_from_slice(&input[pos..]);
+            return Some(out);
+        }
+        let len = usize::from(u16::from_be_bytes(input.get(pos + 2..pos + 4)?.try_into().ok()?));
+        let segment = input.get(pos..pos + 2 + len)?;
+        let payload = &segment[4..];
+        let keep = match marker {
+            0xE0 => true,                                     // JFIF / JFXX
+            0xE2 => payload.starts_with(b"ICC_PROFILE\0"),    // colour profile
+            0xEE => true,                                     // Adobe: colour transform flag
+            0xE1 | 0xE3..=0xED | 0xEF | 0xFE => false,        // EXIF, XMP, IPTC, comments...
+            _ => true,                                        // tables, frame header, restart
+        };
+        if keep {
+            out.extend_from_slice(segment);
+        }
+        pos += 2 + len;
+    }
+}
+
+fn strip_png(input: &[u8]) -> Option<Vec<u8>> {
+    const KEEP: &[&[u8; 4]] = &[
+        b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"iCCP", b"sRGB", b"gAMA", b"cHRM", b"sBIT", b"cICP",
+        b"pHYs", b"acTL", b"fcTL", b"fdAT", b"bKGD",
+    ];
+    let mut out = Vec::with_capacity(input.len());
+    out.extend_from_slice(input.get(..8)?);
+    let mut pos = 8usize;
+    while pos < input.len() {
+        let len = u32::from_be_bytes(input.get(pos..pos + 4)?.try_into().ok()?) as usize;
+        let kind: &[u8; 4] = input.get(pos + 4..pos + 8)?.try_into().ok()?;
+        let chunk = input.get(pos..pos.checked_add(12)?.checked_add(len)?)?;
+        if KEEP.contains(&kind) {
+            out.extend_from_slice(chunk);
+        }
+        pos += chunk.len();
+        if kind == b"IEND" {
+            break;
+        }
+    }
+    Some(out)
+}
+
+fn webp_has_metadata(input: &[u8]) -> bool {
+    // VP8X flags byte: bit 3 = EXIF, bit 2 = XMP.
+    input.get(12..16) == Some(b"VP8X") && input.get(20).is_some_and(|flags| flags & 0b1100 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jpeg_loses_exif_and_comments_but_keeps_colour_segments() {
+        let mut jpeg = vec![0xFF, 0xD8];
+        let segment = |marker: u8, payload: &[u8]| {
+            let mut s = vec![0xFF, marker];
+            s.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+            s.extend_from_slice(payload);
+            s
+        };
+        jpeg.extend(segment(0xE0, b"JFIF\0\x01\x01"));
+        jpeg.extend(segment(0xE1, b"Exif\0\0GPS here"));
+        jpeg.extend(segment(0xE2, b"ICC_PROFILE\0\x01\x01abc"));
+        jpeg.extend(segment(0xFE, b"a comment"));
+        jpeg.extend([0xFF, 0xDA, 0, 2, 1, 2, 3, 0xFF, 0xD9]);
+        let out = strip(&jpeg, Format::Jpeg).unwrap();
+        assert!(!out.windows(3).any(|w| w == b"GPS"));
+        assert!(!out.windows(7).any(|w| w == b"comment"));
+        assert!(out.windows(11).any(|w| w == b"ICC_PROFILE"));
+        assert!(out.ends_with(&[0xFF, 0xDA, 0, 2, 1, 2, 3, 0xFF, 0xD9]));
+    }
+}
