@@ -34,11 +34,11 @@ fn strip_jpeg(input: &[u8]) -> Option<Vec<u8>> {
         let segment = input.get(pos..pos + 2 + len)?;
         let payload = &segment[4..];
         let keep = match marker {
-            0xE0 => true,                                     // JFIF / JFXX
-            0xE2 => payload.starts_with(b"ICC_PROFILE\0"),    // colour profile
-            0xEE => true,                                     // Adobe: colour transform flag
-            0xE1 | 0xE3..=0xED | 0xEF | 0xFE => false,        // EXIF, XMP, IPTC, comments...
-            _ => true,                                        // tables, frame header, restart
+            0xE0 => true,                                  // JFIF / JFXX
+            0xE2 => payload.starts_with(b"ICC_PROFILE\0"), // colour profile
+            0xEE => true,                                  // Adobe: colour transform flag
+            0xE1 | 0xE3..=0xED | 0xEF | 0xFE => false,     // EXIF, XMP, IPTC, comments...
+            _ => true,                                     // tables, frame header, restart
         };
         if keep {
             out.extend_from_slice(segment);
@@ -49,8 +49,8 @@ fn strip_jpeg(input: &[u8]) -> Option<Vec<u8>> {
 
 fn strip_png(input: &[u8]) -> Option<Vec<u8>> {
     const KEEP: &[&[u8; 4]] = &[
-        b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"iCCP", b"sRGB", b"gAMA", b"cHRM", b"sBIT", b"cICP",
-        b"pHYs", b"acTL", b"fcTL", b"fdAT", b"bKGD",
+        b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"iCCP", b"sRGB", b"gAMA", b"cHRM", b"sBIT", b"cICP", b"pHYs",
+        b"acTL", b"fcTL", b"fdAT", b"bKGD",
     ];
     let mut out = Vec::with_capacity(input.len());
     out.extend_from_slice(input.get(..8)?);

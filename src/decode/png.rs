@@ -8,7 +8,9 @@ use crate::error::{Error, Result};
 pub(super) fn open(bytes: &[u8]) -> Result<Opened<'_>> {
     let frame_count = apng_frame_count(bytes).unwrap_or(1);
     let decoder: Box<dyn image::ImageDecoder> = match masked_grey_trns(bytes) {
-        Some(patched) => Box::new(PngDecoder::new(std::io::Cursor::new(patched)).map_err(|e| Error::from_image("png", e))?),
+        Some(patched) => {
+            Box::new(PngDecoder::new(std::io::Cursor::new(patched)).map_err(|e| Error::from_image("png", e))?)
+        }
         None => Box::new(PngDecoder::new(reader(bytes)).map_err(|e| Error::from_image("png", e))?),
     };
     Ok(Opened { decoder, frame_count })
@@ -43,4 +45,34 @@ fn masked_grey_trns(bytes: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
+}
+
+/// Frames declared by an APNG `acTL` chunk (which must precede the first IDAT).
+/// Walks chunk headers only; `None` for plain PNGs or malformed chunk tables.
+fn apng_frame_count(bytes: &[u8]) -> Option<u32> {
+    let mut pos = 8usize;
+    while let Some(header) = bytes.get(pos..pos + 8) {
+        let len = u32::from_be_bytes(header[0..4].try_into().ok()?) as usize;
+        let kind = &header[4..8];
+        if kind == b"IDAT" || kind == b"IEND" {
+            return None;
+        }
+        if kind == b"acTL" {
+            let data = bytes.get(pos + 8..pos + 12)?;
+            let frames = u32::from_be_bytes(data.try_into().ok()?);
+            // The APNG spec bounds num_frames to 1..=2^31-1; anything else is not a count.
+            return (1..=i32::MAX as u32).contains(&frames).then_some(frames);
+        }
+        pos = pos.checked_add(12)?.checked_add(len)?;
+    }
+    None
+}
+
+/// Width and height from the IHDR chunk, which must come first.
+pub(super) fn header_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    if bytes.get(12..16)? != b"IHDR" {
+        return None;
+    }
+    let be = |i: usize| Some(u32::from_be_bytes(bytes.get(i..i + 4)?.try_into().ok()?));
+    Some((be(16)?, be(20)?))
 }
