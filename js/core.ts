@@ -9,6 +9,12 @@ const isNode = typeof process !== 'undefined' && !!process.versions?.node && typ
 
 let current: Promise<Core> | undefined;
 let generation = 0;
+let exports: { memory?: WebAssembly.Memory } | undefined;
+
+/** Bytes of wasm linear memory this realm's instance holds (0 before it loads). */
+export function memoryBytes(): number {
+  return exports?.memory?.buffer.byteLength ?? 0;
+}
 
 async function instantiate(mod: Core): Promise<Core> {
   if (isNode) {
@@ -16,9 +22,9 @@ async function instantiate(mod: Core): Promise<Core> {
     const fsModule = 'node:fs/promises';
     const { readFile } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule)) as typeof import('node:fs/promises');
     const bytes = await readFile(new URL('./wasm/mediaslim_core_bg.wasm', import.meta.url));
-    mod.initSync({ module: bytes });
+    exports = mod.initSync({ module: bytes }) as typeof exports;
   } else {
-    await mod.default();
+    exports = (await mod.default()) as typeof exports;
   }
   return mod;
 }

@@ -1,10 +1,12 @@
 // mediaslim: the one public entry. `optimize` shrinks an image, `probe` reads its header.
-import { withCore } from './core.js';
 import { MediaslimError } from './errors.js';
 import { readAll, readHead, type Input } from './input.js';
+import { Pool, type RunOptions } from './pool.js';
 import type { OptimizeOptions, Optimized, ProbeInfo } from './wasm/mediaslim_core.js';
 
 export { MediaslimError } from './errors.js';
+export { Pool } from './pool.js';
+export type { PoolStats, Priority, ProgressEvent, RunOptions } from './pool.js';
 export type { ErrorCode } from './errors.js';
 export type { Input } from './input.js';
 export type {
@@ -18,27 +20,44 @@ export type {
   Timings,
 } from './wasm/mediaslim_core.js';
 
+/** Options for the core plus how to run the job (priority, cancellation, pool). */
+export type OptimizeRequest = OptimizeOptions & RunOptions & { pool?: Pool };
+
+/** The first time anything runs, a pool of one worker per core is made and shared. */
+let sharedPool: Pool | undefined;
+export function defaultPool(): Pool {
+  return (sharedPool ??= new Pool());
+}
+
+const RUN_FIELDS = new Set(['priority', 'signal', 'key', 'onProgress', 'pool']);
+
+function splitRequest(request: OptimizeRequest): { json: string; run: RunOptions; pool: Pool } {
+  const { priority, signal, key, onProgress, pool } = request;
+  const core = Object.fromEntries(Object.entries(request).filter(([k]) => !RUN_FIELDS.has(k)));
+  return { json: optionsToJson(core), run: { priority, signal, key, onProgress }, pool: pool ?? defaultPool() };
+}
+
 /** What `optimize` resolves to. */
 export type OptimizeResult = Omit<Optimized, 'format'> & { format: 'jpeg' | 'png' | 'webp' | 'avif' };
 
 /**
- * Decodes `input`, applies EXIF orientation and colour management, resizes and re-encodes.
- * Rejects with a `MediaslimError` whose `code` says what went wrong.
+ * Decodes `input`, applies EXIF orientation and colour management, resizes and re-encodes,
+ * in a worker of the pool. Rejects with a `MediaslimError` whose `code` says what went wrong.
  */
-export async function optimize(input: Input, options: OptimizeOptions = {}): Promise<OptimizeResult> {
+export async function optimize(input: Input, options: OptimizeRequest = {}): Promise<OptimizeResult> {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new MediaslimError('INVALID_OPTION', 'invalid option `options`: must be an object');
   }
-  const json = optionsToJson(options);
-  const bytes = await readAll(input);
-  return withCore((core) => core.optimize(bytes, json) as OptimizeResult);
+  const { json, run, pool } = splitRequest(options);
+  const source = typeof Blob !== 'undefined' && input instanceof Blob ? input : await readAll(input);
+  return (await pool.run('optimize', source, json, run)) as OptimizeResult;
 }
 
 /**
  * The core parses options as JSON so that unknown names are refused. JSON would quietly
  * turn NaN and Infinity into null ("absent"), so those are refused here, by name.
  */
-function optionsToJson(options: OptimizeOptions): string {
+function optionsToJson(options: object): string {
   try {
     return JSON.stringify(options, (key, value: unknown) => {
       if (typeof value === 'number' && !Number.isFinite(value)) {
@@ -56,15 +75,16 @@ function optionsToJson(options: OptimizeOptions): string {
 }
 
 /** Format, displayed dimensions, orientation, alpha and animation, from headers only. */
-export async function probe(input: Input): Promise<ProbeInfo> {
+export async function probe(input: Input, run: RunOptions & { pool?: Pool } = {}): Promise<ProbeInfo> {
+  const pool = run.pool ?? defaultPool();
+  const opts: RunOptions = { priority: run.priority ?? 'user', signal: run.signal, onProgress: run.onProgress };
   const head = await readHead(input);
   try {
-    return await withCore((core) => core.probe(head.bytes));
+    return (await pool.run('probe', head.bytes, '{}', opts)) as ProbeInfo;
   } catch (err) {
     // A header longer than the slice we read (a big ICC profile, say): read it all.
     if (!head.complete && err instanceof MediaslimError && err.code === 'CORRUPT_INPUT') {
-      const all = await readAll(input);
-      return withCore((core) => core.probe(all));
+      return (await pool.run('probe', await readAll(input), '{}', opts)) as ProbeInfo;
     }
     throw err;
   }
