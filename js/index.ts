@@ -2,10 +2,13 @@
 import { MediaslimError } from './errors.js';
 import { readAll, readHead, type Input } from './input.js';
 import { Pool, type RunOptions } from './pool.js';
+import { Asset, ResultCache } from './asset.js';
 import type { OptimizeOptions, Optimized, ProbeInfo } from './wasm/mediaslim_core.js';
 
 export { MediaslimError } from './errors.js';
 export { Pool } from './pool.js';
+export { Asset, ResultCache } from './asset.js';
+export type { PictureData, PlaceholderData, SrcsetRequest, VariantFormat } from './asset.js';
 export type { PoolStats, Priority, ProgressEvent, RunOptions } from './pool.js';
 export type { ErrorCode } from './errors.js';
 export type { Input } from './input.js';
@@ -15,10 +18,20 @@ export type {
   Kernel,
   OptimizeOptions,
   Optimized,
+  Placeholder,
   ProbeInfo,
   TargetFormat,
   Timings,
 } from './wasm/mediaslim_core.js';
+
+/**
+ * A lazy handle on an image: nothing is read until asked. `meta()` reads the header,
+ * `variant()`/`srcset()` encode on first request (variants asked together share one
+ * decode) and memoize, `placeholder()` makes a ThumbHash.
+ */
+export function open(input: Input, options: { pool?: Pool; cache?: ResultCache } = {}): Asset {
+  return new Asset(input, () => options.pool ?? defaultPool(), options.cache);
+}
 
 /** Options for the core plus how to run the job (priority, cancellation, pool). */
 export type OptimizeRequest = OptimizeOptions & RunOptions & { pool?: Pool };

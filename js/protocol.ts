@@ -1,13 +1,13 @@
 // Messages between the pool and its workers.
 import type { ErrorCode } from './errors.js';
 
-export type JobKind = 'optimize' | 'probe' | 'trap';
+export type JobKind = 'optimize' | 'optimizeMany' | 'probe' | 'placeholder' | 'trap';
 
 export interface JobRequest {
   id: number;
   kind: JobKind;
   input: Uint8Array | Blob;
-  /** OptimizeOptions as JSON (parsed by the core, which refuses unknown names). */
+  /** OptimizeOptions as JSON (an array of them for optimizeMany), parsed by the core. */
   optionsJson: string;
 }
 

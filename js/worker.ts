@@ -28,8 +28,15 @@ async function run(req: JobRequest): Promise<{ value: unknown; transfer: ArrayBu
       const whole = out.bytes.byteOffset === 0 && out.bytes.byteLength === out.bytes.buffer.byteLength;
       return { value: out, transfer: whole ? [out.bytes.buffer as ArrayBuffer] : [] };
     }
+    case 'optimizeMany': {
+      const outs = (await withCore((core) => core.optimizeMany(bytes, req.optionsJson))) as { ok: boolean; value?: { bytes: Uint8Array } }[];
+      const transfer = outs.flatMap((o) => (o.value ? [o.value.bytes.buffer as ArrayBuffer] : []));
+      return { value: outs, transfer: [...new Set(transfer)] };
+    }
     case 'probe':
       return { value: await withCore((core) => core.probe(bytes)), transfer: [] };
+    case 'placeholder':
+      return { value: await withCore((core) => core.placeholder(bytes)), transfer: [] };
     case 'trap':
       await withCore((core) => core.__trapForTests());
       return { value: null, transfer: [] };

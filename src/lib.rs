@@ -8,6 +8,7 @@ pub mod image;
 pub mod limits;
 pub mod metadata;
 pub mod pipeline;
+pub mod placeholder;
 pub mod resize;
 pub mod sniff;
 
@@ -19,6 +20,7 @@ pub use encode::{EncodeOptions, OutputFormat, encode};
 pub use error::{Error, Result};
 pub use image::{Image, PixelLayout};
 pub use limits::Limits;
-pub use pipeline::{OptimizeOptions, Optimized, TargetFormat, optimize};
+pub use pipeline::{OptimizeOptions, Optimized, Source, TargetFormat, optimize, optimize_many};
+pub use placeholder::{Placeholder, placeholder};
 pub use resize::{Fit, Kernel, ResizeRequest};
 pub use sniff::{Format, sniff};

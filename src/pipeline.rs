@@ -200,113 +200,159 @@ pub struct Optimized {
 /// Runs one job. `now_ms` is a monotonic clock (the core has none of its own on wasm).
 pub fn optimize(input: &[u8], options: &OptimizeOptions, now_ms: &dyn Fn() -> f64) -> Result<Optimized> {
     options.validate()?;
-    let limits = options.limits();
-    let background = options.background()?;
-    let mut warnings = Vec::new();
+    Source::decode(input, &options.limits(), now_ms)?.render(options, now_ms)
+}
 
-    let t0 = now_ms();
-    let decoded = decode::decode(input, &limits)?;
-    let source_format = decoded.format;
-    let decoded_info = (decoded.format, decoded.orientation);
-    if decoded.frame_count > 1 {
-        warnings.push(format!(
-            "animated input ({} frames): only the first frame was kept (animation needs the video pipeline)",
-            decoded.frame_count
-        ));
+/// Decodes once and renders every set of options (a responsive ladder: widths x formats).
+/// One output failing (an option it alone has wrong) does not fail the others.
+pub fn optimize_many(
+    input: &[u8],
+    options: &[OptimizeOptions],
+    now_ms: &dyn Fn() -> f64,
+) -> Result<Vec<Result<Optimized>>> {
+    let limits = options.iter().fold(Limits::default(), |l, o| Limits {
+        max_pixels: l.max_pixels.min(o.max_pixels),
+        max_input_bytes: l.max_input_bytes.min(o.max_input_bytes),
+    });
+    let source = Source::decode(input, &limits, now_ms)?;
+    Ok(options.iter().map(|o| o.validate().and_then(|()| source.render(o, now_ms))).collect())
+}
+
+/// A decoded input, ready to render any number of outputs from the same pixels.
+pub struct Source<'a> {
+    input: &'a [u8],
+    decoded: decode::Decoded,
+    limits: Limits,
+    decode_ms: f64,
+    /// The pixels converted to sRGB, made on first need and shared by later outputs.
+    srgb: std::cell::OnceCell<(crate::image::Image, ProfileOutcome)>,
+}
+
+impl<'a> Source<'a> {
+    pub fn decode(input: &'a [u8], limits: &Limits, now_ms: &dyn Fn() -> f64) -> Result<Self> {
+        let t0 = now_ms();
+        let decoded = decode::decode(input, limits)?;
+        Ok(Source { input, decoded, limits: *limits, decode_ms: now_ms() - t0, srgb: std::cell::OnceCell::new() })
     }
-    let mut image = decoded.image;
-    let target = output_format(options.format, source_format, &mut warnings);
 
-    // Colour: converted to sRGB unless the profile is kept (and the container can hold it).
-    let keep_icc = options.keep_metadata && target.supports_icc();
-    let mut icc_to_write = None;
-    if let Some(icc) = decoded.icc_profile {
-        if decoded.was_cmyk {
-            warnings
-                .push("CMYK source: its ICC profile describes CMYK, not the converted RGB; it was not applied".into());
-        } else if keep_icc {
-            icc_to_write = Some(icc);
-        } else {
-            if options.keep_metadata {
-                warnings.push(format!(
-                    "{} output cannot carry an ICC profile: the pixels were converted to sRGB instead",
-                    target.name()
-                ));
+    /// Upright pixels as the web shows them: sRGB (when the profile could be applied).
+    pub fn srgb_image(&self) -> (&crate::image::Image, Option<&ProfileOutcome>) {
+        match (&self.decoded.icc_profile, self.decoded.was_cmyk) {
+            (Some(icc), false) => {
+                let (image, outcome) = self.srgb.get_or_init(|| {
+                    let mut image = self.decoded.image.clone();
+                    let outcome = decode::color::convert_to_srgb(&mut image, icc);
+                    (image, outcome)
+                });
+                (image, Some(outcome))
             }
-            match decode::color::convert_to_srgb(&mut image, &icc) {
-                ProfileOutcome::Srgb | ProfileOutcome::Converted => {}
-                ProfileOutcome::NotApplied(why) if target.supports_icc() => {
-                    warnings.push(format!("{why}; the profile was kept in the output so colours stay right"));
-                    icc_to_write = Some(icc);
+            _ => (&self.decoded.image, None),
+        }
+    }
+
+    pub fn render(&self, options: &OptimizeOptions, now_ms: &dyn Fn() -> f64) -> Result<Optimized> {
+        let background = options.background()?;
+        let mut warnings = Vec::new();
+        let decoded = &self.decoded;
+        if decoded.frame_count > 1 {
+            warnings.push(format!(
+                "animated input ({} frames): only the first frame was kept (animation needs the video pipeline)",
+                decoded.frame_count
+            ));
+        }
+        let target = output_format(options.format, decoded.format, &mut warnings);
+
+        // Colour: converted to sRGB unless the profile is kept (and the container can hold it).
+        let keep_icc = options.keep_metadata && target.supports_icc();
+        let mut icc_to_write = None;
+        let mut image = &decoded.image;
+        if let Some(icc) = &decoded.icc_profile {
+            if decoded.was_cmyk {
+                warnings.push(
+                    "CMYK source: its ICC profile describes CMYK, not the converted RGB; it was not applied".into(),
+                );
+            } else if keep_icc {
+                icc_to_write = Some(icc.clone());
+            } else {
+                if options.keep_metadata {
+                    warnings.push(format!(
+                        "{} output cannot carry an ICC profile: the pixels were converted to sRGB instead",
+                        target.name()
+                    ));
                 }
-                ProfileOutcome::NotApplied(why) => {
-                    warnings.push(format!("{why}; {} cannot carry it, so colours may differ", target.name()));
+                let (srgb, outcome) = self.srgb_image();
+                image = srgb;
+                match outcome {
+                    Some(ProfileOutcome::NotApplied(why)) if target.supports_icc() => {
+                        warnings.push(format!("{why}; the profile was kept in the output so colours stay right"));
+                        icc_to_write = Some(icc.clone());
+                    }
+                    Some(ProfileOutcome::NotApplied(why)) => {
+                        warnings.push(format!("{why}; {} cannot carry it, so colours may differ", target.name()));
+                    }
+                    _ => {}
                 }
             }
         }
-    }
-    let t1 = now_ms();
+        let t1 = now_ms();
 
-    let request = ResizeRequest {
-        width: options.width,
-        height: options.height,
-        fit: options.fit,
-        kernel: options.kernel,
-        upscale: options.upscale,
-        background,
-    };
-    let source_size = (image.width, image.height);
-    let plan = request.plan(source_size.0, source_size.1)?;
-    let resized = crate::resize::resize(&image, &plan, &request, &limits)?;
-    drop(image);
-    let t2 = now_ms();
+        let request = ResizeRequest {
+            width: options.width,
+            height: options.height,
+            fit: options.fit,
+            kernel: options.kernel,
+            upscale: options.upscale,
+            background,
+        };
+        let source_size = (image.width, image.height);
+        let plan = request.plan(source_size.0, source_size.1)?;
+        let resized = crate::resize::resize(image, &plan, &request, &self.limits)?;
+        let t2 = now_ms();
 
-    if options.quality.is_some() && !encode::is_lossy(target) {
-        warnings.push(format!("quality is ignored: {} output is lossless", target.name()));
-    }
-    if target == OutputFormat::Jpeg && resized.has_alpha_channel() && resized.has_transparency() {
-        warnings.push("JPEG has no transparency: transparent pixels were flattened onto the background".into());
-    }
-    let encode_options = EncodeOptions {
-        quality: options.quality,
-        effort: options.effort.unwrap_or(encode::DEFAULT_EFFORT),
-        chroma_subsampling: options.chroma_subsampling.unwrap_or(ChromaSubsampling::Yuv420),
-        alpha_quality: options.alpha_quality,
-        background: [background[0], background[1], background[2]],
-        metadata: Metadata { icc_profile: icc_to_write, exif: if options.keep_metadata { decoded.exif } else { None } },
-    };
-    let bytes = encode::encode(&resized, target, &encode_options)?;
-    let t3 = now_ms();
+        if options.quality.is_some() && !encode::is_lossy(target) {
+            warnings.push(format!("quality is ignored: {} output is lossless", target.name()));
+        }
+        if target == OutputFormat::Jpeg && resized.has_alpha_channel() && resized.has_transparency() {
+            warnings.push("JPEG has no transparency: transparent pixels were flattened onto the background".into());
+        }
+        let encode_options = EncodeOptions {
+            quality: options.quality,
+            effort: options.effort.unwrap_or(encode::DEFAULT_EFFORT),
+            chroma_subsampling: options.chroma_subsampling.unwrap_or(ChromaSubsampling::Yuv420),
+            alpha_quality: options.alpha_quality,
+            background: [background[0], background[1], background[2]],
+            metadata: Metadata {
+                icc_profile: icc_to_write,
+                exif: if options.keep_metadata { decoded.exif.clone() } else { None },
+            },
+        };
+        let bytes = encode::encode(&resized, target, &encode_options)?;
+        let t3 = now_ms();
 
-    let timings = Timings { decode: t1 - t0, resize: t2 - t1, encode: t3 - t2 };
-    // Keeping the input is honest only when it shows the same picture: same format, no
-    // resize. (An EXIF-rotated input still displays upright in every current browser.)
-    let same_shape = same_format(source_format, target) && plan.is_identity(source_size);
-    if let Some(original) = options.never_bigger.then(|| keepable_original(input, &decoded_info, options)).flatten()
-        && same_shape
-        && bytes.len() >= original.len()
-    {
-        return Ok(Optimized {
-            bytes: original,
+        let timings = Timings { decode: self.decode_ms, resize: t2 - t1, encode: t3 - t2 };
+        let mut out = Optimized {
+            bytes,
             format: target.name(),
             width: resized.width,
             height: resized.height,
-            original_bytes: input.len(),
-            kept_original: true,
+            original_bytes: self.input.len(),
+            kept_original: false,
             warnings,
             timings,
-        });
+        };
+        // Keeping the input is honest only when it shows the same picture: same format, no
+        // resize. (An EXIF-rotated input still displays upright in every current browser.)
+        let same_shape = same_format(decoded.format, target) && plan.is_identity(source_size);
+        if options.never_bigger && same_shape {
+            if let Some(original) = keepable_original(self.input, &(decoded.format, decoded.orientation), options) {
+                if out.bytes.len() >= original.len() {
+                    out.bytes = original;
+                    out.kept_original = true;
+                }
+            }
+        }
+        Ok(out)
     }
-    Ok(Optimized {
-        bytes,
-        format: target.name(),
-        width: resized.width,
-        height: resized.height,
-        original_bytes: input.len(),
-        kept_original: false,
-        warnings,
-        timings,
-    })
 }
 
 /// The input as "never bigger" may return it: whole with `keepMetadata`, else with its

@@ -4,10 +4,10 @@
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
 
-use crate::ProbeInfo;
 use crate::error::Error;
 use crate::limits::Limits;
 use crate::pipeline::{self, OptimizeOptions, Optimized};
+use crate::{Placeholder, ProbeInfo};
 
 #[wasm_bindgen]
 extern "C" {
@@ -34,6 +34,46 @@ pub fn optimize(input: &[u8], options_json: &str) -> Result<Ts<Optimized>, JsVal
     let options = OptimizeOptions::from_json(options_json).map_err(js_error)?;
     let out = pipeline::optimize(input, &options, &performance_now).map_err(js_error)?;
     Ts::from_rust(&out).map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
+/// Decodes once and renders each options object of `options_json_array` (a JSON array).
+/// Returns one `{ ok: true, value }` or `{ ok: false, code, message }` per entry.
+#[wasm_bindgen(js_name = optimizeMany)]
+pub fn optimize_many(input: &[u8], options_json_array: &str) -> Result<js_sys::Array, JsValue> {
+    let list: Vec<serde_json::Value> = serde_json::from_str(options_json_array)
+        .map_err(|e| js_error(Error::option("outputs", format!("must be an array of option objects: {e}"))))?;
+    let options = list
+        .iter()
+        .map(|v| OptimizeOptions::from_json(&v.to_string()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(js_error)?;
+    let results = pipeline::optimize_many(input, &options, &performance_now).map_err(js_error)?;
+    let out = js_sys::Array::new();
+    for result in results {
+        let entry = js_sys::Object::new();
+        match result {
+            Ok(o) => {
+                let value = Ts::from_rust(&o).map_err(|e| JsValue::from_str(&e.to_string()))?;
+                let _ = js_sys::Reflect::set(&entry, &"ok".into(), &true.into());
+                let _ = js_sys::Reflect::set(&entry, &"value".into(), &value.into());
+            }
+            Err(e) => {
+                let _ = js_sys::Reflect::set(&entry, &"ok".into(), &false.into());
+                let _ = js_sys::Reflect::set(&entry, &"code".into(), &e.code().into());
+                let _ = js_sys::Reflect::set(&entry, &"message".into(), &e.to_string().into());
+            }
+        }
+        out.push(&entry);
+    }
+    Ok(out)
+}
+
+/// A ThumbHash placeholder, its preview PNG and the average colour.
+#[wasm_bindgen]
+pub fn placeholder(input: &[u8]) -> Result<Ts<Placeholder>, JsValue> {
+    let source = pipeline::Source::decode(input, &Limits::default(), &performance_now).map_err(js_error)?;
+    let p = crate::placeholder::placeholder(&source).map_err(js_error)?;
+    Ts::from_rust(&p).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
 /// Reads format, size, orientation, alpha and animation from headers only.
