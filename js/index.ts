@@ -3,12 +3,14 @@ import { MediaslimError } from './errors.js';
 import { readAll, readHead, type Input } from './input.js';
 import { Pool, type RunOptions } from './pool.js';
 import { Asset, ResultCache } from './asset.js';
+import { lazyOptimize as lazyOptimizeWith, type LazyOptions } from './lazy.js';
 import type { OptimizeOptions, Optimized, ProbeInfo } from './wasm/mediaslim_core.js';
 
 export { MediaslimError } from './errors.js';
 export { Pool } from './pool.js';
 export { Asset, ResultCache } from './asset.js';
 export type { PictureData, PlaceholderData, SrcsetRequest, VariantFormat } from './asset.js';
+export type { LazyOptions } from './lazy.js';
 export type { PoolStats, Priority, ProgressEvent, RunOptions } from './pool.js';
 export type { ErrorCode } from './errors.js';
 export type { Input } from './input.js';
@@ -31,6 +33,14 @@ export type {
  */
 export function open(input: Input, options: { pool?: Pool; cache?: ResultCache } = {}): Asset {
   return new Asset(input, () => options.pool ?? defaultPool(), options.cache);
+}
+
+/**
+ * Optimizes `<img>` elements (an element, a list or a selector) as they near the viewport,
+ * visible ones first; returns a function that stops watching. Browsers only.
+ */
+export function lazyOptimize(target: HTMLImageElement | Iterable<HTMLImageElement> | string, options: LazyOptions = {}): () => void {
+  return lazyOptimizeWith(target, options, defaultPool);
 }
 
 /** Options for the core plus how to run the job (priority, cancellation, pool). */

@@ -351,7 +351,9 @@ async function loadNodeWorkers(): Promise<void> {
 
 function nodeWorker(onReply: (r: JobReply) => void, onCrash: (why: string) => void): WorkerHandle {
   if (!NodeWorkerClass) throw new Error('loadNodeWorkers() must run before a Node worker starts');
-  const worker = new NodeWorkerClass(new URL('./worker.js', import.meta.url));
+  // Built by concatenation: a literal `new URL('./worker.js', import.meta.url)` here would make
+  // browser bundlers emit (or inline as a data: URL) a second, unbundled copy of the worker.
+  const worker = new NodeWorkerClass(new URL('./' + 'worker.js', import.meta.url));
   let terminating = false;
   worker.on('message', onReply);
   worker.on('error', (err: Error) => onCrash(err.message));

@@ -1,23 +1,17 @@
-// A pool worker: one wasm instance, one job at a time. Runs in a module Web Worker or a
-// Node worker thread. Replies carry the output buffer as a transferable (no copy).
+// A pool worker: one wasm instance, one job at a time. Runs in a Web Worker (module or
+// classic, as a bundler emits it) or a Node worker thread. Replies carry the output buffer as
+// a transferable (no copy).
+//
+// No top-level await: bundlers such as Vite build workers as classic IIFE scripts by default,
+// which cannot hold one. And a Web Worker must install its message handler synchronously:
+// a module worker still awaiting its top-level code when the first job arrives would
+// drop that message (Chromium dispatches it to the missing handler), leaving the job hanging.
 import { loadCore, memoryBytes, withCore } from './core.js';
 import { MediaslimError } from './errors.js';
 import { readAll } from './input.js';
 import type { JobReply, JobRequest } from './protocol.js';
 
-type Port = { post(reply: JobReply, transfer: ArrayBuffer[]): void; listen(fn: (req: JobRequest) => void): void };
-
-async function port(): Promise<Port> {
-  // Web workers (browsers, Deno, Bun) have `self.postMessage`; Node worker threads do not.
-  if (typeof self !== 'undefined' && typeof (self as { postMessage?: unknown }).postMessage === 'function') {
-    const scope = self as unknown as { postMessage(m: unknown, t: ArrayBuffer[]): void; onmessage: ((e: MessageEvent) => void) | null };
-    return { post: (r, t) => scope.postMessage(r, t), listen: (fn) => { scope.onmessage = (e) => fn(e.data as JobRequest); } };
-  }
-  const threads = 'node:worker_threads';
-  const { parentPort } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ threads)) as typeof import('node:worker_threads');
-  if (!parentPort) throw new Error('mediaslim worker started outside a worker thread');
-  return { post: (r, t) => parentPort.postMessage(r, t), listen: (fn) => parentPort.on('message', fn) };
-}
+type Post = (reply: JobReply, transfer: ArrayBuffer[]) => void;
 
 async function run(req: JobRequest): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
   const bytes = await readAll(req.input);
@@ -43,15 +37,34 @@ async function run(req: JobRequest): Promise<{ value: unknown; transfer: ArrayBu
   }
 }
 
-const p = await port();
-await loadCore().catch(() => { /* reported by the first job */ });
-p.listen(async (req) => {
+async function handle(req: JobRequest, post: Post): Promise<void> {
   try {
     const { value, transfer } = await run(req);
-    p.post({ id: req.id, ok: true, value, memoryBytes: memoryBytes() }, transfer);
+    post({ id: req.id, ok: true, value, memoryBytes: memoryBytes() }, transfer);
   } catch (err) {
     const e = err instanceof MediaslimError ? err : new MediaslimError('WORKER_CRASHED', String(err));
     // A trap leaves the instance unusable: the pool replaces this whole worker.
-    p.post({ id: req.id, ok: false, code: e.code, message: e.message, memoryBytes: memoryBytes(), fatal: e.code === 'WORKER_CRASHED' }, []);
+    post({ id: req.id, ok: false, code: e.code, message: e.message, memoryBytes: memoryBytes(), fatal: e.code === 'WORKER_CRASHED' }, []);
   }
-});
+}
+
+// Start compiling the wasm at once, before the first job arrives; a load failure is
+// reported by that job (withCore retries the load).
+loadCore().catch(() => undefined);
+
+// Web workers (browsers, Deno, Bun) have `self.postMessage`; Node worker threads do not.
+const scope = typeof self !== 'undefined' ? (self as unknown as { postMessage?: (m: unknown, t: ArrayBuffer[]) => void; onmessage: ((e: MessageEvent) => void) | null }) : undefined;
+if (scope && typeof scope.postMessage === 'function') {
+  const post: Post = (r, t) => scope.postMessage!(r, t);
+  scope.onmessage = (e) => void handle(e.data as JobRequest, post);
+} else {
+  // Node: the parent port queues messages until a listener is attached, so loading
+  // node:worker_threads asynchronously loses nothing. (A computed specifier: browser
+  // bundlers must not try to resolve it.)
+  const threads = 'node:worker_threads';
+  void (import(/* @vite-ignore */ /* webpackIgnore: true */ threads) as Promise<typeof import('node:worker_threads')>).then(({ parentPort }) => {
+    if (!parentPort) throw new Error('mediaslim worker started outside a worker thread');
+    const post: Post = (r, t) => parentPort.postMessage(r, t);
+    parentPort.on('message', (req: JobRequest) => void handle(req, post));
+  });
+}
