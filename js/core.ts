@@ -1,60 +1,83 @@
-// Loads the wasm core once per realm, from a file in Node and by URL elsewhere (the
-// `new URL(..., import.meta.url)` pattern that every bundler understands).
-import * as glue from './wasm/mediaslim_core.js';
+// Loads the wasm modules once per realm, from a file in Node and by URL elsewhere (the
+// `new URL(..., import.meta.url)` pattern that every bundler understands). Two builds of
+// the same Rust core: `core` (no AVIF encoder, loaded first) and `full` (with rav1e), which
+// is fetched only when an AVIF is first asked for.
+import * as coreGlue from './wasm/mediaslim_core.js';
 import { MediaslimError, fromCoreError } from './errors.js';
 
-export type Core = typeof glue;
+export type Core = typeof coreGlue;
+export type Flavor = 'core' | 'full';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
-let current: Promise<Core> | undefined;
+const loading: Partial<Record<Flavor, Promise<Core>>> = {};
+const memories: Partial<Record<Flavor, WebAssembly.Memory>> = {};
 let generation = 0;
-let exports: { memory?: WebAssembly.Memory } | undefined;
 
-/** Bytes of wasm linear memory this realm's instance holds (0 before it loads). */
+/** Bytes of wasm linear memory this realm's instances hold. */
 export function memoryBytes(): number {
-  return exports?.memory?.buffer.byteLength ?? 0;
+  return (memories.core?.buffer.byteLength ?? 0) + (memories.full?.buffer.byteLength ?? 0);
 }
 
-async function instantiate(mod: Core): Promise<Core> {
+/** Whether the AVIF-capable module is already loaded here. */
+export function hasFull(): boolean {
+  return loading.full !== undefined;
+}
+
+async function glue(flavor: Flavor): Promise<Core> {
+  if (generation > 0) {
+    // After a trap: a fresh copy of the glue (its instance state is module-private).
+    // Built by concatenation so bundlers leave it alone (they rewrite literal patterns).
+    const url = new URL('./wasm/' + `mediaslim_${flavor}.js?instance=` + generation, import.meta.url).href;
+    return import(/* @vite-ignore */ url) as Promise<Core>;
+  }
+  return flavor === 'core' ? coreGlue : ((await import('./wasm/mediaslim_full.js')) as unknown as Core);
+}
+
+async function instantiate(flavor: Flavor): Promise<Core> {
+  const mod = await glue(flavor);
+  let exports: { memory?: WebAssembly.Memory };
   if (isNode) {
     // A computed specifier: bundlers building for browsers must not try to resolve it.
     const fsModule = 'node:fs/promises';
     const { readFile } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule)) as typeof import('node:fs/promises');
-    const bytes = await readFile(new URL('./wasm/mediaslim_core_bg.wasm', import.meta.url));
+    const bytes = await readFile(new URL(`./wasm/mediaslim_${flavor}_bg.wasm`, import.meta.url));
     exports = mod.initSync({ module: bytes }) as typeof exports;
   } else {
     exports = (await mod.default()) as typeof exports;
   }
+  memories[flavor] = exports.memory;
   return mod;
 }
 
-/** The ready core, loading it on first use. */
-export function loadCore(): Promise<Core> {
-  current ??= instantiate(glue).catch((err) => {
-    current = undefined;
-    throw new MediaslimError('WORKER_CRASHED', `could not load the mediaslim wasm module: ${String(err)}`, { cause: err });
-  });
-  return current;
+/** The ready module, loading it on first use. */
+export function loadCore(flavor: Flavor = 'core'): Promise<Core> {
+  let p = loading[flavor];
+  if (!p) {
+    p = instantiate(flavor).catch((err) => {
+      delete loading[flavor];
+      throw new MediaslimError('WORKER_CRASHED', `could not load the mediaslim wasm module (${flavor}): ${String(err)}`, { cause: err });
+    });
+    loading[flavor] = p;
+  }
+  return p;
 }
 
 /**
- * A trapped wasm instance (out of memory, a bug) may hold broken state: drop it and load a
- * fresh copy of the glue module for the next call. This works in Node and unbundled pages;
+ * A trapped wasm instance (out of memory, a bug) may hold broken state: drop the loaded
+ * modules so the next call loads fresh copies. This works in Node and unbundled pages;
  * inside a bundle the glue has no URL of its own, so the next call fails with
  * WORKER_CRASHED too. (The worker pool replaces whole workers instead.)
  */
 function discard(): void {
   generation += 1;
-  // Built by concatenation so bundlers leave it alone (they rewrite literal patterns).
-  const url = new URL('./wasm/' + 'mediaslim_core.js?instance=' + generation, import.meta.url).href;
-  current = import(/* @vite-ignore */ url).then((fresh: Core) => instantiate(fresh));
-  current.catch(() => { /* reported on next use */ });
+  delete loading.core;
+  delete loading.full;
 }
 
-/** Runs `fn` against the core, mapping core errors and traps to MediaslimError. */
-export async function withCore<T>(fn: (core: Core) => T): Promise<T> {
-  const core = await loadCore();
+/** Runs `fn` against a module, mapping core errors and traps to MediaslimError. */
+export async function withCore<T>(fn: (core: Core) => T, flavor: Flavor = 'core'): Promise<T> {
+  const core = await loadCore(flavor);
   try {
     return fn(core);
   } catch (err) {

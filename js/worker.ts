@@ -6,31 +6,40 @@
 // which cannot hold one. And a Web Worker must install its message handler synchronously:
 // a module worker still awaiting its top-level code when the first job arrives would
 // drop that message (Chromium dispatches it to the missing handler), leaving the job hanging.
-import { loadCore, memoryBytes, withCore } from './core.js';
+import { hasFull, loadCore, memoryBytes, withCore, type Flavor } from './core.js';
 import { MediaslimError } from './errors.js';
 import { readAll } from './input.js';
 import type { JobReply, JobRequest } from './protocol.js';
 
 type Post = (reply: JobReply, transfer: ArrayBuffer[]) => void;
 
+/** AVIF needs the full module; once it is loaded it serves everything (one instance busy). */
+function flavorFor(req: JobRequest): Flavor {
+  if (hasFull()) return 'full';
+  if (req.kind !== 'optimize' && req.kind !== 'optimizeMany') return 'core';
+  const parsed = JSON.parse(req.optionsJson) as { format?: string } | { format?: string }[];
+  return (Array.isArray(parsed) ? parsed : [parsed]).some((o) => o?.format === 'avif') ? 'full' : 'core';
+}
+
 async function run(req: JobRequest): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
   const bytes = await readAll(req.input);
+  const flavor = flavorFor(req);
   switch (req.kind) {
     case 'optimize': {
-      const out = (await withCore((core) => core.optimize(bytes, req.optionsJson))) as { bytes: Uint8Array };
+      const out = (await withCore((core) => core.optimize(bytes, req.optionsJson), flavor)) as { bytes: Uint8Array };
       // The output owns a fresh buffer (copied out of wasm memory): move it, do not copy it.
       const whole = out.bytes.byteOffset === 0 && out.bytes.byteLength === out.bytes.buffer.byteLength;
       return { value: out, transfer: whole ? [out.bytes.buffer as ArrayBuffer] : [] };
     }
     case 'optimizeMany': {
-      const outs = (await withCore((core) => core.optimizeMany(bytes, req.optionsJson))) as { ok: boolean; value?: { bytes: Uint8Array } }[];
+      const outs = (await withCore((core) => core.optimizeMany(bytes, req.optionsJson), flavor)) as { ok: boolean; value?: { bytes: Uint8Array } }[];
       const transfer = outs.flatMap((o) => (o.value ? [o.value.bytes.buffer as ArrayBuffer] : []));
       return { value: outs, transfer: [...new Set(transfer)] };
     }
     case 'probe':
-      return { value: await withCore((core) => core.probe(bytes)), transfer: [] };
+      return { value: await withCore((core) => core.probe(bytes), flavor), transfer: [] };
     case 'placeholder':
-      return { value: await withCore((core) => core.placeholder(bytes)), transfer: [] };
+      return { value: await withCore((core) => core.placeholder(bytes), flavor), transfer: [] };
     case 'trap':
       await withCore((core) => core.__trapForTests());
       return { value: null, transfer: [] };

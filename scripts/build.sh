@@ -1,31 +1,38 @@
 #!/usr/bin/env bash
-# Builds the npm package payload into pkg/: the Rust core as wasm (wasm-pack, then the npm
-# binaryen wasm-opt, since Debian's is too old) and the TypeScript API (tsc).
+# Builds the npm package payload into pkg/: the Rust core as two wasm modules (wasm-pack,
+# then the npm binaryen wasm-opt, since Debian's is too old) and the TypeScript API (tsc).
+#   mediaslim_core  everything but AVIF encoding: what a page loads first
+#   mediaslim_full  the same plus the AVIF encoder (rav1e): loaded on the first AVIF request
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 say() { printf '[build] %s\n' "$*"; }
+mkdir -p target
 
-say "wasm (cargo + wasm-bindgen)"
-wasm-pack --quiet build --release --target web --no-pack --no-opt \
-  --out-dir pkg/wasm --out-name mediaslim_core >/dev/null
+optimize_wasm() { # wasm-opt only when the module changed (it takes ~30 s; results are cached)
+  local wasm=$1 cached=target/$(basename "$1" .wasm).opt.wasm stamp=target/$(basename "$1" .wasm).opt.stamp
+  local hash; hash=$(sha256sum "$wasm" | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ] || [ ! -f "$cached" ]; then
+    say "wasm-opt -O3 $(basename "$wasm")"
+    node_modules/binaryen/bin/wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+      --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue "$wasm" -o "$cached"
+    echo "$hash" > "$stamp"
+  fi
+  cp "$cached" "$wasm"
+}
+
+say "wasm: mediaslim_core (no AVIF)"
+wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_core \
+  -- --no-default-features >/dev/null
+optimize_wasm pkg/wasm/mediaslim_core_bg.wasm
+say "wasm: mediaslim_full (with AVIF)"
+wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_full >/dev/null
+optimize_wasm pkg/wasm/mediaslim_full_bg.wasm
 rm -f pkg/wasm/.gitignore
-
-# wasm-opt only when the module changed (it takes ~20 s and the result is cached).
-wasm=pkg/wasm/mediaslim_core_bg.wasm
-stamp=target/wasm-opt.stamp
-src_hash=$(sha256sum "$wasm" | cut -d' ' -f1)
-if [ -f "$stamp" ] && [ "$(head -1 "$stamp")" = "$src_hash" ] && [ -f target/wasm-opt.out.wasm ]; then
-  cp target/wasm-opt.out.wasm "$wasm"
-else
-  say "wasm-opt -O3"
-  node_modules/binaryen/bin/wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$wasm" -o target/wasm-opt.out.wasm
-  cp target/wasm-opt.out.wasm "$wasm"
-  echo "$src_hash" > "$stamp"
-fi
 
 say "TypeScript"
 node_modules/.bin/tsc -p js/tsconfig.json
-say "pkg/ ready ($(du -k "$wasm" | cut -f1) KB wasm, $(gzip -9c "$wasm" | wc -c | awk '{printf "%d", $1/1024}') KB gzip)"
+for m in core full; do
+  w=pkg/wasm/mediaslim_${m}_bg.wasm
+  say "$w: $(du -k "$w" | cut -f1) KB, $(gzip -9c "$w" | wc -c | awk '{printf "%d", $1/1024}') KB gzip"
+done

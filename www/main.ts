@@ -1,7 +1,9 @@
 // The mediaslim demo page: pick or drop images (or load the samples), choose a format, quality
 // and maximum width, and get a card per image with the optimized result and what it saved.
-import type { OptimizeOptions, TargetFormat } from 'mediaslim';
-import { OptimizeFailure, OptimizerPool, type Outcome } from './pool.ts';
+// Every call runs in the package's own worker pool (one wasm instance per core), so the page
+// stays responsive: the batch at priority `visible`, a card the user retries at `user`.
+import { MediaslimError, optimize, probe } from 'mediaslim';
+import type { OptimizeOptions, OptimizeResult, Priority, ProbeInfo, TargetFormat } from 'mediaslim';
 import './style.css';
 
 const SAMPLES = ['skimage-rocket.jpg', 'flower2.jpg', 'transparent.png', 'hopper.png'];
@@ -30,17 +32,27 @@ const results = $<HTMLUListElement>('#results');
 const summary = $<HTMLParagraphElement>('#summary');
 const template = $<HTMLTemplateElement>('#card-template');
 
-// One worker per spare core (at least one, at most four): each holds its own wasm instance.
-const pool = new OptimizerPool(Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)));
-
 interface Item {
   file: File;
   card: HTMLLIElement;
   originalUrl: string;
   outputUrl: string | null;
   run: number;
-  state: 'queued' | 'working' | 'done' | 'error';
+  state: 'queued' | 'working' | 'done' | 'error' | 'cancelled';
   outputBytes: number;
+  /** Cancels the item's current run; null once it has settled. */
+  controller: AbortController | null;
+  /** The options of the last run, for a retry. */
+  options: OptimizeOptions;
+  /** The user pressed Cancel: keyboard focus moves to Retry once the card says so. */
+  focusRetry: boolean;
+}
+
+interface Outcome {
+  result: OptimizeResult;
+  probe: ProbeInfo | null;
+  /** From the moment a worker took the job to its answer. */
+  wallMs: number;
 }
 
 const items: Item[] = [];
@@ -115,7 +127,19 @@ function createCard(file: File): Item {
   });
   originalImg.src = originalUrl;
   $<HTMLElement>('.original-caption', card).textContent = `Original · ${formatBytes(file.size)}`;
-  return { file, card, originalUrl, outputUrl: null, run: 0, state: 'queued', outputBytes: 0 };
+  const item: Item = { file, card, originalUrl, outputUrl: null, run: 0, state: 'queued', outputBytes: 0, controller: null, options: {}, focusRetry: false };
+
+  const cancel = $<HTMLButtonElement>('.cancel', card);
+  cancel.setAttribute('aria-label', `Cancel ${file.name}`);
+  cancel.addEventListener('click', () => {
+    item.focusRetry = true;
+    item.controller?.abort(new Error('cancelled by the user'));
+  });
+  const retry = $<HTMLButtonElement>('.retry', card);
+  retry.setAttribute('aria-label', `Retry ${file.name}`);
+  // The user asked for this one card: it goes ahead of the batch.
+  retry.addEventListener('click', () => void optimizeItem(item, item.options, 'user'));
+  return item;
 }
 
 function setStatus(item: Item, state: Item['state'], label: string): void {
@@ -124,7 +148,11 @@ function setStatus(item: Item, state: Item['state'], label: string): void {
   const badge = $<HTMLElement>('.badge', item.card);
   badge.textContent = label;
   badge.className = `badge badge-${state}`;
-  item.card.setAttribute('aria-busy', String(state === 'queued' || state === 'working'));
+  const busy = state === 'queued' || state === 'working';
+  item.card.setAttribute('aria-busy', String(busy));
+  $<HTMLButtonElement>('.cancel', item.card).hidden = !busy;
+  // A cancelled card, or one whose worker crashed, can be tried again.
+  $<HTMLButtonElement>('.retry', item.card).hidden = !(state === 'cancelled' || (state === 'error' && item.card.dataset.errorCode === 'WORKER_CRASHED'));
 }
 
 function resetCard(item: Item): void {
@@ -146,6 +174,11 @@ function resetCard(item: Item): void {
   $<HTMLAnchorElement>('.download', card).hidden = true;
   card.classList.remove('is-error');
   setStatus(item, 'queued', 'Queued');
+}
+
+function showWorking(item: Item): void {
+  setStatus(item, 'working', 'Optimizing…');
+  $<HTMLElement>('.output-frame .frame-note', item.card).textContent = 'Optimizing…';
 }
 
 function showOutcome(item: Item, { result, probe, wallMs }: Outcome): void {
@@ -220,9 +253,19 @@ function showOutcome(item: Item, { result, probe, wallMs }: Outcome): void {
   setStatus(item, 'done', saved > 0 ? `−${saved.toFixed(0)}%` : 'Done');
 }
 
+function showCancelled(item: Item): void {
+  const note = $<HTMLElement>('.output-frame .frame-note', item.card);
+  note.hidden = false;
+  note.textContent = 'Cancelled';
+  $<HTMLElement>('.output-caption', item.card).textContent = 'No output';
+  setStatus(item, 'cancelled', 'Cancelled');
+  if (item.focusRetry) $<HTMLButtonElement>('.retry', item.card).focus();
+  item.focusRetry = false;
+}
+
 function showFailure(item: Item, err: unknown): void {
   const { card } = item;
-  const code = err instanceof OptimizeFailure ? err.code : 'UNEXPECTED';
+  const code = err instanceof MediaslimError ? err.code : 'UNEXPECTED';
   const message = err instanceof Error ? err.message : String(err);
   card.dataset.errorCode = code;
   card.classList.add('is-error');
@@ -248,7 +291,8 @@ function updateSummary(): void {
   }
   const done = items.filter((i) => i.state === 'done');
   const failed = items.filter((i) => i.state === 'error').length;
-  const pending = total - done.length - failed;
+  const cancelled = items.filter((i) => i.state === 'cancelled').length;
+  const pending = total - done.length - failed - cancelled;
   const parts = [`${total} image${total === 1 ? '' : 's'}`];
   if (pending > 0) parts.push(`${pending} in progress`);
   if (done.length > 0) {
@@ -258,6 +302,7 @@ function updateSummary(): void {
     parts.push(`${formatBytes(before)} → ${formatBytes(after)} (${saved >= 0 ? 'saved' : 'grew'} ${Math.abs(saved).toFixed(0)}%)`);
   }
   if (failed > 0) parts.push(`${failed} failed`);
+  if (cancelled > 0) parts.push(`${cancelled} cancelled`);
   // Each part stays on one line; the line breaks between them on narrow screens.
   summary.replaceChildren(
     ...parts.flatMap((text, i) => {
@@ -270,23 +315,58 @@ function updateSummary(): void {
   document.body.dataset.pending = String(pending);
 }
 
-async function optimizeItem(item: Item, options: OptimizeOptions): Promise<void> {
+/** Whether a file starts like a JPEG (read from its first bytes, on the page). */
+async function isJpeg(file: Blob): Promise<boolean> {
+  const head = new Uint8Array(await file.slice(0, 3).arrayBuffer());
+  return head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff;
+}
+
+/** The header read and the optimize itself, queued together in the package's worker pool. */
+async function runJob(item: Item, options: OptimizeOptions, priority: Priority, signal: AbortSignal, isCurrent: () => boolean): Promise<Outcome> {
+  // "Same as input" keeps PNG, WebP, GIF and BMP sources lossless, where a quality would only
+  // earn a warning: pass it for JPEG sources only.
+  const opts: OptimizeOptions = { ...options };
+  if (opts.format === 'original' && !(await isJpeg(item.file))) delete opts.quality;
+  // The header read is cheap and lets the card show the source format and dimensions; a file
+  // that cannot even be probed gets its error from optimize(), which says the same.
+  const info = probe(item.file, { priority, signal }).catch(() => null);
+  let started = performance.now();
+  const result = await optimize(item.file, {
+    ...opts,
+    priority,
+    signal,
+    // The card says "Optimizing" once a worker has the file; until then it is queued.
+    onProgress: (event) => {
+      if (event.stage !== 'running') return;
+      started = performance.now();
+      if (isCurrent()) showWorking(item);
+    },
+  });
+  return { result, probe: await info, wallMs: performance.now() - started };
+}
+
+async function optimizeItem(item: Item, options: OptimizeOptions, priority: Priority = 'visible'): Promise<void> {
   const mine = ++run;
+  // A new run replaces the item's previous one: the pool drops it if it is still waiting.
+  item.controller?.abort(new Error('replaced by a newer run'));
+  const controller = new AbortController();
+  item.controller = controller;
+  item.focusRetry = false;
   item.run = mine;
+  item.options = options;
   resetCard(item);
   updateSummary();
+  const isCurrent = () => item.run === mine && items.includes(item);
   try {
-    // The card says "Optimizing" once a worker has the file; until then it is queued.
-    const outcome = await pool.run(item.file, options, () => {
-      if (item.run !== mine) return;
-      setStatus(item, 'working', 'Optimizing…');
-      $<HTMLElement>('.output-frame .frame-note', item.card).textContent = 'Optimizing…';
-    });
-    if (item.run !== mine || !items.includes(item)) return;
+    const outcome = await runJob(item, options, priority, controller.signal, isCurrent);
+    if (!isCurrent()) return;
     showOutcome(item, outcome);
   } catch (err) {
-    if (item.run !== mine || !items.includes(item)) return;
-    showFailure(item, err);
+    if (!isCurrent()) return;
+    if (controller.signal.aborted && err instanceof MediaslimError && err.code === 'ABORTED') showCancelled(item);
+    else showFailure(item, err);
+  } finally {
+    if (item.controller === controller) item.controller = null;
   }
   updateSummary();
 }
@@ -337,6 +417,7 @@ form.addEventListener('submit', (event) => {
 
 clearButton.addEventListener('click', () => {
   for (const item of items) {
+    item.controller?.abort(new Error('cleared'));
     URL.revokeObjectURL(item.originalUrl);
     if (item.outputUrl) URL.revokeObjectURL(item.outputUrl);
   }

@@ -1,6 +1,9 @@
 // Vite config for the demo page. `mediaslim` resolves to the built package in ../pkg (run
-// `bash scripts/build.sh` first), so the demo exercises exactly what npm users get, including
-// the `new URL('mediaslim_core_bg.wasm', import.meta.url)` wasm load that Vite emits as an asset.
+// `bash scripts/build.sh` first), so the demo exercises exactly what npm users get: the
+// package's worker (`new Worker(new URL('./worker.js', import.meta.url))`, bundled with
+// Vite's default worker settings) and its `new URL('mediaslim_…_bg.wasm', import.meta.url)`
+// wasm loads, which Vite emits as assets. Nothing below is needed by the package itself:
+// the alias stands in for `npm install`, the rest is about where the demo lives.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
@@ -18,7 +21,6 @@ export default defineConfig({
     // pkg/ lies outside the Vite root; the dev server may serve files from the whole repo.
     fs: { allow: [repo] },
   },
-  worker: { format: 'es' },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -1,5 +1,6 @@
 //! Encoding: one module per output format, each `encode(&Image, &EncodeOptions)`.
 
+#[cfg(feature = "avif")]
 mod avif;
 mod jpeg;
 mod png;
@@ -93,7 +94,13 @@ pub fn encode(image: &Image, format: OutputFormat, options: &EncodeOptions) -> R
         OutputFormat::Jpeg => jpeg::encode(image, options),
         OutputFormat::Png => png::encode(image, options),
         OutputFormat::Webp => webp::encode(image, options),
+        #[cfg(feature = "avif")]
         OutputFormat::Avif => avif::encode(image, options),
+        #[cfg(not(feature = "avif"))]
+        OutputFormat::Avif => Err(crate::error::Error::encode(
+            "avif",
+            "this module was built without the AVIF encoder (the JS layer loads the full module for AVIF)",
+        )),
     }
 }
 

@@ -1,7 +1,8 @@
 // The demo page (www/) end to end: built with Vite's own `build()` (which proves the package
-// works through a bundler: the wasm and the worker are emitted and load from the output),
-// served statically and driven in Chromium like a user would. Then the dev server, through
-// scripts/start.mjs. Screenshots go to tests/out/.
+// works through a bundler: the wasm and the package's pool worker are emitted and load from
+// the output; the demo has no worker of its own), served statically and driven in Chromium
+// like a user would. Then the dev server, through scripts/start.mjs. Screenshots go to
+// tests/out/.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -195,11 +196,20 @@ function assertErrorCard(card, { name, code }) {
 
 test('vite build emits the wasm unchanged as its own asset, with the worker and samples', async () => {
   const assets = await readdir(join(distDir, 'assets'));
+  // Every wasm module of the package, each emitted once and byte for byte (never inlined).
   const wasm = assets.filter((f) => f.endsWith('.wasm'));
-  assert.equal(wasm.length, 1, `one .wasm in ${assets.join(', ')}`);
+  const pkgWasm = (await readdir(join(repoRoot, 'pkg', 'wasm'))).filter((f) => f.endsWith('.wasm'));
+  assert.ok(wasm.length >= 1, `a .wasm in ${assets.join(', ')}`);
   const sha = async (p) => createHash('sha256').update(await readFile(p)).digest('hex');
-  assert.equal(await sha(join(distDir, 'assets', wasm[0])), await sha(join(repoRoot, 'pkg', 'wasm', 'mediaslim_core_bg.wasm')));
-  assert.ok(assets.some((f) => /^worker-.*\.js$/.test(f)), 'the worker chunk is emitted');
+  assert.deepEqual(
+    (await Promise.all(wasm.map((f) => sha(join(distDir, 'assets', f))))).sort(),
+    (await Promise.all(pkgWasm.map((f) => sha(join(repoRoot, 'pkg', 'wasm', f))))).sort(),
+    `${wasm} are ${pkgWasm}`,
+  );
+  // One worker: the package's pool worker (the demo calls optimize() from the page).
+  const workers = assets.filter((f) => /^worker-.*\.js$/.test(f));
+  assert.equal(workers.length, 1, `one worker chunk in ${assets.join(', ')}`);
+  assert.match(await readFile(join(distDir, 'assets', workers[0]), 'utf8'), /mediaslim worker started outside a worker thread/, "it is the package's worker");
   for (const f of ['skimage-rocket.jpg', 'flower2.jpg', 'transparent.png', 'hopper.png', 'LICENSE-pillow', 'LICENSE-scikit-image', 'README.md']) {
     await stat(join(distDir, 'samples', f));
   }
@@ -291,8 +301,82 @@ describe('built demo, desktop', { timeout: 120_000 }, () => {
     assert.match(rocket.notes, /larger than the input/);
   });
 
+  test("the page's only workers are the package's pool: one per core at most, none nested", async () => {
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const workers = page.workers().map((w) => new URL(w.url()).pathname);
+    assert.ok(workers.length >= 1 && workers.length <= cores, `${workers.length} workers for ${cores} cores: ${workers}`);
+    for (const path of workers) assert.match(path, /^\/assets\/worker-[^/]*\.js$/);
+  });
+
   test('no page errors, console errors or failed requests', () => {
     assert.deepEqual(problems, []);
+  });
+});
+
+describe('built demo, cancel and retry', { timeout: 120_000 }, () => {
+  test('"Cancel" stops a waiting card ("Cancelled"); "Retry" runs it ahead of the batch', async () => {
+    const { page, context, problems } = await openDemo(server.origin);
+    try {
+      // Five different files (one trailing byte more each, so the pool cannot share their
+      // encodes) as full-size AVIF: about a second each, two at a time on this machine.
+      const rocket = await readFile(fixture('skimage-rocket.jpg'));
+      const files = [1, 2, 3, 4, 5].map((n) => ({ name: `rocket-${n}.jpg`, mimeType: 'image/jpeg', buffer: Buffer.concat([rocket, Buffer.alloc(n)]) }));
+      await page.getByLabel('Output format').selectOption('avif');
+      await page.evaluate(() => {
+        window.doneOrder = [];
+        new MutationObserver((mutations) => {
+          for (const m of mutations) {
+            const file = m.target.dataset.file;
+            if (m.target.dataset.status === 'done' && !window.doneOrder.includes(file)) window.doneOrder.push(file);
+          }
+        }).observe(document.querySelector('#results'), { subtree: true, attributes: true, attributeFilter: ['data-status'] });
+      });
+      await page.getByLabel('Choose images…').setInputFiles(files);
+      await page.getByRole('button', { name: 'Cancel rocket-5.jpg' }).click();
+      await page.waitForFunction(() => document.querySelector('.card[data-file="rocket-5.jpg"]')?.dataset.status === 'cancelled', null, { timeout: 5_000 });
+
+      const cancelled = await page.evaluate(() => {
+        const card = document.querySelector('.card[data-file="rocket-5.jpg"]');
+        const shown = (s) => !card.querySelector(s).hidden;
+        return {
+          badge: card.querySelector('.badge').textContent,
+          note: card.querySelector('.output-frame .frame-note').textContent,
+          busy: card.getAttribute('aria-busy'),
+          download: shown('.download'),
+          cancel: shown('.cancel'),
+          retry: shown('.retry'),
+          retryFocused: document.activeElement === card.querySelector('.retry'),
+          error: shown('.error'),
+          others: [...document.querySelectorAll('#results .card')].filter((c) => c !== card).map((c) => c.dataset.status),
+          summary: document.querySelector('#summary').textContent,
+        };
+      });
+      assert.deepEqual(
+        { ...cancelled, others: undefined, summary: undefined },
+        { badge: 'Cancelled', note: 'Cancelled', busy: 'false', download: false, cancel: false, retry: true, retryFocused: true, error: false, others: undefined, summary: undefined },
+      );
+      assert.ok(cancelled.others.every((s) => s === 'queued' || s === 'working'), `the others carry on: ${cancelled.others}`);
+      assert.match(cancelled.summary, /1 cancelled/, cancelled.summary);
+
+      await page.getByRole('button', { name: 'Retry rocket-5.jpg' }).click();
+      await settled(page, 5, 60_000);
+      const order = await page.evaluate(() => window.doneOrder);
+      assert.equal(order.length, 5, `all five done: ${order}`);
+      // Retried at priority "user": it overtakes batch files still waiting at "visible".
+      assert.ok(order.indexOf('rocket-5.jpg') < order.indexOf('rocket-4.jpg'), `finished in the order ${order}`);
+      const cards = await readCards(page);
+      for (const card of cards) {
+        assert.equal(card.status, 'done', `${card.name}: ${JSON.stringify(card.error)}`);
+        assert.equal(card.data.format, 'avif');
+        assert.deepEqual([card.download.decoded.width, card.download.decoded.height], [640, 427]);
+        assert.equal(sniff(card.download.head), 'avif');
+      }
+      assert.doesNotMatch(await page.locator('#summary').textContent(), /cancelled/);
+      assert.equal(await page.locator('.card .cancel:visible, .card .retry:visible').count(), 0, 'no Cancel or Retry left on finished cards');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
   });
 });
 

@@ -210,8 +210,33 @@ describe('errors', { timeout: 60_000 }, () => {
   });
 });
 
-test('the wasm was fetched once, as application/wasm, and the page logged no problems', () => {
+test('only the two wasm modules were fetched, as application/wasm, and the page logged no problems', () => {
   const wasm = server.requests.filter((r) => r.path.endsWith('.wasm'));
-  assert.deepEqual(wasm, [{ path: '/pkg/wasm/mediaslim_core_bg.wasm', status: 200, type: 'application/wasm' }]);
+  const paths = new Set(wasm.map((r) => r.path));
+  assert.deepEqual([...paths].sort(), ['/pkg/wasm/mediaslim_core_bg.wasm', '/pkg/wasm/mediaslim_full_bg.wasm']);
+  for (const r of wasm) assert.deepEqual([r.status, r.type], [200, 'application/wasm']);
   assert.deepEqual(problems, []);
+});
+
+test('the AVIF module loads only on the first AVIF request', async () => {
+  const fresh = await browser.newPage();
+  const fetched = [];
+  fresh.on('request', (r) => { if (r.url().endsWith('.wasm')) fetched.push(new URL(r.url()).pathname.split('/').pop()); });
+  await fresh.goto(server.origin + PAGE);
+  await fresh.waitForFunction(() => window.packageReady === true);
+  const jpeg = await fresh.evaluate(async () => {
+    const pool = new window.mediaslim.Pool({ size: 1 });
+    window.onePool = pool;
+    const out = await window.mediaslim.optimize(await window.fixture('hopper.png'), { format: 'jpeg', width: 64, pool });
+    return out.format;
+  });
+  assert.equal(jpeg, 'jpeg');
+  assert.deepEqual(fetched, ['mediaslim_core_bg.wasm'], 'JPEG work needs only the core module');
+  const avif = await fresh.evaluate(async () => {
+    const out = await window.mediaslim.optimize(await window.fixture('hopper.png'), { format: 'avif', width: 64, pool: window.onePool });
+    return out.format;
+  });
+  assert.equal(avif, 'avif');
+  assert.deepEqual(fetched, ['mediaslim_core_bg.wasm', 'mediaslim_full_bg.wasm'], 'the AVIF encoder arrived with the first AVIF job');
+  await fresh.close();
 });
