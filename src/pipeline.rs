@@ -343,13 +343,13 @@ impl<'a> Source<'a> {
         // Keeping the input is honest only when it shows the same picture: same format, no
         // resize. (An EXIF-rotated input still displays upright in every current browser.)
         let same_shape = same_format(decoded.format, target) && plan.is_identity(source_size);
-        if options.never_bigger && same_shape {
-            if let Some(original) = keepable_original(self.input, &(decoded.format, decoded.orientation), options) {
-                if out.bytes.len() >= original.len() {
-                    out.bytes = original;
-                    out.kept_original = true;
-                }
-            }
+        if options.never_bigger
+            && same_shape
+            && let Some(original) = keepable_original(self.input, &(decoded.format, decoded.orientation), options)
+            && out.bytes.len() >= original.len()
+        {
+            out.bytes = original;
+            out.kept_original = true;
         }
         Ok(out)
     }
