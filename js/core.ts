@@ -27,9 +27,10 @@ export function hasFull(): boolean {
 async function glue(flavor: Flavor): Promise<Core> {
   if (generation > 0) {
     // After a trap: a fresh copy of the glue (its instance state is module-private).
-    // Built by concatenation so bundlers leave it alone (they rewrite literal patterns).
-    const url = new URL('./wasm/' + `mediaslim_${flavor}.js?instance=` + generation, import.meta.url).href;
-    return import(/* @vite-ignore */ url) as Promise<Core>;
+    // Built by concatenation so bundlers leave it alone (they rewrite literal patterns); webpack
+    // folds and resolves even such expressions, so it is told to ignore them.
+    const url = new URL(/* webpackIgnore: true */ './wasm/' + `mediaslim_${flavor}.js?instance=` + generation, import.meta.url).href;
+    return import(/* @vite-ignore */ /* webpackIgnore: true */ url) as Promise<Core>;
   }
   return flavor === 'core' ? coreGlue : ((await import('./wasm/mediaslim_full.js')) as unknown as Core);
 }
@@ -41,7 +42,7 @@ async function instantiate(flavor: Flavor): Promise<Core> {
     // A computed specifier: bundlers building for browsers must not try to resolve it.
     const fsModule = 'node:fs/promises';
     const { readFile } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule)) as typeof import('node:fs/promises');
-    const bytes = await readFile(new URL(`./wasm/mediaslim_${flavor}_bg.wasm`, import.meta.url));
+    const bytes = await readFile(new URL(/* webpackIgnore: true */ `./wasm/mediaslim_${flavor}_bg.wasm`, import.meta.url));
     exports = mod.initSync({ module: bytes }) as typeof exports;
   } else {
     exports = (await mod.default()) as typeof exports;

@@ -353,7 +353,8 @@ function nodeWorker(onReply: (r: JobReply) => void, onCrash: (why: string) => vo
   if (!NodeWorkerClass) throw new Error('loadNodeWorkers() must run before a Node worker starts');
   // Built by concatenation: a literal `new URL('./worker.js', import.meta.url)` here would make
   // browser bundlers emit (or inline as a data: URL) a second, unbundled copy of the worker.
-  const worker = new NodeWorkerClass(new URL('./' + 'worker.js', import.meta.url));
+  // webpack folds the concatenation back into that literal, hence its ignore comment.
+  const worker = new NodeWorkerClass(new URL(/* webpackIgnore: true */ './' + 'worker.js', import.meta.url));
   let terminating = false;
   worker.on('message', onReply);
   worker.on('error', (err: Error) => onCrash(err.message));
