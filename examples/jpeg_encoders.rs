@@ -17,8 +17,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use mediaslim::decode::decode;
-use mediaslim::{Fit, Image, Kernel, Limits, PixelLayout, ResizeRequest};
-use ssimulacra2::{ColorPrimaries, LinearRgb, Rgb, TransferCharacteristic, compute_frame_ssimulacra2};
+use mediaslim::{Fit, Image, Kernel, Limits, ResizeRequest};
+#[path = "common/linear.rs"]
+mod linear;
+
+use linear::linear;
+use ssimulacra2::{LinearRgb, compute_frame_ssimulacra2};
 
 const TARGETS: [f64; 3] = [70.0, 80.0, 90.0];
 const MAX_WIDTH: u32 = 1600;
@@ -74,19 +78,6 @@ impl Enc {
             }
         }
     }
-}
-
-fn linear(img: &Image) -> LinearRgb {
-    assert_eq!(img.layout, PixelLayout::Rgb8);
-    let data: Vec<[f32; 3]> = img
-        .pixels
-        .chunks_exact(3)
-        .map(|p| [f32::from(p[0]) / 255.0, f32::from(p[1]) / 255.0, f32::from(p[2]) / 255.0])
-        .collect();
-    let rgb =
-        Rgb::new(data, img.width as usize, img.height as usize, TransferCharacteristic::SRGB, ColorPrimaries::BT709)
-            .expect("rgb");
-    LinearRgb::try_from(rgb).expect("linear rgb")
 }
 
 /// Decoded, alpha flattened onto white, and at most 1600 px wide.

@@ -16,25 +16,17 @@ use std::sync::Mutex;
 
 use mediaslim::decode::decode;
 use mediaslim::{Image, Limits};
-use ssimulacra2::{ColorPrimaries, LinearRgb, Rgb, TransferCharacteristic, compute_frame_ssimulacra2};
+#[path = "common/linear.rs"]
+mod linear;
+
+use linear::linear;
+use ssimulacra2::{LinearRgb, compute_frame_ssimulacra2};
 
 fn load(path: &str) -> Result<Image, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("read {path}: {e}"))?;
     let limits = Limits { max_input_bytes: u64::MAX, ..Limits::default() };
     let decoded = decode(&bytes, &limits).map_err(|e| format!("decode {path}: {e}"))?;
     Ok(decoded.image.flatten([255, 255, 255]))
-}
-
-fn linear(img: &Image) -> LinearRgb {
-    let data: Vec<[f32; 3]> = img
-        .pixels
-        .chunks_exact(3)
-        .map(|p| [f32::from(p[0]) / 255.0, f32::from(p[1]) / 255.0, f32::from(p[2]) / 255.0])
-        .collect();
-    let rgb =
-        Rgb::new(data, img.width as usize, img.height as usize, TransferCharacteristic::SRGB, ColorPrimaries::BT709)
-            .expect("rgb buffer");
-    LinearRgb::try_from(rgb).expect("linear rgb")
 }
 
 fn score(reference: &LinearRgb, ref_size: (u32, u32), dist: &str) -> Result<f64, String> {

@@ -164,3 +164,18 @@ export function sniff(bytes) {
 export function maxChannelDelta(a, b) {
   return Math.max(...a.map((v, i) => Math.abs(v - b[i])));
 }
+
+/**
+ * Serves the repo with one extra page at `path`, opens it in a fresh Chromium and waits for
+ * `window[readyFlag] === true`. Returns what the tests use, plus `close()`.
+ */
+export async function openTestPage(path, html, { viewport, ignore = [], initScript, readyFlag = 'packageReady' } = {}) {
+  const server = await serveStatic(repoRoot, { routes: { [path]: { type: 'text/html; charset=utf-8', body: html } } });
+  const browser = await launchBrowser();
+  const page = await browser.newPage(viewport ? { viewport } : undefined);
+  const problems = watchPage(page, { ignore });
+  if (initScript) await page.addInitScript({ content: initScript });
+  await page.goto(server.origin + path);
+  await page.waitForFunction((flag) => window[flag] === true, readyFlag, { timeout: 30_000 });
+  return { server, browser, page, problems, close: async () => { await browser.close(); await server.close(); } };
+}

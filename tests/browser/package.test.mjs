@@ -3,7 +3,7 @@
 // by Chromium itself to check what mediaslim reports about it.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ANALYZE_SOURCE, launchBrowser, maxChannelDelta, repoRoot, serveStatic, sniff, watchPage } from './helpers.mjs';
+import { ANALYZE_SOURCE, launchBrowser, maxChannelDelta, repoRoot, serveStatic, sniff, watchPage, openTestPage } from './helpers.mjs';
 
 const PAGE = '/__mediaslim_package_test__.html';
 const HTML = `<!doctype html>
@@ -26,13 +26,7 @@ let page;
 let problems;
 
 before(async () => {
-  server = await serveStatic(repoRoot, { routes: { [PAGE]: { type: 'text/html; charset=utf-8', body: HTML } } });
-  browser = await launchBrowser();
-  page = await browser.newPage();
-  problems = watchPage(page);
-  await page.addInitScript({ content: ANALYZE_SOURCE });
-  await page.goto(server.origin + PAGE);
-  await page.waitForFunction(() => window.packageReady === true, null, { timeout: 30_000 });
+  ({ server, browser, page, problems } = await openTestPage(PAGE, HTML, { initScript: ANALYZE_SOURCE }));
 });
 
 after(async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { build, createServer } from 'vite';
-import { launchBrowser, repoRoot, serveStatic, watchPage } from './helpers.mjs';
+import { launchBrowser, repoRoot, serveStatic, watchPage, openTestPage } from './helpers.mjs';
 
 const PAGE = '/__mediaslim_pool_test__.html';
 const HTML = `<!doctype html>
@@ -44,13 +44,8 @@ let page;
 let problems;
 
 before(async () => {
-  server = await serveStatic(repoRoot, { routes: { [PAGE]: { type: 'text/html; charset=utf-8', body: HTML } } });
-  browser = await launchBrowser();
-  page = await browser.newPage();
   // The trap test's panic hook logs the deliberate panic; anything else is a problem.
-  problems = watchPage(page, { ignore: [/deliberate trap \(test hook\)/] });
-  await page.goto(server.origin + PAGE);
-  await page.waitForFunction(() => window.packageReady === true, null, { timeout: 30_000 });
+  ({ server, browser, page, problems } = await openTestPage(PAGE, HTML, { ignore: [/deliberate trap \(test hook\)/] }));
 });
 
 after(async () => {
