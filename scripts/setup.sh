@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Keep in step with Cargo.toml (wasm-bindgen is pinned with `=`).
 WASM_BINDGEN_VERSION=0.2.130
 WASM_PACK_VERSION=0.15.1
-DEBIAN_PACKAGES=(clang lld chromium chromium-driver)
+DEBIAN_PACKAGES=(clang lld llvm wasi-libc chromium chromium-driver)
 
 say() { printf '[setup] %s\n' "$*"; }
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -17,6 +17,7 @@ missing=()
 command -v clang >/dev/null || missing+=(clang)
 command -v wasm-ld >/dev/null || missing+=(lld)
 command -v llvm-ar >/dev/null || missing+=(llvm)
+[ -d /usr/include/wasm32-wasi ] || missing+=(wasi-libc)   # libc headers for libwebp in wasm
 [ -x /usr/bin/chromium ] || missing+=(chromium chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -25,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
     say "missing system packages: ${missing[*]}"
-    say "install them as root: apt-get install ${DEBIAN_PACKAGES[*]} llvm"
+    say "install them as root: apt-get install ${DEBIAN_PACKAGES[*]}"
     exit 1
   fi
 fi

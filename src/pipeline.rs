@@ -43,7 +43,7 @@ pub struct OptimizeOptions {
     pub upscale: bool,
     /// Output format (default `original`).
     pub format: TargetFormat,
-    /// 1-100 for lossy formats (JPEG, AVIF); default 80 for JPEG, 60 for AVIF.
+    /// 1-100 for lossy formats (JPEG, WebP, AVIF); default 80 for JPEG and WebP, 60 for AVIF.
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub quality: Option<u8>,
     /// 0 (fastest) to 10 (smallest output); default 4.
@@ -52,6 +52,12 @@ pub struct OptimizeOptions {
     /// AVIF alpha quality 1-100 (default: same as quality).
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub alpha_quality: Option<u8>,
+    /// WebP: lossless (true) or lossy (false). Default: lossy, except that a lossless WebP
+    /// re-encoded as `original` stays lossless.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub lossless: Option<bool>,
+    /// WebP lossy: sharper RGB->YUV conversion (slower; fewer colour fringes on edges).
+    pub sharp_yuv: bool,
     /// JPEG chroma subsampling, `4:2:0` (default) or `4:4:4`.
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub chroma_subsampling: Option<ChromaSubsampling>,
@@ -81,6 +87,8 @@ impl Default for OptimizeOptions {
             quality: None,
             effort: None,
             alpha_quality: None,
+            lossless: None,
+            sharp_yuv: false,
             chroma_subsampling: None,
             background: None,
             keep_metadata: false,
@@ -150,7 +158,7 @@ fn allowed_values(option: &str) -> Option<&'static str> {
         "quality" | "alphaQuality" => "a whole number from 1 to 100",
         "effort" => "a whole number from 0 to 10",
         "maxPixels" | "maxInputBytes" => "a positive whole number",
-        "upscale" | "keepMetadata" | "neverBigger" => "true or false",
+        "upscale" | "keepMetadata" | "neverBigger" | "lossless" | "sharpYuv" => "true or false",
         "background" => "a colour like \"#ffffff\" or \"#ffffff00\"",
         _ => return None,
     })
@@ -309,7 +317,20 @@ impl<'a> Source<'a> {
         let resized = crate::resize::resize(image, &plan, &request, &self.limits)?;
         let t2 = now_ms();
 
-        if options.quality.is_some() && !encode::is_lossy(target) {
+        let lossless = match (target, options.lossless) {
+            (OutputFormat::Webp, Some(l)) => l,
+            (OutputFormat::Webp, None) => {
+                options.format == TargetFormat::Original && decode::webp::is_lossless(self.input)
+            }
+            (OutputFormat::Png, _) | (_, None | Some(false)) => false,
+            (_, Some(true)) => {
+                return Err(Error::option(
+                    "lossless",
+                    format!("{} has no lossless mode here: use format \"webp\" or \"png\"", target.name()),
+                ));
+            }
+        };
+        if options.quality.is_some() && !encode::is_lossy(target, lossless) {
             warnings.push(format!("quality is ignored: {} output is lossless", target.name()));
         }
         if target == OutputFormat::Jpeg && resized.has_alpha_channel() && resized.has_transparency() {
@@ -321,6 +342,8 @@ impl<'a> Source<'a> {
             chroma_subsampling: options.chroma_subsampling.unwrap_or(ChromaSubsampling::Yuv420),
             alpha_quality: options.alpha_quality,
             background: [background[0], background[1], background[2]],
+            lossless,
+            sharp_yuv: options.sharp_yuv,
             metadata: Metadata {
                 icc_profile: icc_to_write,
                 exif: if options.keep_metadata { decoded.exif.clone() } else { None },

@@ -82,7 +82,7 @@ let qualityTouched = false;
 function syncQuality(): void {
   qualityValue.value = qualityInput.value;
   const format = formatSelect.value;
-  const lossless = format === 'png' || format === 'webp';
+  const lossless = format === 'png';
   qualityInput.disabled = lossless;
   qualityInput.closest('.field')?.classList.toggle('is-disabled', lossless);
 }
@@ -90,7 +90,7 @@ function syncQuality(): void {
 function currentOptions(): OptimizeOptions {
   const options: OptimizeOptions = { format: formatSelect.value as TargetFormat };
   const format = formatSelect.value;
-  if (format !== 'png' && format !== 'webp') options.quality = Number(qualityInput.value);
+  if (format !== 'png') options.quality = Number(qualityInput.value);
   const maxWidth = Math.floor(Number(maxWidthInput.value));
   if (maxWidthInput.value.trim() !== '' && Number.isFinite(maxWidth) && maxWidth > 0) options.width = maxWidth;
   return options;
@@ -323,8 +323,8 @@ async function isJpeg(file: Blob): Promise<boolean> {
 
 /** The header read and the optimize itself, queued together in the package's worker pool. */
 async function runJob(item: Item, options: OptimizeOptions, priority: Priority, signal: AbortSignal, isCurrent: () => boolean): Promise<Outcome> {
-  // "Same as input" keeps PNG, WebP, GIF and BMP sources lossless, where a quality would only
-  // earn a warning: pass it for JPEG sources only.
+  // "Same as input" keeps PNG, GIF and BMP sources lossless (and lossless WebP), where a
+  // quality would only earn a warning: pass it for JPEG sources only.
   const opts: OptimizeOptions = { ...options };
   if (opts.format === 'original' && !(await isJpeg(item.file))) delete opts.quality;
   // The header read is cheap and lets the card show the source format and dimensions; a file

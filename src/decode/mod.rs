@@ -8,7 +8,7 @@ pub mod color;
 mod gif;
 mod jpeg;
 mod png;
-mod webp;
+pub mod webp;
 
 use image::{DynamicImage, ImageDecoder, metadata::Orientation};
 use serde::Serialize;

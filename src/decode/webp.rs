@@ -27,3 +27,22 @@ pub(super) fn header_size(bytes: &[u8]) -> Option<(u32, u32)> {
         _ => None,
     }
 }
+
+/// True when the (first) image bitstream is VP8L, i.e. the file is lossless.
+pub fn is_lossless(bytes: &[u8]) -> bool {
+    let mut pos = 12usize;
+    while let Some(tag) = bytes.get(pos..pos + 4) {
+        match tag {
+            b"VP8L" => return true,
+            b"VP8 " => return false,
+            _ => {}
+        }
+        let Some(len) = bytes.get(pos + 4..pos + 8) else { return false };
+        let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        pos = match pos.checked_add(8 + len + (len & 1)) {
+            Some(p) => p,
+            None => return false,
+        };
+    }
+    false
+}

@@ -3,6 +3,8 @@
 #[cfg(feature = "avif")]
 mod avif;
 mod jpeg;
+#[cfg(target_arch = "wasm32")]
+mod libc_shim;
 mod png;
 mod webp;
 
@@ -70,6 +72,10 @@ pub struct EncodeOptions {
     pub alpha_quality: Option<u8>,
     /// Colour that transparent pixels are composited onto for JPEG.
     pub background: [u8; 3],
+    /// WebP: lossless instead of lossy.
+    pub lossless: bool,
+    /// WebP lossy: sharper (slower) RGB->YUV conversion, fewer colour fringes on edges.
+    pub sharp_yuv: bool,
     pub metadata: Metadata,
 }
 
@@ -81,6 +87,8 @@ impl Default for EncodeOptions {
             chroma_subsampling: ChromaSubsampling::Yuv420,
             alpha_quality: None,
             background: [255, 255, 255],
+            lossless: false,
+            sharp_yuv: false,
             metadata: Metadata::default(),
         }
     }
@@ -114,6 +122,10 @@ pub fn default_quality(format: OutputFormat) -> u8 {
 }
 
 /// True for formats whose `quality` setting changes the output.
-pub fn is_lossy(format: OutputFormat) -> bool {
-    matches!(format, OutputFormat::Jpeg | OutputFormat::Avif)
+pub fn is_lossy(format: OutputFormat, lossless: bool) -> bool {
+    match format {
+        OutputFormat::Jpeg | OutputFormat::Avif => true,
+        OutputFormat::Webp => !lossless,
+        OutputFormat::Png => false,
+    }
 }

@@ -1,24 +1,141 @@
-//! WebP lossless (image-webp). Lossy WebP (libwebp in wasm) is a separate issue.
+//! WebP: lossy through libwebp (quality, method from effort, alpha quality, sharp YUV),
+//! lossless through image-webp. Metadata chunks (ICC, EXIF) are added by a small muxer,
+//! since libwebp's encoder writes bare VP8/VP8L/ALPH bitstreams.
 
 use image_webp::{ColorType, WebPEncoder};
+use libwebp_sys as webp;
 
-use super::EncodeOptions;
+use super::{EncodeOptions, Metadata, OutputFormat, default_quality};
 use crate::error::{Error, Result};
 use crate::image::{Image, PixelLayout};
 
 pub(super) fn encode(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> {
+    let bitstream = if options.lossless { lossless(image)? } else { lossy(image, options)? };
+    mux_metadata(bitstream, image, &options.metadata)
+}
+
+fn lossless(image: &Image) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    let mut encoder = WebPEncoder::new(&mut out);
-    if let Some(icc) = &options.metadata.icc_profile {
-        encoder.set_icc_profile(icc.clone());
-    }
-    if let Some(exif) = &options.metadata.exif {
-        encoder.set_exif_metadata(exif.clone());
-    }
     let color = match image.layout {
         PixelLayout::Rgb8 => ColorType::Rgb8,
         PixelLayout::Rgba8 => ColorType::Rgba8,
     };
-    encoder.encode(&image.pixels, image.width, image.height, color).map_err(|e| Error::encode("webp", e))?;
+    WebPEncoder::new(&mut out)
+        .encode(&image.pixels, image.width, image.height, color)
+        .map_err(|e| Error::encode("webp", e))?;
+    Ok(out)
+}
+
+/// effort 0-10 -> libwebp method 0-6; our default effort 4 is libwebp's default method 4.
+const METHOD: [i32; 11] = [0, 1, 1, 2, 4, 4, 5, 5, 6, 6, 6];
+
+fn lossy(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> {
+    let quality = f32::from(options.quality.unwrap_or(default_quality(OutputFormat::Webp)));
+    let abi = webp::WEBP_ENCODER_ABI_VERSION as i32;
+    // SAFETY: plain C structs initialised by libwebp's own init functions; the picture
+    // borrows `image.pixels` only during import (libwebp copies them); every allocation
+    // libwebp makes is released by WebPPictureFree / WebPMemoryWriterClear below.
+    unsafe {
+        let mut config: webp::WebPConfig = std::mem::zeroed();
+        if webp::WebPConfigInitInternal(&mut config, webp::WebPPreset::WEBP_PRESET_DEFAULT, quality, abi) == 0 {
+            return Err(Error::encode("webp", "libwebp version mismatch"));
+        }
+        config.quality = quality;
+        config.method = METHOD[usize::from(options.effort.min(10))];
+        config.alpha_quality = i32::from(options.alpha_quality.unwrap_or(100));
+        config.use_sharp_yuv = i32::from(options.sharp_yuv);
+        if webp::WebPValidateConfig(&config) == 0 {
+            return Err(Error::encode("webp", "invalid libwebp configuration"));
+        }
+        let mut picture: webp::WebPPicture = std::mem::zeroed();
+        if webp::WebPPictureInitInternal(&mut picture, abi) == 0 {
+            return Err(Error::encode("webp", "libwebp version mismatch"));
+        }
+        // Imported as YUV directly, unless sharp YUV is asked for: libwebp applies it only
+        // when it converts an ARGB picture itself, inside WebPEncode.
+        picture.use_argb = i32::from(options.sharp_yuv);
+        picture.width = image.width as i32;
+        picture.height = image.height as i32;
+        let (w, h) = (image.width as i32, image.height as i32);
+        let imported = match image.layout {
+            PixelLayout::Rgb8 => webp::WebPPictureImportRGB(&mut picture, image.pixels.as_ptr(), w * 3),
+            PixelLayout::Rgba8 => webp::WebPPictureImportRGBA(&mut picture, image.pixels.as_ptr(), w * 4),
+        };
+        if imported == 0 {
+            webp::WebPPictureFree(&mut picture);
+            return Err(Error::encode("webp", format!("could not import {w}x{h} pixels (out of memory?)")));
+        }
+        let mut writer: webp::WebPMemoryWriter = std::mem::zeroed();
+        webp::WebPMemoryWriterInit(&mut writer);
+        picture.writer = Some(webp::WebPMemoryWrite);
+        picture.custom_ptr = (&mut writer as *mut webp::WebPMemoryWriter).cast();
+        let ok = webp::WebPEncode(&config, &mut picture);
+        let error = picture.error_code;
+        webp::WebPPictureFree(&mut picture);
+        let result = if ok == 0 || writer.mem.is_null() {
+            Err(Error::encode("webp", format!("libwebp failed ({error:?})")))
+        } else {
+            Ok(std::slice::from_raw_parts(writer.mem, writer.size).to_vec())
+        };
+        webp::WebPMemoryWriterClear(&mut writer);
+        result
+    }
+}
+
+/// Rewrites a single-image WebP as an extended (VP8X) file carrying ICC and EXIF chunks.
+fn mux_metadata(file: Vec<u8>, image: &Image, metadata: &Metadata) -> Result<Vec<u8>> {
+    if metadata.icc_profile.is_none() && metadata.exif.is_none() {
+        return Ok(file);
+    }
+    let bad = || Error::encode("webp", "unexpected encoder output while adding metadata");
+    let mut chunks: Vec<(&[u8], &[u8])> = Vec::new();
+    let mut pos = 12usize;
+    while pos + 8 <= file.len() {
+        let tag = &file[pos..pos + 4];
+        let len = u32::from_le_bytes(file[pos + 4..pos + 8].try_into().map_err(|_| bad())?) as usize;
+        let data = file.get(pos + 8..pos + 8 + len).ok_or_else(bad)?;
+        if tag != b"VP8X" {
+            chunks.push((tag, data));
+        }
+        pos += 8 + len + (len & 1);
+    }
+    let mut flags = 0u8;
+    if metadata.icc_profile.is_some() {
+        flags |= 0x20;
+    }
+    if image.has_alpha_channel() {
+        flags |= 0x10;
+    }
+    if metadata.exif.is_some() {
+        flags |= 0x08;
+    }
+    let mut vp8x = vec![flags, 0, 0, 0];
+    vp8x.extend_from_slice(&(image.width - 1).to_le_bytes()[..3]);
+    vp8x.extend_from_slice(&(image.height - 1).to_le_bytes()[..3]);
+
+    let mut body = Vec::with_capacity(file.len() + 64);
+    body.extend_from_slice(b"WEBP");
+    let mut put = |tag: &[u8], data: &[u8]| {
+        body.extend_from_slice(tag);
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(data);
+        if data.len() & 1 == 1 {
+            body.push(0);
+        }
+    };
+    put(b"VP8X", &vp8x);
+    if let Some(icc) = &metadata.icc_profile {
+        put(b"ICCP", icc);
+    }
+    for (tag, data) in chunks {
+        put(tag, data);
+    }
+    if let Some(exif) = &metadata.exif {
+        put(b"EXIF", exif);
+    }
+    let mut out = Vec::with_capacity(body.len() + 8);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
     Ok(out)
 }

@@ -110,7 +110,7 @@ describe('corpus fidelity', { skip: !hasCorpus && 'no ../shared/corpus' }, () =>
       }
       let r;
       try {
-        r = await optimize(input, { format: 'webp', neverBigger: false });
+        r = await optimize(input, { format: 'webp', lossless: true, neverBigger: false });
       } catch {
         continue; // rejections are judged by the sweep above
       }
