@@ -2,7 +2,7 @@
 // encoded, in scroll order, and images that scroll past before starting are cancelled.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, repoRoot, serveStatic, watchPage, openTestPage } from './helpers.mjs';
+import { openTestPage } from './helpers.mjs';
 
 const PAGE = '/__mediaslim_lazy_test__.html';
 const IMAGES = 60;

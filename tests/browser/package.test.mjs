@@ -3,7 +3,7 @@
 // by Chromium itself to check what mediaslim reports about it.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ANALYZE_SOURCE, launchBrowser, maxChannelDelta, repoRoot, serveStatic, sniff, watchPage, openTestPage } from './helpers.mjs';
+import { ANALYZE_SOURCE, maxChannelDelta, openTestPage, sniff } from './helpers.mjs';
 
 const PAGE = '/__mediaslim_package_test__.html';
 const HTML = `<!doctype html>

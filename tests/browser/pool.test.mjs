@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { build, createServer } from 'vite';
-import { launchBrowser, repoRoot, serveStatic, watchPage, openTestPage } from './helpers.mjs';
+import { openTestPage, repoRoot, serveStatic, watchPage } from './helpers.mjs';
 
 const PAGE = '/__mediaslim_pool_test__.html';
 const HTML = `<!doctype html>
