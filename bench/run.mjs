@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The mediaslim benchmark: ours (the wasm package, in Node) against sharp (native libvips,
 // one thread) and jSquash (Squoosh's codecs in wasm), on the photos of ../shared/corpus as
-// JPEG q92 sources resized to 1600 px wide. See bench/README.md.
+// JPEG q92 sources resized to 1600 px wide, encoded as JPEG, WebP (lossy), AVIF and PNG.
+// See bench/README.md.
 //
 //   npm run bench                      # builds pkg/ first, then runs this file
 //   node bench/run.mjs [--quick] [--reps N] [--photos N] [--avif N] [--png N]
@@ -107,9 +108,15 @@ const pkgVersion = (name) => {
   }
 };
 
+// libwebp's version() encodes va.b.c as 0x0a0b0c.
+function decodeLibwebpVersion(v) {
+  return Number.isInteger(v) ? `${v >> 16}.${(v >> 8) & 255}.${v & 255}` : '?';
+}
+
 // jSquash's packages are ESM built for browsers: in Node each codec's wasm is compiled from
 // node_modules and handed to the package's own `init`.
 async function loadJsquash() {
+  const { simd } = await import('wasm-feature-detect');
   const nm = path.join(ROOT, 'node_modules', '@jsquash');
   const compile = (p) => WebAssembly.compile(readFileSync(path.join(nm, p)));
   const files = {
@@ -117,6 +124,9 @@ async function loadJsquash() {
     jpegEnc: 'jpeg/codec/enc/mozjpeg_enc.wasm',
     resize: 'resize/lib/resize/pkg/squoosh_resize_bg.wasm',
     avifEnc: 'avif/codec/enc/avif_enc.wasm', // the single-threaded build (Node never gets _mt)
+    // @jsquash/webp's init() picks its glue by wasm-feature-detect's simd(): the SIMD build
+    // whenever the engine has wasm SIMD (Node >= 16), so that is the wasm it must be given.
+    webpEnc: (await simd()) ? 'webp/codec/enc/webp_enc_simd.wasm' : 'webp/codec/enc/webp_enc.wasm',
     pngEnc: 'png/codec/pkg/squoosh_png_bg.wasm',
     oxipng: 'oxipng/codec/pkg/squoosh_oxipng_bg.wasm',
   };
@@ -124,12 +134,14 @@ async function loadJsquash() {
   const jpegEnc = await import('@jsquash/jpeg/encode.js');
   const resize = await import('@jsquash/resize');
   const avifEnc = await import('@jsquash/avif/encode.js');
+  const webpEnc = await import('@jsquash/webp/encode.js');
   const pngEnc = await import('@jsquash/png/encode.js');
   const oxipng = await import('@jsquash/oxipng/optimise.js');
   await jpegDec.init(await compile(files.jpegDec));
   await jpegEnc.init(await compile(files.jpegEnc));
   await resize.initResize(await compile(files.resize));
   await avifEnc.init(await compile(files.avifEnc));
+  const webpModule = await webpEnc.init(await compile(files.webpEnc));
   await pngEnc.init(await compile(files.pngEnc));
   await oxipng.init(await compile(files.oxipng));
   return {
@@ -138,6 +150,9 @@ async function loadJsquash() {
     encodeJpeg: jpegEnc.default,
     resize: resize.default,
     encodeAvif: avifEnc.default,
+    encodeWebp: webpEnc.default,
+    webpSimd: files.webpEnc.includes('_simd'),
+    webpVersion: decodeLibwebpVersion(webpModule.version?.()),
     encodePng: pngEnc.default,
     oxipng: oxipng.default,
   };
@@ -180,6 +195,25 @@ async function jsquashPipeline(src, encode) {
   return { bytes: out, width: img.width, height: img.height, stages: { decode, resize, encode: enc } };
 }
 
+// The libwebp that libwebp-sys vendors (and we compile into the wasm), from its Cargo.lock entry.
+const LIBWEBP_OURS = (() => {
+  try {
+    const lock = readFileSync(path.join(ROOT, 'Cargo.lock'), 'utf8');
+    const v = lock.match(/name = "libwebp-sys"\nversion = "([^"]+)"/)?.[1];
+    const home = process.env.CARGO_HOME ?? path.join(os.homedir(), '.cargo');
+    for (const reg of readdirSync(path.join(home, 'registry', 'src'))) {
+      const h = path.join(home, 'registry', 'src', reg, `libwebp-sys-${v}`, 'vendor', 'src', 'enc', 'vp8i_enc.h');
+      if (!existsSync(h)) continue;
+      const t = readFileSync(h, 'utf8');
+      const n = (k) => t.match(new RegExp(`#define ENC_${k}_VERSION (\\d+)`))?.[1];
+      return `${n('MAJ')}.${n('MIN')}.${n('REV')} (libwebp-sys ${v})`;
+    }
+    return `1.x (libwebp-sys ${v ?? '?'})`;
+  } catch {
+    return '1.x';
+  }
+})();
+
 const TOOLS = {
   jpeg: [
     {
@@ -205,6 +239,26 @@ const TOOLS = {
       label: 'jSquash',
       settings: '@jsquash/jpeg decode, @jsquash/resize lanczos3 (linearRGB:false), @jsquash/jpeg encode {quality:80} (MozJPEG defaults: progressive, trellis, 4:2:0)',
       run: (s) => jsquashPipeline(s, (img) => jsq.encodeJpeg(img, { quality: 80 })),
+    },
+  ],
+  webp: [
+    {
+      key: 'ours',
+      label: 'mediaslim wasm',
+      settings: "{width:1600, format:'webp', quality:80, effort:4, neverBigger:false} (lossy; libwebp method 4; libwebp " + LIBWEBP_OURS + ' via libwebp-sys, C compiled by clang to wasm32 without SIMD: libwebp has SSE2/SSE4.1/NEON/MIPS paths but none for wasm simd128)',
+      run: (s) => oursRun(s, { format: 'webp', quality: 80, effort: 4 }),
+    },
+    {
+      key: 'sharp',
+      label: 'sharp',
+      settings: `resize lanczos3 + webp({quality:80, effort:4}) (native libwebp ${sharp.versions.webp}, method 4)`,
+      run: (s) => sharpRun(sharpResize(s.buf).webp({ quality: 80, effort: 4 })),
+    },
+    {
+      key: 'jsquash',
+      label: 'jSquash',
+      settings: `@jsquash/webp encode {quality:80, method:4} (other options at their defaults; libwebp ${jsq.webpVersion}, Emscripten ${jsq.webpSimd ? 'SIMD build webp_enc_simd.wasm' : 'non-SIMD build webp_enc.wasm'})`,
+      run: (s) => jsquashPipeline(s, (img) => jsq.encodeWebp(img, { quality: 80, method: 4 })),
     },
   ],
   avif: [
@@ -249,9 +303,10 @@ const TOOLS = {
     },
   ],
 };
-const EXT = { jpeg: 'jpg', avif: 'avif', png: 'png' };
+const EXT = { jpeg: 'jpg', webp: 'webp', avif: 'avif', png: 'png' };
 const OURS_OPTIONS = {
   jpeg: { width: WIDTH, format: 'jpeg', quality: 80, chromaSubsampling: '4:2:0', neverBigger: false },
+  webp: { width: WIDTH, format: 'webp', quality: 80, effort: 4, neverBigger: false },
   avif: { width: WIDTH, format: 'avif', quality: 60, effort: 4, neverBigger: false },
   png: { width: WIDTH, format: 'png', effort: 4, neverBigger: false },
 };
@@ -388,7 +443,7 @@ function runNative(format, sources, reps) {
   const outDir = mkdir(path.join(OUT, 'outputs', format, 'native'));
   const r = spawnSync(
     exampleBin('bench_native'),
-    ['--reps', String(reps), '--warmup', format === 'jpeg' ? '1' : '0', '--out', outDir, JSON.stringify(OURS_OPTIONS[format]), ...sources.map((s) => s.file)],
+    ['--reps', String(reps), '--warmup', reps > 1 ? '1' : '0', '--out', outDir, JSON.stringify(OURS_OPTIONS[format]), ...sources.map((s) => s.file)],
     { encoding: 'utf8', maxBuffer: 1 << 28 },
   );
   if (r.status !== 0) throw new Error(`bench_native failed: ${r.stderr}`);
@@ -412,7 +467,7 @@ function runNative(format, sources, reps) {
 // Scores: SSIMULACRA2 (examples/ssimulacra2_score.rs) of every output against
 //  - the common reference (the source resized by libvips from the full decode), and
 //  - the tool's own lossless resize (its decode + resize, no lossy encode): the encoder's loss alone.
-// JPEG and AVIF outputs are decoded by sharp (libjpeg-turbo-style mozjpeg, libheif) to PNG
+// JPEG, WebP and AVIF outputs are decoded by sharp (libjpeg-turbo-style mozjpeg, libwebp, libheif) to PNG
 // first: that is how a browser decodes them, and the Rust side has no AVIF decoder.
 
 async function scoreAll(pairs) {
@@ -527,8 +582,8 @@ function report(data) {
   p();
   p(`Machine: ${data.env.cpu} x${data.env.cores}, Node ${data.env.node}; load average before/after: ${data.env.loadBefore.map((x) => x.toFixed(2)).join(' ')} / ${data.env.loadAfter.map((x) => x.toFixed(2)).join(' ')}.`);
   p(`Sources: ${data.sources.length} photos from ../shared/corpus/photos, re-encoded once as JPEG q92 4:2:0 sRGB (bench/out/sources). Job: decode -> resize to ${WIDTH} px wide (lanczos3; narrower photos keep their size) -> encode. One thread per tool, one job at a time.`);
-  p(`Times: wall time per image, median of ${data.args.reps} run(s) for JPEG${data.formats.avif ? `, 1 run for AVIF` : ''}${data.formats.png ? ', 1 run for PNG' : ''}, after one warm-up run per tool. Scores: SSIMULACRA2 (higher is better; ~90 visually lossless, ~70 medium) of the output, decoded by sharp as a browser would, against (ref) the source resized by libvips lanczos3 from the full decode (bench/out/refs) and against (own) the tool's own decode + resize before its lossy encode.`);
-  p(`Versions: sharp ${data.env.sharp} (libvips ${data.env.libvips}, mozjpeg ${data.env.mozjpeg}, aom ${data.env.aom}); @jsquash/jpeg ${data.env.jsquash.jpeg}, resize ${data.env.jsquash.resize}, avif ${data.env.jsquash.avif}, png ${data.env.jsquash.png}, oxipng ${data.env.jsquash.oxipng}.`);
+  p(`Times: wall time per image, median of ${data.args.reps} run(s) for JPEG${data.formats.webp ? ' and WebP' : ''}${data.formats.avif ? `, 1 run for AVIF` : ''}${data.formats.png ? ', 1 run for PNG' : ''}, after one warm-up run per tool. Scores: SSIMULACRA2 (higher is better; ~90 visually lossless, ~70 medium) of the output, decoded by sharp as a browser would, against (ref) the source resized by libvips lanczos3 from the full decode (bench/out/refs) and against (own) the tool's own decode + resize before its lossy encode.`);
+  p(`Versions: sharp ${data.env.sharp} (libvips ${data.env.libvips}, mozjpeg ${data.env.mozjpeg}, aom ${data.env.aom}, libwebp ${data.env.libwebp}); ours: libwebp ${LIBWEBP_OURS}; @jsquash/jpeg ${data.env.jsquash.jpeg}, resize ${data.env.jsquash.resize}, webp ${data.env.jsquash.webp} (libwebp ${jsq.webpVersion}), avif ${data.env.jsquash.avif}, png ${data.env.jsquash.png}, oxipng ${data.env.jsquash.oxipng}.`);
   for (const [format, f] of Object.entries(data.formats)) {
     const { rows, stages } = f.summary;
     p();
@@ -680,6 +735,7 @@ const haveNative = (args.native || args.score) && buildExamples();
 
 const plan = [
   ['jpeg', sources, args.reps, null],
+  ['webp', sources, args.reps, null],
   ['avif', spread(sources, args.avif), 1, args.avif < sources.length ? `AVIF restricted to ${args.avif} photos spread over the size range: in wasm it takes seconds per image` : null],
   ['png', spread(sources, args.png), 1, args.png < sources.length ? `PNG restricted to ${args.png} photos spread over the size range` : null],
 ].filter(([format]) => !(format === 'avif' && args.avif === 0) && !(format === 'png' && args.png === 0));
@@ -730,18 +786,21 @@ const gz = (file) => {
   return { raw: raw.length, gzip: zlib.gzipSync(raw, { level: 9 }).length };
 };
 const moduleSizes = [
-  { name: 'mediaslim_core_bg.wasm (ours: every format)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_core_bg.wasm')) },
+  { name: 'mediaslim_core_bg.wasm (ours: every format but the AVIF encoder; loaded first)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_core_bg.wasm')) },
+  { name: 'mediaslim_full_bg.wasm (ours: the same plus the AVIF encoder; loaded on the first AVIF)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_full_bg.wasm')) },
   { name: 'jSquash mozjpeg_dec.wasm', ...gz(jsq.files.jpegDec) },
   { name: 'jSquash mozjpeg_enc.wasm', ...gz(jsq.files.jpegEnc) },
   { name: 'jSquash squoosh_resize_bg.wasm', ...gz(jsq.files.resize) },
+  { name: `jSquash ${path.basename(jsq.files.webpEnc)}`, ...gz(jsq.files.webpEnc) },
   { name: 'jSquash avif_enc.wasm', ...gz(jsq.files.avifEnc) },
   { name: 'jSquash squoosh_png_bg.wasm', ...gz(jsq.files.pngEnc) },
   { name: 'jSquash squoosh_oxipng_bg.wasm', ...gz(jsq.files.oxipng) },
 ];
+const jsqModules = moduleSizes.filter((m) => m.name.startsWith('jSquash'));
 moduleSizes.push({
   name: 'jSquash total for the formats above',
-  raw: sum(moduleSizes.slice(1).map((m) => m.raw)),
-  gzip: sum(moduleSizes.slice(1).map((m) => m.gzip)),
+  raw: sum(jsqModules.map((m) => m.raw)),
+  gzip: sum(jsqModules.map((m) => m.gzip)),
 });
 
 const data = {
@@ -757,7 +816,11 @@ const data = {
     libvips: sharp.versions.vips,
     mozjpeg: sharp.versions.mozjpeg,
     aom: sharp.versions.aom,
-    jsquash: Object.fromEntries(['jpeg', 'resize', 'avif', 'png', 'oxipng'].map((k) => [k, pkgVersion(`@jsquash/${k}`)])),
+    libwebp: sharp.versions.webp,
+    libwebpOurs: LIBWEBP_OURS,
+    jsquashLibwebp: jsq.webpVersion,
+    jsquashWebpBuild: path.basename(jsq.files.webpEnc),
+    jsquash: Object.fromEntries(['jpeg', 'resize', 'webp', 'avif', 'png', 'oxipng'].map((k) => [k, pkgVersion(`@jsquash/${k}`)])),
   },
   sources: sources.map(({ stem, width, height, channels, buf }) => ({ stem, width, height, channels, bytes: buf.length })),
   formats,
