@@ -30,7 +30,8 @@ fn lossless_outputs_are_exact() {
     let png = common::read(&common::fixtures().join("transparent.png"));
     let source = decode(&png, &Limits::default()).unwrap().image;
     for format in [TargetFormat::Png, TargetFormat::Webp] {
-        let out = run(&png, &OptimizeOptions { format, never_bigger: false, ..Default::default() });
+        let options = OptimizeOptions { format, lossless: Some(true), never_bigger: false, ..Default::default() };
+        let out = run(&png, &options);
         let back = decode(&out.bytes, &Limits::default()).unwrap().image;
         assert_eq!(back.layout, source.layout, "{format:?}");
         // oxipng may change colours under alpha 0 (invisible); compare visible pixels.
@@ -61,4 +62,26 @@ fn never_bigger_returns_the_input() {
     // A resize is a different picture: never replaced by the input.
     let resized = run(&jpeg, &OptimizeOptions { quality: Some(95), width: Some(64), ..Default::default() });
     assert!(!resized.kept_original);
+}
+
+#[test]
+fn webp_is_lossy_by_default_and_smaller_than_lossless() {
+    let photo = common::read(&common::fixtures().join("flower2.jpg"));
+    let lossy = run(&photo, &OptimizeOptions { format: TargetFormat::Webp, never_bigger: false, ..Default::default() });
+    let lossless = run(
+        &photo,
+        &OptimizeOptions {
+            format: TargetFormat::Webp,
+            lossless: Some(true),
+            never_bigger: false,
+            ..Default::default()
+        },
+    );
+    assert_eq!(&lossy.bytes[12..16], b"VP8 ");
+    assert_eq!(&lossless.bytes[12..16], b"VP8L");
+    assert!(lossy.bytes.len() * 3 < lossless.bytes.len(), "{} vs {}", lossy.bytes.len(), lossless.bytes.len());
+    let back = decode(&lossy.bytes, &Limits::default()).unwrap().image;
+    let source = decode(&photo, &Limits::default()).unwrap().image;
+    let diff = common::mean_abs_diff(&back, &source);
+    assert!(diff < 4.0, "lossy WebP q80 mean error {diff}");
 }
