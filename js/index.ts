@@ -97,6 +97,17 @@ function optionsToJson(options: object): string {
   }
 }
 
+/**
+ * SSIMULACRA2 of `distorted` against `reference` (higher is better: ~90 visually lossless,
+ * ~70 medium). The reference is resized to the distorted image's size first, so an output
+ * can be compared with its original.
+ */
+export async function compare(reference: Input, distorted: Input, run: RunOptions & { pool?: Pool } = {}): Promise<number> {
+  const pool = run.pool ?? defaultPool();
+  const [a, b] = await Promise.all([reference, distorted].map((i) => (typeof Blob !== 'undefined' && i instanceof Blob ? i : readAll(i))));
+  return (await pool.run('compare', a, '{}', { priority: run.priority ?? 'user', signal: run.signal }, b)) as number;
+}
+
 /** Format, displayed dimensions, orientation, alpha and animation, from headers only. */
 export async function probe(input: Input, run: RunOptions & { pool?: Pool } = {}): Promise<ProbeInfo> {
   const pool = run.pool ?? defaultPool();

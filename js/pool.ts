@@ -52,6 +52,7 @@ interface Job {
   id: number;
   kind: JobKind;
   input: Uint8Array | Blob;
+  second?: Uint8Array | Blob;
   optionsJson: string;
   priority: Priority;
   key?: string;
@@ -111,15 +112,16 @@ export class Pool {
   }
 
   /** Queues a job; resolves with the core's answer. */
-  run(kind: JobKind, input: Uint8Array | Blob, optionsJson: string, opts: RunOptions = {}): Promise<unknown> {
+  run(kind: JobKind, input: Uint8Array | Blob, optionsJson: string, opts: RunOptions = {}, second?: Uint8Array | Blob): Promise<unknown> {
     if (this.closed) return Promise.reject(new MediaslimError('ABORTED', 'the pool was terminated'));
     const priority = opts.priority ?? 'background';
     rank(priority); // throws on an unknown priority
     if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal));
     const ticket: Ticket = { priority };
-    const keyed = this.intake.then(() => loadNodeWorkers()).then(() => this.dedupKey(kind, input, optionsJson));
+    // Jobs on two inputs are not deduplicated (the key covers one input).
+    const keyed = this.intake.then(() => loadNodeWorkers()).then(() => (second ? undefined : this.dedupKey(kind, input, optionsJson)));
     this.intake = keyed.catch(() => undefined);
-    const promise = keyed.then((dedupKey) => this.enqueue(kind, input, optionsJson, ticket, opts, dedupKey));
+    const promise = keyed.then((dedupKey) => this.enqueue(kind, input, optionsJson, ticket, opts, dedupKey, second));
     tickets.set(promise, ticket);
     return promise;
   }
@@ -175,14 +177,14 @@ export class Pool {
     return `${kind}:${Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')}:${optionsJson}`;
   }
 
-  private enqueue(kind: JobKind, input: Uint8Array | Blob, optionsJson: string, ticket: Ticket, opts: RunOptions, dedupKey: string | undefined): Promise<unknown> {
+  private enqueue(kind: JobKind, input: Uint8Array | Blob, optionsJson: string, ticket: Ticket, opts: RunOptions, dedupKey: string | undefined, second?: Uint8Array | Blob): Promise<unknown> {
     if (this.closed) return Promise.reject(new MediaslimError('ABORTED', 'the pool was terminated'));
     if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal));
     const priority = ticket.priority;
     let job = dedupKey ? this.inflight.get(dedupKey) : undefined;
     const shared = !!job;
     if (!job) {
-      job = { id: this.nextId++, kind, input, optionsJson, priority, key: opts.key, dedupKey, subscribers: new Set() };
+      job = { id: this.nextId++, kind, input, second, optionsJson, priority, key: opts.key, dedupKey, subscribers: new Set() };
       if (dedupKey) this.inflight.set(dedupKey, job);
       this.queue.push(job);
     } else {
@@ -239,7 +241,7 @@ export class Pool {
     slot.handle.ref?.();
     for (const sub of job.subscribers) sub.onProgress?.({ stage: 'running' });
     // Inputs are copied (structured clone), never transferred: the caller keeps its buffer.
-    slot.handle.post({ id: job.id, kind: job.kind, input: job.input, optionsJson: job.optionsJson }, []);
+    slot.handle.post({ id: job.id, kind: job.kind, input: job.input, second: job.second, optionsJson: job.optionsJson }, []);
   }
 
   private spawn(): Slot {

@@ -1,12 +1,14 @@
 // Messages between the pool and its workers.
 import type { ErrorCode } from './errors.js';
 
-export type JobKind = 'optimize' | 'optimizeMany' | 'probe' | 'placeholder' | 'trap';
+export type JobKind = 'optimize' | 'optimizeMany' | 'probe' | 'placeholder' | 'compare' | 'trap';
 
 export interface JobRequest {
   id: number;
   kind: JobKind;
   input: Uint8Array | Blob;
+  /** The distorted image, for `compare`. */
+  second?: Uint8Array | Blob;
   /** OptimizeOptions as JSON (an array of them for optimizeMany), parsed by the core. */
   optionsJson: string;
 }

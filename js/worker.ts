@@ -38,6 +38,10 @@ async function run(req: JobRequest): Promise<{ value: unknown; transfer: ArrayBu
     }
     case 'probe':
       return { value: await withCore((core) => core.probe(bytes), flavor), transfer: [] };
+    case 'compare': {
+      const second = await readAll(req.second!);
+      return { value: await withCore((core) => core.compare(bytes, second), flavor), transfer: [] };
+    }
     case 'placeholder':
       return { value: await withCore((core) => core.placeholder(bytes), flavor), transfer: [] };
     case 'trap':

@@ -9,6 +9,7 @@ pub mod limits;
 pub mod metadata;
 pub mod pipeline;
 pub mod placeholder;
+pub mod quality;
 pub mod resize;
 pub mod sniff;
 
@@ -20,7 +21,7 @@ pub use encode::{EncodeOptions, OutputFormat, encode};
 pub use error::{Error, Result};
 pub use image::{Image, PixelLayout};
 pub use limits::Limits;
-pub use pipeline::{OptimizeOptions, Optimized, Source, TargetFormat, optimize, optimize_many};
+pub use pipeline::{OptimizeOptions, Optimized, Source, TargetFormat, compare, optimize, optimize_many};
 pub use placeholder::{Placeholder, placeholder};
 pub use resize::{Fit, Kernel, ResizeRequest};
 pub use sniff::{Format, sniff};

@@ -64,6 +64,8 @@ pub struct OptimizeOptions {
     /// Background `#rrggbb` or `#rrggbbaa` for JPEG flattening and `contain` padding.
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub background: Option<String>,
+    /// Also report the SSIMULACRA2 score of the output against the resized source.
+    pub score: bool,
     /// Keep EXIF (orientation reset) and the original ICC profile (default false: strip,
     /// converting non-sRGB pixels to sRGB).
     pub keep_metadata: bool,
@@ -91,6 +93,7 @@ impl Default for OptimizeOptions {
             sharp_yuv: false,
             chroma_subsampling: None,
             background: None,
+            score: false,
             keep_metadata: false,
             never_bigger: true,
             max_pixels: DEFAULT_MAX_PIXELS,
@@ -200,6 +203,10 @@ pub struct Optimized {
     pub original_bytes: usize,
     /// The encoded output was not smaller than the input, so the input was returned.
     pub kept_original: bool,
+    /// SSIMULACRA2 of the output against the resized source, when `score: true`.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
     /// Things the caller should know (an option a format ignores, a profile not applied).
     pub warnings: Vec<String>,
     pub timings: Timings,
@@ -224,6 +231,27 @@ pub fn optimize_many(
     });
     let source = Source::decode(input, &limits, now_ms)?;
     Ok(options.iter().map(|o| o.validate().and_then(|()| source.render(o, now_ms))).collect())
+}
+
+/// SSIMULACRA2 of `distorted` against `reference` (both encoded images). The reference is
+/// resized to the distorted image's size first, so an output can be compared with its source.
+pub fn compare(reference: &[u8], distorted: &[u8], limits: &Limits) -> Result<f64> {
+    let now = || 0.0;
+    let reference = Source::decode(reference, limits, &now)?;
+    let distorted = Source::decode(distorted, limits, &now)?;
+    let (want, _) = distorted.srgb_image();
+    let (have, _) = reference.srgb_image();
+    let request = ResizeRequest {
+        width: Some(want.width),
+        height: Some(want.height),
+        fit: Fit::Fill,
+        kernel: Kernel::Lanczos3,
+        upscale: true,
+        background: [0; 4],
+    };
+    let plan = request.plan(have.width, have.height)?;
+    let resized = crate::resize::resize(have, &plan, &request, limits)?;
+    crate::quality::ssimulacra2(&resized, want)
 }
 
 /// A decoded input, ready to render any number of outputs from the same pixels.
@@ -360,6 +388,7 @@ impl<'a> Source<'a> {
             height: resized.height,
             original_bytes: self.input.len(),
             kept_original: false,
+            score: None,
             warnings,
             timings,
         };
@@ -373,6 +402,14 @@ impl<'a> Source<'a> {
         {
             out.bytes = original;
             out.kept_original = true;
+        }
+        if options.score {
+            if target == OutputFormat::Avif {
+                out.warnings.push("score: the core has no AVIF decoder to score AVIF output with".into());
+            } else {
+                let back = decode::decode(&out.bytes, &self.limits)?;
+                out.score = Some(crate::quality::ssimulacra2(&resized, &back.image)?);
+            }
         }
         Ok(out)
     }

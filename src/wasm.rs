@@ -68,6 +68,12 @@ pub fn optimize_many(input: &[u8], options_json_array: &str) -> Result<js_sys::A
     Ok(out)
 }
 
+/// SSIMULACRA2 of `distorted` against `reference` (resized to match first).
+#[wasm_bindgen]
+pub fn compare(reference: &[u8], distorted: &[u8]) -> Result<f64, JsValue> {
+    pipeline::compare(reference, distorted, &Limits::default()).map_err(js_error)
+}
+
 /// A ThumbHash placeholder, its preview PNG and the average colour.
 #[wasm_bindgen]
 pub fn placeholder(input: &[u8]) -> Result<Ts<Placeholder>, JsValue> {

@@ -85,3 +85,35 @@ fn webp_is_lossy_by_default_and_smaller_than_lossless() {
     let diff = common::mean_abs_diff(&back, &source);
     assert!(diff < 4.0, "lossy WebP q80 mean error {diff}");
 }
+
+#[test]
+fn scores_rise_with_quality_and_compare_agrees() {
+    let photo = common::read(&common::fixtures().join("flower2.jpg"));
+    let scored = |quality| {
+        let o = OptimizeOptions { quality: Some(quality), score: true, never_bigger: false, ..Default::default() };
+        run(&photo, &o)
+    };
+    let (low, high) = (scored(20), scored(90));
+    let (sl, sh) = (low.score.unwrap(), high.score.unwrap());
+    assert!(sl < sh && sh > 80.0 && sl < 70.0, "q20 {sl}, q90 {sh}");
+    // compare() on the bytes gives the same score the pipeline reported.
+    let again = mediaslim::compare(&photo, &high.bytes, &Limits::default()).unwrap();
+    assert!((again - sh).abs() < 0.5, "{again} vs {sh}");
+    // A resized output is compared with the source resized to match: the same number the
+    // pipeline reports for it. (Small 4:2:0 JPEGs of colourful photos score low: 4:4:4 helps.)
+    let small = |chroma| {
+        let o = OptimizeOptions {
+            width: Some(100),
+            quality: Some(90),
+            score: true,
+            chroma_subsampling: Some(chroma),
+            ..Default::default()
+        };
+        run(&photo, &o)
+    };
+    let s420 = small(mediaslim::encode::ChromaSubsampling::Yuv420);
+    let s = mediaslim::compare(&photo, &s420.bytes, &Limits::default()).unwrap();
+    assert!((s - s420.score.unwrap()).abs() < 0.01, "{s} vs {:?}", s420.score);
+    let s444 = small(mediaslim::encode::ChromaSubsampling::Yuv444).score.unwrap();
+    assert!(s444 > s + 5.0, "4:4:4 {s444} vs 4:2:0 {s}");
+}
