@@ -17,11 +17,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use mediaslim::decode::decode;
+use mediaslim::quality::linear_rgb as linear;
 use mediaslim::{Fit, Image, Kernel, Limits, ResizeRequest};
-#[path = "common/linear.rs"]
-mod linear;
-
-use linear::linear;
 use ssimulacra2::{LinearRgb, compute_frame_ssimulacra2};
 
 const TARGETS: [f64; 3] = [70.0, 80.0, 90.0];

@@ -15,11 +15,8 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use mediaslim::decode::decode;
+use mediaslim::quality::linear_rgb as linear;
 use mediaslim::{Image, Limits};
-#[path = "common/linear.rs"]
-mod linear;
-
-use linear::linear;
 use ssimulacra2::{LinearRgb, compute_frame_ssimulacra2};
 
 fn load(path: &str) -> Result<Image, String> {

@@ -25,14 +25,16 @@ pub fn ssimulacra2(reference: &Image, distorted: &Image) -> Result<f64> {
     let backgrounds: &[[u8; 3]] = if alpha { &[[255, 255, 255], [0, 0, 0]] } else { &[[0, 0, 0]] };
     let mut worst = f64::INFINITY;
     for &bg in backgrounds {
-        let score = compute_frame_ssimulacra2(linear(&reference.flatten(bg)), linear(&distorted.flatten(bg)))
+        let score = compute_frame_ssimulacra2(linear_rgb(&reference.flatten(bg)), linear_rgb(&distorted.flatten(bg)))
             .map_err(|e| Error::option("images", format!("cannot be scored: {e:?}")))?;
         worst = worst.min(score);
     }
     Ok(worst)
 }
 
-fn linear(img: &Image) -> LinearRgb {
+/// 8-bit sRGB RGB pixels as the metric's linear-light input (alpha must be flattened first).
+pub fn linear_rgb(img: &Image) -> LinearRgb {
+    assert_eq!(img.layout, PixelLayout::Rgb8, "flatten alpha before scoring");
     let data: Vec<[f32; 3]> = img
         .pixels
         .chunks_exact(3)
