@@ -21,7 +21,9 @@ pub use encode::{EncodeOptions, OutputFormat, encode};
 pub use error::{Error, Result};
 pub use image::{Image, PixelLayout};
 pub use limits::Limits;
-pub use pipeline::{OptimizeOptions, Optimized, Source, TargetFormat, compare, optimize, optimize_many};
+pub use pipeline::{
+    AcceptFormat, OptimizeOptions, Optimized, Quality, Source, TargetFormat, TargetScore, compare, optimize, optimize_many,
+};
 pub use placeholder::{Placeholder, placeholder};
 pub use resize::{Fit, Kernel, ResizeRequest};
 pub use sniff::{Format, sniff};

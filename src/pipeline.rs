@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::decode::{self, color::ProfileOutcome};
 use crate::encode::{self, ChromaSubsampling, EncodeOptions, Metadata, OutputFormat};
 use crate::error::{Error, Result};
+use crate::image::Image;
 use crate::limits::{DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_PIXELS, Limits};
+use crate::quality::search::{Encoded, Goal, Search};
 use crate::resize::{Fit, Kernel, ResizeRequest};
 use crate::sniff::Format;
 
@@ -22,6 +24,103 @@ pub enum TargetFormat {
     Png,
     Webp,
     Avif,
+    /// The smallest of the `accept`ed formats that meets the `target` score.
+    Auto,
+}
+
+/// A format the client can decode, for `format: "auto"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub enum AcceptFormat {
+    Jpeg,
+    Png,
+    Webp,
+    Avif,
+}
+
+/// `quality`: an encoder setting 1-100, or `"auto"`: the smallest output meeting `target`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quality {
+    Fixed(u8),
+    Auto,
+}
+
+impl<'de> Deserialize<'de> for Quality {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Quality;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a whole number from 1 to 100 or \"auto\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Quality, E> {
+                u8::try_from(v).map(Quality::Fixed).map_err(|_| E::custom(format!("got {v}; must be a whole number from 1 to 100 or \"auto\"")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Quality, E> {
+                Err(E::custom(format!("got {v}; must be a whole number from 1 to 100 or \"auto\"")))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Quality, E> {
+                if v.fract() == 0.0 && (0.0..=255.0).contains(&v) {
+                    return Ok(Quality::Fixed(v as u8));
+                }
+                Err(E::custom(format!("got {v}; must be a whole number from 1 to 100 or \"auto\"")))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Quality, E> {
+                match v {
+                    "auto" => Ok(Quality::Auto),
+                    _ => Err(E::custom(format!("got {v:?}; must be a whole number from 1 to 100 or \"auto\""))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The SSIMULACRA2 score `quality: "auto"` aims for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TargetScore(pub f64);
+
+impl TargetScore {
+    /// `"high"`: no visible difference at a normal viewing distance for most photos.
+    pub const HIGH: TargetScore = TargetScore(80.0);
+    pub const MEDIUM: TargetScore = TargetScore(70.0);
+    /// `"max"`: visually lossless.
+    pub const MAX: TargetScore = TargetScore(90.0);
+}
+
+impl<'de> Deserialize<'de> for TargetScore {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        const ALLOWED: &str = "\"medium\" (70), \"high\" (80), \"max\" (90) or a score from 30 to 100";
+        impl serde::de::Visitor<'_> for V {
+            type Value = TargetScore;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(ALLOWED)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<TargetScore, E> {
+                if (30.0..=100.0).contains(&v) {
+                    return Ok(TargetScore(v));
+                }
+                Err(E::custom(format!("got {v}; must be {ALLOWED}")))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<TargetScore, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<TargetScore, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<TargetScore, E> {
+                match v {
+                    "medium" => Ok(TargetScore::MEDIUM),
+                    "high" => Ok(TargetScore::HIGH),
+                    "max" => Ok(TargetScore::MAX),
+                    _ => Err(E::custom(format!("got {v:?}; must be {ALLOWED}"))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Everything `optimize` accepts. Unknown fields are errors, so typos do not pass silently.
@@ -41,11 +140,24 @@ pub struct OptimizeOptions {
     pub kernel: Kernel,
     /// Allow making the image larger than its source (default false).
     pub upscale: bool,
-    /// Output format (default `original`).
+    /// Output format (default `original`); `auto` picks the smallest of `accept` that meets
+    /// `target`.
     pub format: TargetFormat,
-    /// 1-100 for lossy formats (JPEG, WebP, AVIF); default 80 for JPEG and WebP, 60 for AVIF.
+    /// Formats the client decodes, for `format: "auto"` (default all: `avif`, `webp`, `jpeg`, `png`).
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
-    pub quality: Option<u8>,
+    pub accept: Option<Vec<AcceptFormat>>,
+    /// 1-100 for lossy formats (JPEG, WebP, AVIF; default 80 for JPEG and WebP, 60 for
+    /// AVIF), or `"auto"`: the smallest output whose SSIMULACRA2 score meets `target`.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "number | \"auto\""))]
+    pub quality: Option<Quality>,
+    /// The score `quality: "auto"` aims for: `"medium"` (70), `"high"` (80, default),
+    /// `"max"` (90) or a number.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "\"medium\" | \"high\" | \"max\" | number"))]
+    pub target: Option<TargetScore>,
+    /// A byte budget: quality is lowered (to 40 at most) and then dimensions reduced until
+    /// the output fits; an error when even a tiny image cannot.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub max_bytes: Option<u64>,
     /// 0 (fastest) to 10 (smallest output); default 4.
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub effort: Option<u8>,
@@ -86,7 +198,10 @@ impl Default for OptimizeOptions {
             kernel: Kernel::Lanczos3,
             upscale: false,
             format: TargetFormat::Original,
+            accept: None,
             quality: None,
+            target: None,
+            max_bytes: None,
             effort: None,
             alpha_quality: None,
             lossless: None,
@@ -135,7 +250,17 @@ impl OptimizeOptions {
             }
             _ => Ok(()),
         };
-        in_range("quality", self.quality, 1, 100)?;
+        let fixed_quality = match self.quality {
+            Some(Quality::Fixed(q)) => Some(q),
+            _ => None,
+        };
+        in_range("quality", fixed_quality, 1, 100)?;
+        if self.max_bytes == Some(0) {
+            return Err(Error::option("maxBytes", "must be a positive number of bytes"));
+        }
+        if self.accept.as_ref().is_some_and(Vec::is_empty) {
+            return Err(Error::option("accept", "must list at least one of \"avif\", \"webp\", \"jpeg\", \"png\""));
+        }
         in_range("alphaQuality", self.alpha_quality, 1, 100)?;
         in_range("effort", self.effort, 0, encode::MAX_EFFORT)?;
         if self.max_pixels == 0 || self.max_input_bytes == 0 {
@@ -158,7 +283,9 @@ impl OptimizeOptions {
 fn allowed_values(option: &str) -> Option<&'static str> {
     Some(match option {
         "width" | "height" => "a whole number of pixels from 1 to 65535",
-        "quality" | "alphaQuality" => "a whole number from 1 to 100",
+        "quality" => "a whole number from 1 to 100 or \"auto\"",
+        "alphaQuality" => "a whole number from 1 to 100",
+        "maxBytes" => "a positive whole number of bytes",
         "effort" => "a whole number from 0 to 10",
         "maxPixels" | "maxInputBytes" => "a positive whole number",
         "upscale" | "keepMetadata" | "neverBigger" | "lossless" | "sharpYuv" => "true or false",
@@ -203,7 +330,16 @@ pub struct Optimized {
     pub original_bytes: usize,
     /// The encoded output was not smaller than the input, so the input was returned.
     pub kept_original: bool,
-    /// SSIMULACRA2 of the output against the resized source, when `score: true`.
+    /// The encoder quality used (lossy outputs), e.g. the one `quality: "auto"` found.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<u8>,
+    /// Whether the output is lossless (PNG without a palette reduction, lossless WebP).
+    pub lossless: bool,
+    /// Encodes made for this output (1 unless a quality search or a byte budget ran).
+    pub encodes: u32,
+    /// SSIMULACRA2 of the output against the resized source, with `score: true` or
+    /// `quality: "auto"`.
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
@@ -358,14 +494,28 @@ impl<'a> Source<'a> {
                 ));
             }
         };
-        if options.quality.is_some() && !encode::is_lossy(target, lossless) {
+        let auto_format = options.format == TargetFormat::Auto;
+        let goal = match options.quality {
+            _ if auto_format => Goal::Score(options.target.unwrap_or(TargetScore::HIGH).0),
+            Some(Quality::Auto) => Goal::Score(options.target.unwrap_or(TargetScore::HIGH).0),
+            Some(Quality::Fixed(q)) => Goal::Quality(Some(q)),
+            None => Goal::Quality(None),
+        };
+        if let (true, Some(Quality::Fixed(q))) = (auto_format, options.quality) {
+            warnings.push(format!(
+                "quality {q} is ignored with format \"auto\": formats are compared at the target score instead"
+            ));
+        }
+        if options.target.is_some() && matches!(goal, Goal::Quality(_)) {
+            warnings.push("target is used only with quality \"auto\" or format \"auto\"".into());
+        }
+        if let Goal::Quality(Some(_)) = goal
+            && !encode::is_lossy(target, lossless)
+        {
             warnings.push(format!("quality is ignored: {} output is lossless", target.name()));
         }
-        if target == OutputFormat::Jpeg && resized.has_alpha_channel() && resized.has_transparency() {
-            warnings.push("JPEG has no transparency: transparent pixels were flattened onto the background".into());
-        }
         let encode_options = EncodeOptions {
-            quality: options.quality,
+            quality: None,
             effort: options.effort.unwrap_or(encode::DEFAULT_EFFORT),
             chroma_subsampling: options.chroma_subsampling.unwrap_or(ChromaSubsampling::Yuv420),
             alpha_quality: options.alpha_quality,
@@ -377,24 +527,101 @@ impl<'a> Source<'a> {
                 exif: if options.keep_metadata { decoded.exif.clone() } else { None },
             },
         };
-        let bytes = encode::encode(&resized, target, &encode_options)?;
+        let max_bytes = options.max_bytes.map(|b| usize::try_from(b).unwrap_or(usize::MAX));
+        let formats = if auto_format { self.auto_formats(options, &resized, &mut warnings) } else { vec![target] };
+
+        // Encode; with a byte budget that quality alone cannot meet, shrink and try again.
+        let mut resized = resized;
+        let mut encodes = 0;
+        let mut encoded = self.encode_best(&resized, &formats, lossless, goal, max_bytes, &encode_options, &mut encodes)?;
+        if let Some(max) = max_bytes {
+            let budget_note = |e: &Encoded| match (e.quality, e.colors) {
+                (Some(q), _) => format!("quality {q}"),
+                (_, Some(c)) => format!("{c} colours"),
+                _ => "lossless".to_string(),
+            };
+            let first_fit = encoded.bytes.len() <= max;
+            for _ in 0..6 {
+                if encoded.bytes.len() <= max || resized.width <= 16 || resized.height <= 16 {
+                    break;
+                }
+                // Bytes scale roughly with pixels: aim 10% under the budget.
+                let scale = ((max as f64 / encoded.bytes.len() as f64).sqrt() * 0.9).min(0.9);
+                let w = ((f64::from(resized.width) * scale) as u32).max(16);
+                let h = ((f64::from(resized.height) * scale) as u32).max(16);
+                let smaller = ResizeRequest { width: Some(w), height: Some(h), fit: Fit::Fill, upscale: false, ..request };
+                let plan = smaller.plan(source_size.0, source_size.1)?;
+                resized = crate::resize::resize(image, &plan, &smaller, &self.limits)?;
+                encoded = self.encode_best(&resized, &[encoded.format], encoded.lossless, goal, Some(max), &encode_options, &mut encodes)?;
+            }
+            if encoded.bytes.len() > max {
+                return Err(Error::option(
+                    "maxBytes",
+                    format!(
+                        "cannot fit {max} bytes: the smallest {} output made ({}x{}, {}) is {} bytes",
+                        encoded.format.name(),
+                        resized.width,
+                        resized.height,
+                        budget_note(&encoded),
+                        encoded.bytes.len()
+                    ),
+                ));
+            }
+            if !first_fit {
+                warnings.push(format!(
+                    "maxBytes: resized to {}x{} ({}) to fit {max} bytes",
+                    resized.width,
+                    resized.height,
+                    budget_note(&encoded)
+                ));
+            } else if let Goal::Score(target) = goal
+                && encoded.score.is_some_and(|s| s < target)
+            {
+                warnings.push(format!(
+                    "maxBytes: {} to fit {max} bytes, below the target score {target} (got {:.1})",
+                    budget_note(&encoded),
+                    encoded.score.unwrap_or_default()
+                ));
+            } else if let (Goal::Quality(asked), Some(q)) = (goal, encoded.quality)
+                && asked.unwrap_or(encode::default_quality(encoded.format)) != q
+            {
+                warnings.push(format!("maxBytes: quality lowered to {q} to fit {max} bytes"));
+            }
+        }
+        if let Goal::Score(target) = goal
+            && encoded.score.is_some_and(|s| s < target)
+            && max_bytes.is_none_or(|m| encoded.bytes.len() <= m && encoded.quality == Some(100))
+        {
+            warnings.push(format!(
+                "target score {target} not reached: the best {} output scores {:.1}",
+                encoded.format.name(),
+                encoded.score.unwrap_or_default()
+            ));
+        }
+        let target = encoded.format;
+        if target == OutputFormat::Jpeg && resized.has_alpha_channel() && resized.has_transparency() {
+            warnings.push("JPEG has no transparency: transparent pixels were flattened onto the background".into());
+        }
         let t3 = now_ms();
 
         let timings = Timings { decode: self.decode_ms, resize: t2 - t1, encode: t3 - t2 };
         let mut out = Optimized {
-            bytes,
+            bytes: encoded.bytes,
             format: target.name(),
             width: resized.width,
             height: resized.height,
             original_bytes: self.input.len(),
             kept_original: false,
-            score: None,
+            quality: encoded.quality,
+            lossless: encoded.lossless,
+            encodes,
+            score: encoded.score,
             warnings,
             timings,
         };
         // Keeping the input is honest only when it shows the same picture: same format, no
         // resize. (An EXIF-rotated input still displays upright in every current browser.)
-        let same_shape = same_format(decoded.format, target) && plan.is_identity(source_size);
+        let same_shape = same_format(decoded.format, target) && (resized.width, resized.height) == source_size;
         if options.never_bigger
             && same_shape
             && let Some(original) = keepable_original(self.input, &(decoded.format, decoded.orientation), options)
@@ -402,17 +629,128 @@ impl<'a> Source<'a> {
         {
             out.bytes = original;
             out.kept_original = true;
+            out.quality = None;
+            out.lossless = decoded.format == Format::Png;
+            out.score = None;
         }
-        if options.score {
-            if target == OutputFormat::Avif {
-                out.warnings.push("score: the core has no AVIF decoder to score AVIF output with".into());
+        if (options.score || matches!(goal, Goal::Score(_))) && out.score.is_none() {
+            if Search::can_score(target) {
+                let scorer = Search::new(&resized, &encode_options, self.limits);
+                out.score = Some(scorer.score(target, &out.bytes)?);
             } else {
-                let back = decode::decode(&out.bytes, &self.limits)?;
-                out.score = Some(crate::quality::ssimulacra2(&resized, &back.image)?);
+                out.warnings.push("score: the core has no AVIF decoder to score AVIF output with".into());
             }
         }
         Ok(out)
     }
+
+    /// Encodes `image` in each of `formats` for `goal` and keeps the smallest that meets it
+    /// (or, when none does, the best-scoring one).
+    #[allow(clippy::too_many_arguments)]
+    fn encode_best(
+        &self,
+        image: &Image,
+        formats: &[OutputFormat],
+        lossless: bool,
+        goal: Goal,
+        max_bytes: Option<usize>,
+        options: &EncodeOptions,
+        encodes: &mut u32,
+    ) -> Result<Encoded> {
+        let mut search = Search::new(image, options, self.limits);
+        let auto = formats.len() > 1;
+        let mut best: Option<Encoded> = None;
+        for &format in formats {
+            // Graphics (few colours) often compress best losslessly: let lossless WebP compete.
+            let lossless_too = auto && format == OutputFormat::Webp && few_colors(image);
+            let budget = if auto { None } else { max_bytes };
+            let mut trials = vec![search.run(format, lossless && !auto, goal, budget)?];
+            if lossless_too {
+                trials.push(search.lossless(OutputFormat::Webp)?);
+            }
+            for trial in trials {
+                let meets = |e: &Encoded| match goal {
+                    Goal::Score(t) => e.score.is_some_and(|s| s >= t),
+                    Goal::Quality(_) => true,
+                };
+                let better = match &best {
+                    None => true,
+                    Some(b) => match (meets(&trial), meets(b)) {
+                        (true, false) => true,
+                        (false, true) => false,
+                        (true, true) => trial.bytes.len() < b.bytes.len(),
+                        (false, false) => trial.score > b.score,
+                    },
+                };
+                if better {
+                    best = Some(trial);
+                }
+            }
+        }
+        let mut best = best.ok_or_else(|| Error::option("accept", "no format to encode"))?;
+        if auto && let Some(max) = max_bytes.filter(|&m| best.bytes.len() > m) {
+            best = search.run(best.format, best.lossless, Goal::Quality(best.quality), Some(max))?;
+            if matches!(goal, Goal::Score(_)) && best.score.is_none() && Search::can_score(best.format) {
+                best.score = Some(search.score(best.format, &best.bytes)?);
+            }
+        }
+        *encodes += search.encodes;
+        Ok(best)
+    }
+
+    /// The formats `format: "auto"` compares: those accepted that can be scored here, without
+    /// JPEG for images with real transparency.
+    fn auto_formats(&self, options: &OptimizeOptions, image: &Image, warnings: &mut Vec<String>) -> Vec<OutputFormat> {
+        let accept = options.accept.clone().unwrap_or_else(|| {
+            vec![AcceptFormat::Avif, AcceptFormat::Webp, AcceptFormat::Jpeg, AcceptFormat::Png]
+        });
+        let transparent = image.has_transparency();
+        let photo_alternative = accept.contains(&AcceptFormat::Webp) || accept.contains(&AcceptFormat::Jpeg) && !transparent;
+        let graphic = photo_alternative.then(|| few_colors(image));
+        let mut formats = Vec::new();
+        for a in accept {
+            let format = match a {
+                AcceptFormat::Jpeg => OutputFormat::Jpeg,
+                AcceptFormat::Png => OutputFormat::Png,
+                AcceptFormat::Webp => OutputFormat::Webp,
+                AcceptFormat::Avif => OutputFormat::Avif,
+            };
+            if format == OutputFormat::Jpeg && transparent || formats.contains(&format) {
+                continue;
+            }
+            // A palette cannot meet a photo's target smaller than WebP or JPEG can: skip the
+            // search (the slow part of auto) unless PNG is all the client takes.
+            if format == OutputFormat::Png && graphic == Some(false) {
+                continue;
+            }
+            if !Search::can_score(format) {
+                if options.accept.is_some() {
+                    warnings.push(format!("format auto: {} was skipped: its output cannot be scored in this build", format.name()));
+                }
+                continue;
+            }
+            formats.push(format);
+        }
+        if formats.is_empty() {
+            // Only JPEG was accepted for a transparent image: flatten rather than fail.
+            formats.push(OutputFormat::Jpeg);
+        }
+        formats
+    }
+}
+
+/// Whether an image has at most 1024 distinct colours (a logo, a chart, a screenshot of text):
+/// such images often compress best losslessly. Photos exit after a few thousand pixels.
+fn few_colors(image: &Image) -> bool {
+    let channels = image.layout.channels();
+    let mut seen = std::collections::HashSet::new();
+    for p in image.pixels.chunks_exact(channels) {
+        let key = u32::from_le_bytes([p[0], p[1], p[2], if channels == 4 { p[3] } else { 255 }]);
+        if seen.insert(key) && seen.len() > 1024 {
+            return false;
+        }
+    }
+    true
 }
 
 /// The input as "never bigger" may return it: whole with `keepMetadata`, else with its
@@ -441,6 +779,8 @@ fn output_format(target: TargetFormat, source: Format, warnings: &mut Vec<String
         TargetFormat::Png => OutputFormat::Png,
         TargetFormat::Webp => OutputFormat::Webp,
         TargetFormat::Avif => OutputFormat::Avif,
+        // Stands in until the search picks one: every format it can pick carries ICC.
+        TargetFormat::Auto => OutputFormat::Webp,
         TargetFormat::Original => match source {
             Format::Jpeg => OutputFormat::Jpeg,
             Format::Png => OutputFormat::Png,

@@ -2,7 +2,7 @@
 
 mod common;
 
-use mediaslim::{Limits, OptimizeOptions, TargetFormat, decode, optimize};
+use mediaslim::{Limits, OptimizeOptions, Quality, TargetFormat, decode, optimize};
 
 fn run(input: &[u8], options: &OptimizeOptions) -> mediaslim::Optimized {
     optimize(input, options, &|| 0.0).unwrap()
@@ -48,19 +48,19 @@ fn lossless_outputs_are_exact() {
 fn never_bigger_returns_the_input() {
     let jpeg = common::read(&common::fixtures().join("hopper.jpg"));
     // Re-encoding a small, already-compressed JPEG at quality 95 makes it bigger.
-    let out = run(&jpeg, &OptimizeOptions { quality: Some(95), ..Default::default() });
+    let out = run(&jpeg, &OptimizeOptions { quality: Some(Quality::Fixed(95)), ..Default::default() });
     assert!(out.kept_original);
     // The input minus its comment segment (metadata is stripped losslessly, pixels untouched).
     let stripped = mediaslim::metadata::strip(&jpeg, mediaslim::Format::Jpeg).unwrap();
     assert!(stripped.len() < jpeg.len(), "hopper.jpg carries a COM segment");
     assert!(out.bytes == stripped, "kept bytes are the stripped input");
-    let kept = run(&jpeg, &OptimizeOptions { quality: Some(95), keep_metadata: true, ..Default::default() });
+    let kept = run(&jpeg, &OptimizeOptions { quality: Some(Quality::Fixed(95)), keep_metadata: true, ..Default::default() });
     assert!(kept.kept_original && kept.bytes == jpeg, "with keepMetadata the input is returned whole");
-    let forced = run(&jpeg, &OptimizeOptions { quality: Some(95), never_bigger: false, ..Default::default() });
+    let forced = run(&jpeg, &OptimizeOptions { quality: Some(Quality::Fixed(95)), never_bigger: false, ..Default::default() });
     assert!(!forced.kept_original);
     assert!(forced.bytes.len() >= jpeg.len());
     // A resize is a different picture: never replaced by the input.
-    let resized = run(&jpeg, &OptimizeOptions { quality: Some(95), width: Some(64), ..Default::default() });
+    let resized = run(&jpeg, &OptimizeOptions { quality: Some(Quality::Fixed(95)), width: Some(64), ..Default::default() });
     assert!(!resized.kept_original);
 }
 
@@ -90,7 +90,7 @@ fn webp_is_lossy_by_default_and_smaller_than_lossless() {
 fn scores_rise_with_quality_and_compare_agrees() {
     let photo = common::read(&common::fixtures().join("flower2.jpg"));
     let scored = |quality| {
-        let o = OptimizeOptions { quality: Some(quality), score: true, never_bigger: false, ..Default::default() };
+        let o = OptimizeOptions { quality: Some(Quality::Fixed(quality)), score: true, never_bigger: false, ..Default::default() };
         run(&photo, &o)
     };
     let (low, high) = (scored(20), scored(90));
@@ -104,7 +104,7 @@ fn scores_rise_with_quality_and_compare_agrees() {
     let small = |chroma| {
         let o = OptimizeOptions {
             width: Some(100),
-            quality: Some(90),
+            quality: Some(Quality::Fixed(90)),
             score: true,
             chroma_subsampling: Some(chroma),
             ..Default::default()

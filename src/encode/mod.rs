@@ -112,6 +112,12 @@ pub fn encode(image: &Image, format: OutputFormat, options: &EncodeOptions) -> R
     }
 }
 
+/// A palette (lossy) PNG of at most `colors` colours; `None` when the image has soft alpha,
+/// which a palette here cannot keep.
+pub fn encode_png_palette(image: &Image, colors: u16, options: &EncodeOptions) -> Result<Option<Vec<u8>>> {
+    png::encode_palette(image, colors, options)
+}
+
 /// The quality a lossy encoder uses when none is given.
 pub fn default_quality(format: OutputFormat) -> u8 {
     match format {

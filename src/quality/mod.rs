@@ -2,6 +2,8 @@
 //! ~50 low). Images with alpha are scored over white and over black and the lower score
 //! counts, so errors hidden by one background still show.
 
+pub mod search;
+
 use ssimulacra2::{ColorPrimaries, LinearRgb, Rgb, TransferCharacteristic, compute_frame_ssimulacra2};
 
 use crate::error::{Error, Result};
