@@ -45,7 +45,7 @@ pub struct Encoded {
 /// Runs trials for one image (already resized and colour-converted) and counts encodes.
 pub struct Search<'a> {
     image: &'a Image,
-    base: &'a EncodeOptions,
+    base: EncodeOptions,
     limits: Limits,
     /// The image as a JPEG shows it (alpha flattened onto the background), made on first need.
     flattened: std::cell::OnceCell<Image>,
@@ -54,7 +54,7 @@ pub struct Search<'a> {
 
 impl<'a> Search<'a> {
     pub fn new(image: &'a Image, base: &'a EncodeOptions, limits: Limits) -> Self {
-        Search { image, base, limits, flattened: std::cell::OnceCell::new(), encodes: 0 }
+        Search { image, base: base.clone(), limits, flattened: std::cell::OnceCell::new(), encodes: 0 }
     }
 
     /// Whether outputs in `format` can be scored (the core decodes them back).
@@ -81,7 +81,7 @@ impl<'a> Search<'a> {
     /// A palette PNG of `colors` colours; `None` when the image has soft alpha.
     fn palette(&mut self, colors: u16, scored: bool) -> Result<Option<Encoded>> {
         self.encodes += 1;
-        let Some(bytes) = encode::encode_png_palette(self.image, colors, self.base)? else { return Ok(None) };
+        let Some(bytes) = encode::encode_png_palette(self.image, colors, &self.base)? else { return Ok(None) };
         let score = if scored { Some(self.score(OutputFormat::Png, &bytes)?) } else { None };
         let format = OutputFormat::Png;
         Ok(Some(Encoded { bytes, format, quality: None, colors: Some(colors), chroma: None, lossless: false, score }))
@@ -148,9 +148,22 @@ impl<'a> Search<'a> {
 
     /// JPEG picks its chroma subsampling per image: 4:2:0 unless it cannot reach the target
     /// (fine red/blue detail, text on colour), or the caller fixed it.
+    /// WebP, whose lossy mode is always 4:2:0, tries sharp YUV and then lossless when plain
+    /// lossy cannot reach the target.
     fn lossy_for_score(&mut self, format: OutputFormat, target: f64) -> Result<Encoded> {
         let fixed_chroma = self.base.chroma_subsampling;
         let search_420 = self.bisect_quality(format, target, fixed_chroma)?;
+        if format == OutputFormat::Webp && !search_420.1 {
+            if !self.base.sharp_yuv {
+                self.base.sharp_yuv = true;
+                let found = self.bisect_quality(format, target, fixed_chroma);
+                self.base.sharp_yuv = false;
+                if let (found, true) = found? {
+                    return Ok(found);
+                }
+            }
+            return self.lossless(format);
+        }
         if format != OutputFormat::Jpeg || fixed_chroma == ChromaSubsampling::Yuv444 || search_420.1 {
             return Ok(search_420.0);
         }
