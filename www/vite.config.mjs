@@ -6,14 +6,20 @@
 // the alias stands in for `npm install`, the rest is about where the demo lives.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { offline } from './vite-plugin-offline.mjs';
 
 const www = fileURLToPath(new URL('.', import.meta.url));
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
-export default defineConfig({
+export default defineConfig(({ command }) => ({
   root: www,
   // Relative asset URLs: the built page works from any directory it is served from.
   base: './',
+  // sw.js for offline use (build only; the dev server has no service worker).
+  plugins: [offline()],
+  // Whether this is the built site (which registers sw.js) or the dev server (which must not):
+  // decided by the command, not by NODE_ENV, which a parent process may have set either way.
+  define: { __DEMO_OFFLINE__: JSON.stringify(command === 'build') },
   resolve: {
     alias: [{ find: /^mediaslim$/, replacement: fileURLToPath(new URL('../pkg/index.js', import.meta.url)) }],
   },
@@ -28,4 +34,4 @@ export default defineConfig({
     // Keep the wasm a separate file (never inlined as base64).
     assetsInlineLimit: 0,
   },
-});
+}));
