@@ -17,8 +17,11 @@ type Post = (reply: JobReply, transfer: ArrayBuffer[]) => void;
 function flavorFor(req: JobRequest): Flavor {
   if (hasFull()) return 'full';
   if (req.kind !== 'optimize' && req.kind !== 'optimizeMany') return 'core';
-  const parsed = JSON.parse(req.optionsJson) as { format?: string } | { format?: string }[];
-  return (Array.isArray(parsed) ? parsed : [parsed]).some((o) => o?.format === 'avif') ? 'full' : 'core';
+  type Asked = { format?: string; accept?: string[] };
+  const parsed = JSON.parse(req.optionsJson) as Asked | Asked[];
+  // AVIF output, or `format: 'auto'` allowed to pick it, needs the module with the AVIF encoder.
+  const wantsAvif = (o: Asked) => o?.format === 'avif' || (o?.format === 'auto' && !!o.accept?.includes('avif'));
+  return (Array.isArray(parsed) ? parsed : [parsed]).some(wantsAvif) ? 'full' : 'core';
 }
 
 async function run(req: JobRequest): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {

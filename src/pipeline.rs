@@ -143,7 +143,8 @@ pub struct OptimizeOptions {
     /// Output format (default `original`); `auto` picks the smallest of `accept` that meets
     /// `target`.
     pub format: TargetFormat,
-    /// Formats the client decodes, for `format: "auto"` (default all: `avif`, `webp`, `jpeg`, `png`).
+    /// Formats the client decodes, for `format: "auto"` (default `webp`, `jpeg`, `png`; add
+    /// `avif` when the wait for several AVIF encodes is worth its smaller bytes).
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub accept: Option<Vec<AcceptFormat>>,
     /// 1-100 for lossy formats (JPEG, WebP, AVIF; default 80 for JPEG and WebP, 60 for
@@ -533,7 +534,8 @@ impl<'a> Source<'a> {
         // Encode; with a byte budget that quality alone cannot meet, shrink and try again.
         let mut resized = resized;
         let mut encodes = 0;
-        let mut encoded = self.encode_best(&resized, &formats, lossless, goal, max_bytes, &encode_options, &mut encodes)?;
+        let mut encoded =
+            self.encode_best(&resized, &formats, lossless, goal, max_bytes, &encode_options, options.score, &mut encodes)?;
         if let Some(max) = max_bytes {
             let budget_note = |e: &Encoded| match (e.quality, e.colors) {
                 (Some(q), _) => format!("quality {q}"),
@@ -552,7 +554,16 @@ impl<'a> Source<'a> {
                 let smaller = ResizeRequest { width: Some(w), height: Some(h), fit: Fit::Fill, upscale: false, ..request };
                 let plan = smaller.plan(source_size.0, source_size.1)?;
                 resized = crate::resize::resize(image, &plan, &smaller, &self.limits)?;
-                encoded = self.encode_best(&resized, &[encoded.format], encoded.lossless, goal, Some(max), &encode_options, &mut encodes)?;
+                encoded = self.encode_best(
+                    &resized,
+                    &[encoded.format],
+                    encoded.lossless,
+                    goal,
+                    Some(max),
+                    &encode_options,
+                    options.score,
+                    &mut encodes,
+                )?;
             }
             if encoded.bytes.len() > max {
                 return Err(Error::option(
@@ -638,7 +649,7 @@ impl<'a> Source<'a> {
                 let scorer = Search::new(&resized, &encode_options, self.limits);
                 out.score = Some(scorer.score(target, &out.bytes)?);
             } else {
-                out.warnings.push("score: the core has no AVIF decoder to score AVIF output with".into());
+                out.warnings.push("score: AVIF is scored while encoding, which needs the full (AVIF) module".into());
             }
         }
         Ok(out)
@@ -655,9 +666,10 @@ impl<'a> Source<'a> {
         goal: Goal,
         max_bytes: Option<usize>,
         options: &EncodeOptions,
+        score_all: bool,
         encodes: &mut u32,
     ) -> Result<Encoded> {
-        let mut search = Search::new(image, options, self.limits);
+        let mut search = Search::new(image, options, self.limits).score_every_encode(score_all);
         let auto = formats.len() > 1;
         let mut best: Option<Encoded> = None;
         for &format in formats {
@@ -702,7 +714,8 @@ impl<'a> Source<'a> {
     /// JPEG for images with real transparency.
     fn auto_formats(&self, options: &OptimizeOptions, image: &Image, warnings: &mut Vec<String>) -> Vec<OutputFormat> {
         let accept = options.accept.clone().unwrap_or_else(|| {
-            vec![AcceptFormat::Avif, AcceptFormat::Webp, AcceptFormat::Jpeg, AcceptFormat::Png]
+            // AVIF only when asked for: its search costs several AVIF encodes, each slow in wasm.
+            vec![AcceptFormat::Webp, AcceptFormat::Jpeg, AcceptFormat::Png]
         });
         let transparent = image.has_transparency();
         let photo_alternative = accept.contains(&AcceptFormat::Webp) || accept.contains(&AcceptFormat::Jpeg) && !transparent;

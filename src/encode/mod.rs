@@ -2,6 +2,7 @@
 
 #[cfg(feature = "avif")]
 mod avif;
+mod avif_container;
 mod jpeg;
 #[cfg(target_arch = "wasm32")]
 mod libc_shim;
@@ -9,6 +10,10 @@ mod png;
 mod webp;
 
 use serde::Deserialize;
+
+#[cfg(feature = "avif")]
+pub use avif::{AvifOutput, encode_with_reconstruction as encode_avif_with_reconstruction};
+pub use avif_container::avif_from_av1;
 
 use crate::error::Result;
 use crate::image::Image;
@@ -36,7 +41,7 @@ impl OutputFormat {
         self != OutputFormat::Jpeg
     }
 
-    /// Whether the container can carry an ICC profile (ravif writes nclx only).
+    /// Whether the container can carry an ICC profile (our AVIF writer sets nclx only).
     pub fn supports_icc(self) -> bool {
         self != OutputFormat::Avif
     }

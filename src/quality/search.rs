@@ -49,22 +49,39 @@ pub struct Search<'a> {
     limits: Limits,
     /// The image as a JPEG shows it (alpha flattened onto the background), made on first need.
     flattened: std::cell::OnceCell<Image>,
+    score_all: bool,
     pub encodes: u32,
 }
 
 impl<'a> Search<'a> {
     pub fn new(image: &'a Image, base: &'a EncodeOptions, limits: Limits) -> Self {
-        Search { image, base: base.clone(), limits, flattened: std::cell::OnceCell::new(), encodes: 0 }
+        Search { image, base: base.clone(), limits, flattened: std::cell::OnceCell::new(), score_all: false, encodes: 0 }
     }
 
-    /// Whether outputs in `format` can be scored (the core decodes them back).
+    /// Whether outputs in `format` can be scored: decoded back by the core, or for AVIF from
+    /// rav1e's reconstruction (in builds with the AVIF encoder).
     pub fn can_score(format: OutputFormat) -> bool {
-        format != OutputFormat::Avif
+        format != OutputFormat::Avif || cfg!(feature = "avif")
+    }
+
+    /// Also score fixed-quality encodes (`score: true`).
+    pub fn score_every_encode(mut self, yes: bool) -> Self {
+        self.score_all = yes;
+        self
     }
 
     /// One encode with `quality` (lossy) at `chroma`, scored when `scored`.
     fn lossy(&mut self, format: OutputFormat, quality: u8, chroma: ChromaSubsampling, scored: bool) -> Result<Encoded> {
         let options = EncodeOptions { quality: Some(quality), chroma_subsampling: chroma, lossless: false, ..self.base.clone() };
+        #[cfg(feature = "avif")]
+        if format == OutputFormat::Avif {
+            // No AV1 decoder here: score what rav1e reconstructed, which is what decoders show.
+            self.encodes += 1;
+            let out = encode::encode_avif_with_reconstruction(self.image, &options)?;
+            let score = if scored { Some(super::ssimulacra2(self.image, &out.reconstruction)?) } else { None };
+            let bytes = out.bytes;
+            return Ok(Encoded { bytes, format, quality: Some(quality), colors: None, chroma: None, lossless: false, score });
+        }
         let bytes = self.encode(format, &options)?;
         let score = if scored { Some(self.score(format, &bytes)?) } else { None };
         let chroma = (format == OutputFormat::Jpeg).then_some(chroma);
@@ -94,10 +111,10 @@ impl<'a> Search<'a> {
 
     /// SSIMULACRA2 of `bytes` (decoded back) against the pixels they were encoded from.
     pub fn score(&self, format: OutputFormat, bytes: &[u8]) -> Result<f64> {
-        if !Self::can_score(format) {
+        if format == OutputFormat::Avif {
             return Err(Error::option(
-                "quality",
-                "a score needs the output decoded back, and this build has no AVIF decoder; use a number for AVIF",
+                "score",
+                "AVIF output is scored while it is encoded (the core has no AVIF decoder)",
             ));
         }
         let back = decode::decode(bytes, &self.limits)?;
@@ -120,7 +137,7 @@ impl<'a> Search<'a> {
             (_, false, Goal::Quality(q)) => {
                 let q = q.unwrap_or(encode::default_quality(format));
                 let chroma = self.base.chroma_subsampling;
-                self.lossy(format, q, chroma, false)?
+                self.lossy(format, q, chroma, self.score_all && Self::can_score(format))?
             }
         };
         match max_bytes {
@@ -277,7 +294,7 @@ fn first_guess(format: OutputFormat, target: f64) -> u8 {
     let table: &[(f64, f64)] = match format {
         OutputFormat::Jpeg => &[(50.0, 30.0), (70.0, 62.0), (80.0, 83.0), (90.0, 96.0), (100.0, 100.0)],
         OutputFormat::Webp => &[(50.0, 35.0), (70.0, 69.0), (80.0, 86.0), (90.0, 99.0), (100.0, 100.0)],
-        _ => &[(50.0, 35.0), (70.0, 55.0), (80.0, 70.0), (90.0, 85.0), (100.0, 100.0)],
+        _ => &[(50.0, 40.0), (70.0, 68.0), (80.0, 85.0), (90.0, 93.0), (100.0, 100.0)],
     };
     let q = table
         .windows(2)
