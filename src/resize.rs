@@ -1,7 +1,9 @@
 //! Resizing with `fast_image_resize`: fit modes, premultiplied alpha (no dark fringes on
 //! transparent edges), and no upscaling unless asked.
 
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer, images::ImageRef};
+use fast_image_resize::images::{TypedImage, TypedImageRef};
+use fast_image_resize::pixels::{U8x3, U8x4};
+use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -147,14 +149,7 @@ pub fn resize(image: &Image, plan: &ResizePlan, req: &ResizeRequest, limits: &Li
 }
 
 fn resample(image: &Image, plan: &ResizePlan, kernel: Kernel) -> Result<Image> {
-    let pixel_type = match image.layout {
-        PixelLayout::Rgb8 => PixelType::U8x3,
-        PixelLayout::Rgba8 => PixelType::U8x4,
-    };
-    let src = ImageRef::new(image.width, image.height, &image.pixels, pixel_type)
-        .map_err(|e| Error::corrupt("image", format!("pixel buffer does not match its size: {e}")))?;
     let (w, h) = plan.scaled;
-    let mut dst = fast_image_resize::images::Image::new(w, h, pixel_type);
     let algorithm = match kernel {
         Kernel::Nearest => ResizeAlg::Nearest,
         Kernel::Linear => ResizeAlg::Convolution(FilterType::Bilinear),
@@ -166,10 +161,27 @@ fn resample(image: &Image, plan: &ResizePlan, kernel: Kernel) -> Result<Image> {
     if let Some((left, top, cw, ch)) = plan.crop {
         options = options.crop(left, top, cw, ch);
     }
-    Resizer::new()
-        .resize(&src, &mut dst, &options)
-        .map_err(|e| Error::option("width", format!("cannot resize to {w}x{h}: {e}")))?;
-    Ok(Image::new(w, h, image.layout, dst.into_vec()))
+    let mut out = vec![0u8; w as usize * h as usize * image.layout.channels()];
+    // The typed API, one instantiation per layout we use: `Resizer::resize` dispatches over
+    // every pixel type at run time, which links 16-bit and float paths (and a 512 KB
+    // reciprocal table for 16-bit alpha) into the wasm for nothing.
+    let resized = match image.layout {
+        PixelLayout::Rgb8 => resample_typed::<U8x3>(image, &mut out, (w, h), &options),
+        PixelLayout::Rgba8 => resample_typed::<U8x4>(image, &mut out, (w, h), &options),
+    };
+    resized.map_err(|e| Error::option("width", format!("cannot resize to {w}x{h}: {e}")))?;
+    Ok(Image::new(w, h, image.layout, out))
+}
+
+fn resample_typed<P: fast_image_resize::PixelTrait>(
+    image: &Image,
+    out: &mut [u8],
+    (w, h): (u32, u32),
+    options: &ResizeOptions,
+) -> std::result::Result<(), String> {
+    let src = TypedImageRef::<P>::from_buffer(image.width, image.height, &image.pixels).map_err(|e| e.to_string())?;
+    let mut dst = TypedImage::<P>::from_buffer(w, h, out).map_err(|e| e.to_string())?;
+    Resizer::new().resize_typed(&src, &mut dst, options).map_err(|e| e.to_string())
 }
 
 /// Places `image` at (x, y) on a `width` x `height` canvas of `background`.
