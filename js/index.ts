@@ -4,7 +4,7 @@ import { readAll, readHead, type Input } from './input.js';
 import { Pool, type RunOptions } from './pool.js';
 import { Asset, ResultCache } from './asset.js';
 import { lazyOptimize as lazyOptimizeWith, type LazyOptions } from './lazy.js';
-import type { OptimizeOptions, Optimized, ProbeInfo } from './wasm/mediaslim_core.js';
+import type { OptimizeOptions, Optimized, ProbeInfo, RemuxOptions, Remuxed } from './wasm/mediaslim_core.js';
 
 export { MediaslimError } from './errors.js';
 export { Pool } from './pool.js';
@@ -22,6 +22,8 @@ export type {
   Optimized,
   Placeholder,
   ProbeInfo,
+  RemuxOptions,
+  Remuxed,
   TargetFormat,
   Timings,
 } from './wasm/mediaslim_core.js';
@@ -106,6 +108,17 @@ export async function compare(reference: Input, distorted: Input, run: RunOption
   const pool = run.pool ?? defaultPool();
   const [a, b] = await Promise.all([reference, distorted].map((i) => (typeof Blob !== 'undefined' && i instanceof Blob ? i : readAll(i))));
   return (await pool.run('compare', a, '{}', { priority: run.priority ?? 'user', signal: run.signal }, b)) as number;
+}
+
+/**
+ * Rewrites an MP4/MOV container without re-encoding: `fastStart` (default) moves the index
+ * (`moov`) in front of the media so playback starts while the file downloads. Every audio
+ * and video sample is copied bit-exact. Works in Node and browsers (no WebCodecs needed).
+ */
+export async function remux(input: Input, options: RemuxOptions = {}, run: RunOptions & { pool?: Pool } = {}): Promise<Remuxed> {
+  const pool = run.pool ?? defaultPool();
+  const opts: RunOptions = { priority: run.priority ?? 'user', signal: run.signal, onProgress: run.onProgress };
+  return (await pool.run('remux', await readAll(input), optionsToJson(options as Record<string, unknown>), opts)) as Remuxed;
 }
 
 /** Format, displayed dimensions, orientation, alpha and animation, from headers only. */

@@ -47,6 +47,10 @@ async function run(req: JobRequest): Promise<{ value: unknown; transfer: ArrayBu
     }
     case 'placeholder':
       return { value: await withCore((core) => core.placeholder(bytes), flavor), transfer: [] };
+    case 'remux': {
+      const out = (await withCore((core) => core.remux(bytes, req.optionsJson), flavor)) as { bytes: Uint8Array };
+      return { value: out, transfer: [out.bytes.buffer as ArrayBuffer] };
+    }
     case 'trap':
       await withCore((core) => core.__trapForTests());
       return { value: null, transfer: [] };

@@ -10,6 +10,7 @@ pub mod metadata;
 pub mod pipeline;
 pub mod placeholder;
 pub mod quality;
+pub mod video;
 pub mod resize;
 pub mod sniff;
 

@@ -95,3 +95,12 @@ pub fn probe(input: &[u8]) -> Result<Ts<ProbeInfo>, JsValue> {
 pub fn trap_for_tests() {
     panic!("deliberate trap (test hook)");
 }
+
+/// MP4/MOV fast start: `moov` moved in front of `mdat`, sample data untouched. Returns
+/// `{ bytes, changed, notes }`.
+#[wasm_bindgen]
+pub fn remux(input: &[u8], options_json: &str) -> Result<Ts<crate::video::Remuxed>, JsValue> {
+    let options = crate::video::RemuxOptions::from_json(options_json).map_err(js_error)?;
+    let out = crate::video::remux(input, &options).map_err(js_error)?;
+    Ts::from_rust(&out).map_err(|e| JsValue::from_str(&e.to_string()))
+}

@@ -1,0 +1,55 @@
+//! Video containers. So far: MP4/MOV fast-start remuxing (sample data copied bit-exact).
+//! Transcoding runs in the browser on WebCodecs (js/), not here.
+
+pub mod mp4;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// What `remux` does to a container.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct RemuxOptions {
+    /// Put the index (`moov`) before the media so playback starts while downloading (default true).
+    pub fast_start: bool,
+}
+
+impl Default for RemuxOptions {
+    fn default() -> Self {
+        RemuxOptions { fast_start: true }
+    }
+}
+
+impl RemuxOptions {
+    pub fn from_json(json: &str) -> Result<Self> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let detail = e.into_inner().to_string();
+            Error::option(path, detail.split(" at line ").next().unwrap_or_default().to_string())
+        })
+    }
+}
+
+/// The remuxed file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct Remuxed {
+    #[serde(with = "serde_bytes")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Uint8Array"))]
+    pub bytes: Vec<u8>,
+    /// False when the input was already laid out as asked (then `bytes` is the input).
+    pub changed: bool,
+    pub notes: Vec<String>,
+}
+
+/// Rewrites an MP4/MOV container as `options` ask; every sample stays bit-exact.
+pub fn remux(input: &[u8], options: &RemuxOptions) -> Result<Remuxed> {
+    if !options.fast_start {
+        return Ok(Remuxed { bytes: input.to_vec(), changed: false, notes: vec!["nothing asked".into()] });
+    }
+    let out = mp4::fast_start(input)?;
+    Ok(Remuxed { bytes: out.bytes, changed: out.changed, notes: out.notes })
+}

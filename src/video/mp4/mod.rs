@@ -1,0 +1,6 @@
+//! MP4 / MOV (ISO BMFF): box walking and the fast-start remux.
+
+pub mod boxes;
+mod faststart;
+
+pub use faststart::{FastStart, fast_start};
