@@ -339,7 +339,7 @@ function createWorker(onReply: (r: JobReply) => void, onCrash: (why: string) => 
 }
 
 type NodeWorker = import('node:worker_threads').Worker;
-let NodeWorkerClass: (new (url: URL) => NodeWorker) | undefined;
+let NodeWorkerClass: (new (url: URL, options?: { execArgv?: string[] }) => NodeWorker) | undefined;
 
 /** Node's worker and os modules, loaded once before the first job (computed specifiers keep
  * browser bundlers from resolving them). */
@@ -356,7 +356,10 @@ function nodeWorker(onReply: (r: JobReply) => void, onCrash: (why: string) => vo
   // Built by concatenation: a literal `new URL('./worker.js', import.meta.url)` here would make
   // browser bundlers emit (or inline as a data: URL) a second, unbundled copy of the worker.
   // webpack folds the concatenation back into that literal, hence its ignore comment.
-  const worker = new NodeWorkerClass(new URL(/* webpackIgnore: true */ './' + 'worker.js', import.meta.url));
+  // Workers inherit execArgv, and Node refuses some flags in a worker (`--input-type`, as in
+  // `node --input-type=module -e ...`): leave those out.
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  const worker = new NodeWorkerClass(new URL(/* webpackIgnore: true */ './' + 'worker.js', import.meta.url), { execArgv });
   let terminating = false;
   worker.on('message', onReply);
   worker.on('error', (err: Error) => onCrash(err.message));

@@ -72,9 +72,12 @@ async function handle(req: JobRequest, post: Post): Promise<void> {
 // reported by that job (withCore retries the load).
 loadCore().catch(() => undefined);
 
-// Web workers (browsers, Deno, Bun) have `self.postMessage`; Node worker threads do not.
+// Web workers (browsers, Deno) have `self.postMessage`; Node worker threads do not. Bun
+// defines `self.postMessage` inside worker threads too but delivers the parent's messages
+// only to `parentPort`, so a runtime that reports a Node version listens there.
 const scope = typeof self !== 'undefined' ? (self as unknown as { postMessage?: (m: unknown, t: ArrayBuffer[]) => void; onmessage: ((e: MessageEvent) => void) | null }) : undefined;
-if (scope && typeof scope.postMessage === 'function') {
+const nodeThread = typeof process !== 'undefined' && !!process.versions?.node;
+if (!nodeThread && scope && typeof scope.postMessage === 'function') {
   const post: Post = (r, t) => scope.postMessage!(r, t);
   scope.onmessage = (e) => void handle(e.data as JobRequest, post);
 } else {

@@ -7,18 +7,23 @@ cd "$(dirname "$0")/.."
 # Keep in step with Cargo.toml (wasm-bindgen is pinned with `=`).
 WASM_BINDGEN_VERSION=0.2.130
 WASM_PACK_VERSION=0.15.1
-DEBIAN_PACKAGES=(clang lld llvm wasi-libc chromium chromium-driver)
+DEBIAN_PACKAGES=(clang lld llvm wasi-libc chromium chromium-driver firefox-esr webkit2gtk-driver libwebkit2gtk-4.1-0 xvfb)
 
 say() { printf '[setup] %s\n' "$*"; }
 export PATH="$HOME/.cargo/bin:$PATH"
 
-# 1. Debian packages: a C compiler that targets wasm32, and a browser for the tests.
+# 1. Debian packages: a C compiler that targets wasm32, and browsers (three engines) for the tests.
 missing=()
 command -v clang >/dev/null || missing+=(clang)
 command -v wasm-ld >/dev/null || missing+=(lld)
 command -v llvm-ar >/dev/null || missing+=(llvm)
 [ -d /usr/include/wasm32-wasi ] || missing+=(wasi-libc)   # libc headers for libwebp in wasm
 [ -x /usr/bin/chromium ] || missing+=(chromium chromium-driver)
+# The other two browser engines of tests/package/engines.test.mjs (Gecko and WebKit).
+[ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
+command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
+compgen -G '/usr/lib/*/webkit2gtk-4.1/MiniBrowser' >/dev/null || missing+=(libwebkit2gtk-4.1-0)
+command -v xvfb-run >/dev/null || missing+=(xvfb)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing Debian packages: ${missing[*]}"

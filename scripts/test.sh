@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test layer, in order: the Rust core natively, the built package in Node, then the
-# package and the demo page in headless Chromium. Fails on the first failing layer.
+# package and the demo page in headless Chromium, then the packed tarball as users install it
+# (bundlers, Chromium, Firefox ESR, WebKitGTK, Deno, Bun). Fails on the first failing layer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -13,3 +14,10 @@ node --test --test-reporter=spec tests/node/
 
 echo "== Playwright (headless Chromium)"
 node --test --test-reporter=spec tests/browser/
+
+echo "== the packed tarball: Node ESM/CJS, bundlers, three browser engines, Deno and Bun"
+MEDIASLIM_PACK_DIR=$(mktemp -d)
+export MEDIASLIM_PACK_DIR
+trap 'rm -rf "$MEDIASLIM_PACK_DIR"' EXIT
+node -e "import('./tests/package/helpers.mjs').then((m) => m.packTarball()).then((t) => console.log('packed', t.file, t.size, 'bytes'))"
+node --test --test-reporter=spec tests/package/

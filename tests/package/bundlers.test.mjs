@@ -1,0 +1,252 @@
+// The packed tarball, installed with `npm install <tarball>` into fixture apps that
+// `import { optimize } from 'mediaslim'`, built with Vite, webpack 5, Rollup and esbuild through
+// their Node APIs and the smallest config a user writes, then loaded in Chromium: probe, JPEG,
+// and AVIF (the lazily loaded encoder), every output decoded by the browser. Also: per-bundler
+// cost of the built app, tree-shaking (a `probe`-only app carries no plugin or CLI code), and the
+// Vite app under a strict Content-Security-Policy.
+//
+// Rollup and esbuild do not follow `new Worker(new URL('./worker.js', import.meta.url))` or
+// `new URL('x.wasm', import.meta.url)`: they bundle the main thread and leave those URLs pointing
+// next to the bundle. Their apps therefore get the one documented extra step (README, "Works
+// everywhere"): copy the package's worker runtime (`pkg/worker.js` and what it imports, and
+// `pkg/wasm/`) into the output dir. The test checks both that the minimal build lacks it and that
+// the copy step is enough.
+import assert from 'node:assert/strict';
+import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { after, before, describe, test } from 'node:test';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import * as esbuild from 'esbuild';
+import { rollup } from 'rollup';
+import { build as viteBuild } from 'vite';
+import webpack from 'webpack';
+import { launchBrowser, watchPage } from '../browser/helpers.mjs';
+import { kib, listFiles, makeApp, packTarball, repoRoot, serveDir } from './helpers.mjs';
+
+const FULL_APP = `import { optimize, probe } from 'mediaslim';
+window.shrink = async (url, options) => {
+  const input = new Uint8Array(await (await fetch(url)).arrayBuffer());
+  const r = await optimize(input, options);
+  const bitmap = await createImageBitmap(new Blob([r.bytes], { type: 'image/' + r.format }));
+  const decoded = [bitmap.width, bitmap.height];
+  bitmap.close();
+  return { format: r.format, width: r.width, height: r.height, decoded };
+};
+window.measure = async (url) => {
+  const p = await probe(new Uint8Array(await (await fetch(url)).arrayBuffer()));
+  return { format: p.format, width: p.width, height: p.height };
+};
+document.body.dataset.ready = 'true';
+`;
+const PROBE_APP = `import { probe } from 'mediaslim';
+window.measure = async (url) => {
+  const p = await probe(new Uint8Array(await (await fetch(url)).arrayBuffer()));
+  return { format: p.format, width: p.width, height: p.height };
+};
+document.body.dataset.ready = 'true';
+`;
+const page = (src) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>fixture</title><link rel="icon" href="data:,"></head>
+<body><script type="module" src="${src}"></script></body></html>`;
+
+// Strings that exist only in the build plugin and in the CLI: none may reach a browser bundle.
+const SERVER_ONLY = {
+  plugin: 'invalid option `workers`',
+  cli: 'Make images smaller: resize and re-encode',
+  unplugin: 'createUnplugin',
+  commander: 'commander',
+};
+// The worker's runtime: what a Rollup or esbuild user copies next to the bundle.
+const WORKER_RUNTIME = ['worker.js', 'core.js', 'errors.js', 'input.js', 'wasm'];
+
+function runWebpack(config) {
+  return new Promise((resolve, reject) => {
+    const compiler = webpack(config);
+    compiler.run((err, stats) => compiler.close((e2) => (err || e2 ? reject(err || e2) : stats.hasErrors() ? reject(new Error(stats.toString('errors-only'))) : resolve(stats))));
+  });
+}
+
+const BUNDLERS = {
+  async vite(app, entry, out) {
+    await writeFile(join(app, `${entry}.html`), page(`/src/${entry}.js`));
+    await viteBuild({ root: app, configFile: false, logLevel: 'error', build: { outDir: out, emptyOutDir: true, rollupOptions: { input: join(app, `${entry}.html`) } } });
+    await cp(join(out, `${entry}.html`), join(out, 'index.html'));
+  },
+  async webpack(app, entry, out) {
+    await runWebpack({ context: app, entry: `./src/${entry}.js`, output: { path: out, clean: true }, mode: 'production', performance: { hints: false } });
+    await writeFile(join(out, 'index.html'), page('main.js').replace(' type="module"', ''));
+  },
+  async rollup(app, entry, out) {
+    const bundle = await rollup({ input: join(app, 'src', `${entry}.js`), plugins: [nodeResolve({ browser: true })], onwarn: () => {} });
+    await bundle.write({ dir: out, format: 'es', entryFileNames: 'main.js' });
+    await bundle.close();
+    await writeFile(join(out, 'index.html'), page('main.js'));
+  },
+  async esbuild(app, entry, out) {
+    await esbuild.build({ entryPoints: { main: join(app, 'src', `${entry}.js`) }, bundle: true, format: 'esm', splitting: true, minify: true, outdir: out, absWorkingDir: app, logLevel: 'silent' });
+    await writeFile(join(out, 'index.html'), page('main.js'));
+  },
+};
+const NEEDS_COPY = new Set(['rollup', 'esbuild']);
+
+let tarball;
+let app;
+let browser;
+const sizes = {}; // bundler -> { full, probe }
+
+/** JS and wasm bytes of a built app. */
+async function measure(dir) {
+  const files = (await listFiles(dir)).filter((f) => f !== 'index.html' && !f.endsWith('.html'));
+  let js = 0, jsGz = 0, wasm = 0;
+  const wasmFiles = [];
+  for (const f of files) {
+    const bytes = await readFile(join(dir, f));
+    if (f.endsWith('.js')) { js += bytes.length; jsGz += gzipSync(bytes).length; }
+    if (f.endsWith('.wasm')) { wasm += bytes.length; wasmFiles.push(f); }
+  }
+  return { files, js, jsGz, wasm, wasmFiles };
+}
+
+async function copyWorkerRuntime(out) {
+  const pkg = join(app, 'node_modules', 'mediaslim', 'pkg');
+  for (const f of WORKER_RUNTIME) await cp(join(pkg, f), join(out, f), { recursive: true, filter: (p) => !p.endsWith('.d.ts') });
+}
+
+before(async () => {
+  tarball = await packTarball();
+  app = await makeApp('bundlers', tarball.file, { 'src/full.js': FULL_APP, 'src/probe.js': PROBE_APP });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  if (app) await rm(app, { recursive: true, force: true });
+  if (Object.keys(sizes).length) {
+    const rows = Object.entries(sizes).map(([b, s]) =>
+      `# ${b.padEnd(8)} full app: JS ${kib(s.full.js)} (${kib(s.full.jsGz)} gz), wasm ${kib(s.full.wasm)} in ${s.full.wasmFiles.length} file(s)` +
+      ` | probe-only: JS ${kib(s.probe.js)} (${kib(s.probe.jsGz)} gz)${NEEDS_COPY.has(b) ? ' | incl. copied worker runtime' : ''}`);
+    console.log(rows.join('\n'));
+  }
+});
+
+async function openApp(dir, { headers } = {}) {
+  await cp(join(repoRoot, 'tests', 'fixtures', 'skimage-rocket.jpg'), join(dir, 'rocket.jpg'));
+  const server = await serveDir(dir, { headers });
+  const context = await browser.newContext();
+  const pg = await context.newPage();
+  const problems = watchPage(pg);
+  await pg.goto(server.origin + '/');
+  await pg.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 30_000 });
+  return { server, page: pg, problems, close: async () => { await context.close(); await server.close(); } };
+}
+
+for (const [name, build] of Object.entries(BUNDLERS)) {
+  describe(`${name}: an app built from the tarball, minimal config`, { timeout: 180_000 }, () => {
+    let full;
+    let probeOnly;
+
+    before(async () => {
+      full = join(app, `dist-${name}`);
+      probeOnly = join(app, `dist-${name}-probe`);
+      await build(app, 'full', full);
+      await build(app, 'probe', probeOnly);
+    });
+
+    if (NEEDS_COPY.has(name)) {
+      test('the minimal build points at ./worker.js next to the bundle but does not emit it', async () => {
+        const files = await listFiles(full);
+        assert.ok(!files.includes('worker.js'), `emitted: ${files}`);
+        const js = (await Promise.all(files.filter((f) => f.endsWith('.js')).map((f) => readFile(join(full, f), 'utf8')))).join('\n');
+        assert.match(js, /worker\.js/, 'the bundle refers to worker.js');
+        await copyWorkerRuntime(full);
+        await copyWorkerRuntime(probeOnly);
+      });
+    } else {
+      test('the bundler emitted the worker and both wasm modules by itself', async () => {
+        const m = await measure(full);
+        assert.equal(m.wasmFiles.length, 2, `wasm: ${m.wasmFiles}`);
+        assert.ok(m.files.filter((f) => f.endsWith('.js')).length >= 2, `a worker chunk besides the main one: ${m.files}`);
+      });
+    }
+
+    test('no eval / new Function, and no plugin or CLI code in a browser bundle', async () => {
+      for (const dir of [full, probeOnly]) {
+        for (const f of (await listFiles(dir)).filter((f) => f.endsWith('.js'))) {
+          const source = await readFile(join(dir, f), 'utf8');
+          assert.doesNotMatch(source, /\beval\s*\(/, `${f} calls eval`);
+          assert.doesNotMatch(source, /\bnew\s+Function\s*\(/, `${f} builds a Function`);
+          for (const [what, marker] of Object.entries(SERVER_ONLY)) assert.ok(!source.includes(marker), `${name} ${f} contains ${what} code (${marker})`);
+        }
+      }
+    });
+
+    test('in Chromium: probe, jpeg and avif (decoded by the browser at the right size)', async () => {
+      const s = await openApp(full);
+      try {
+        assert.deepEqual(await s.page.evaluate(() => window.measure('rocket.jpg')), { format: 'jpeg', width: 640, height: 427 });
+        assert.deepEqual(await s.page.evaluate(() => window.shrink('rocket.jpg', { format: 'jpeg', width: 160 })), { format: 'jpeg', width: 160, height: 107, decoded: [160, 107] });
+        assert.deepEqual(await s.page.evaluate(() => window.shrink('rocket.jpg', { format: 'avif', width: 200 })), { format: 'avif', width: 200, height: 133, decoded: [200, 133] });
+        const wasm = s.server.requests.filter((r) => r.path.endsWith('.wasm'));
+        assert.equal(new Set(wasm.map((r) => r.path)).size, 2, `two wasm modules fetched: ${JSON.stringify(wasm)}`);
+        assert.ok(wasm.every((r) => r.status === 200 && r.type === 'application/wasm'));
+        assert.deepEqual(s.problems, []);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('a probe-only app works and is no bigger than the full app', async () => {
+      const s = await openApp(probeOnly);
+      try {
+        assert.deepEqual(await s.page.evaluate(() => window.measure('rocket.jpg')), { format: 'jpeg', width: 640, height: 427 });
+        assert.deepEqual(s.problems, []);
+      } finally {
+        await s.close();
+      }
+      sizes[name] = { full: await measure(full), probe: await measure(probeOnly) };
+      assert.ok(sizes[name].probe.js <= sizes[name].full.js, `probe-only JS ${sizes[name].probe.js} <= full ${sizes[name].full.js}`);
+    });
+
+    if (name === 'vite') {
+      const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
+      test(`under CSP "${CSP}" (no blob:, no unsafe-eval) it still works`, async () => {
+        const s = await openApp(full, { headers: { 'content-security-policy': CSP } });
+        try {
+          await s.page.evaluate(() => {
+            window.violations = [];
+            document.addEventListener('securitypolicyviolation', (e) => window.violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+          });
+          assert.deepEqual(await s.page.evaluate(() => window.shrink('rocket.jpg', { format: 'webp', width: 100 })), { format: 'webp', width: 100, height: 67, decoded: [100, 67] });
+          assert.deepEqual(await s.page.evaluate(() => window.shrink('rocket.jpg', { format: 'avif', width: 100 })), { format: 'avif', width: 100, height: 67, decoded: [100, 67] });
+          assert.deepEqual(await s.page.evaluate(() => window.violations), []);
+          // The fixture page's own `<link rel="icon" href="data:,">` is blocked by img-src: not ours.
+          assert.deepEqual(s.problems.filter((p) => !p.includes("Loading the image 'data:,'")), []);
+        } finally {
+          await s.close();
+        }
+      });
+
+      test("control: the same CSP without 'wasm-unsafe-eval' does block the wasm (the CSP is enforced)", async () => {
+        const s = await openApp(full, { headers: { 'content-security-policy': "default-src 'self'; script-src 'self'; worker-src 'self'" } });
+        try {
+          const outcome = await s.page.evaluate(() =>
+            Promise.race([
+              window.shrink('rocket.jpg', { format: 'jpeg', width: 100 }).then(() => 'worked', (e) => `failed: ${e.code ?? ''} ${e.message}`),
+              new Promise((r) => setTimeout(() => r('timed out'), 15_000)),
+            ]));
+          assert.notEqual(outcome, 'worked');
+        } finally {
+          await s.close();
+        }
+      });
+    }
+  });
+}
+
+test('pkg/ itself has no eval( or new Function', async () => {
+  for (const f of (await listFiles(join(repoRoot, 'pkg'))).filter((f) => f.endsWith('.js'))) {
+    const source = await readFile(join(repoRoot, 'pkg', f), 'utf8');
+    assert.doesNotMatch(source, /\beval\s*\(|\bnew\s+Function\s*\(/, f);
+  }
+  assert.ok((await stat(join(repoRoot, 'pkg', 'index.js'))).isFile());
+});

@@ -1,0 +1,96 @@
+// Shared by the package suites: the tarball users get (`npm pack`), fixture apps that install it
+// the way users do (`npm install <tarball>`, offline from the npm cache), and timing/size helpers.
+// Not a test file itself.
+import { execFile } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot } from '../browser/helpers.mjs';
+
+export { repoRoot };
+export const run = promisify(execFile);
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+/**
+ * Packs the repo with `npm pack` (pkg/ must be built) into a fresh temp dir. With
+ * $MEDIASLIM_PACK_DIR set (scripts/test.sh does), packs there once and every suite reuses it.
+ * Returns { file, size, unpackedSize, files: [{ path, size }] }.
+ */
+export async function packTarball() {
+  const shared = process.env.MEDIASLIM_PACK_DIR;
+  if (shared && existsSync(join(shared, 'pack.json'))) return JSON.parse(await readFile(join(shared, 'pack.json'), 'utf8'));
+  const dest = shared || (await mkdtemp(join(tmpdir(), 'mediaslim-pack-')));
+  if (!shared) process.once('exit', () => rmSync(dest, { recursive: true, force: true }));
+  await mkdir(dest, { recursive: true });
+  const { stdout } = await run(NPM, ['pack', '--json', '--pack-destination', dest], { cwd: repoRoot, maxBuffer: 16 << 20 });
+  const [info] = JSON.parse(stdout);
+  const packed = { file: join(dest, info.filename), size: info.size, unpackedSize: info.unpackedSize, files: info.files.map(({ path, size }) => ({ path, size })) };
+  if (shared) await writeFile(join(shared, 'pack.json'), JSON.stringify(packed));
+  return packed;
+}
+
+/**
+ * A fresh app dir with its own package.json and `files` ({ relPath: text }), and the tarball
+ * installed into node_modules by npm itself (offline: its dependencies come from the npm cache
+ * that `npm ci` filled). Returns the app dir.
+ */
+export async function makeApp(name, tarball, files = {}, { type = 'module' } = {}) {
+  const app = await mkdtemp(join(tmpdir(), `mediaslim-${name}-`));
+  await writeFile(join(app, 'package.json'), JSON.stringify({ name: `fixture-${name}`, private: true, type }, null, 2));
+  for (const [rel, text] of Object.entries(files)) {
+    await mkdir(join(app, rel, '..'), { recursive: true });
+    await writeFile(join(app, rel), text);
+  }
+  await run(NPM, ['install', tarball, '--offline', '--no-audit', '--no-fund', '--no-save', '--loglevel=error'], { cwd: app, maxBuffer: 16 << 20 });
+  return app;
+}
+
+export const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+
+/**
+ * Serves `root` on 127.0.0.1 (random port) with extra response `headers` (a CSP, say) on every
+ * response. Records requests as { path, status, type }.
+ */
+export async function serveDir(root, { headers = {} } = {}) {
+  const { createServer } = await import('node:http');
+  const { createReadStream } = await import('node:fs');
+  const { stat } = await import('node:fs/promises');
+  const { extname, normalize, sep } = await import('node:path');
+  const { MIME } = await import('../browser/helpers.mjs');
+  const requests = [];
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    let file = normalize(join(root, path));
+    const deny = (status, text) => {
+      requests.push({ path, status });
+      res.writeHead(status, { 'content-type': 'text/plain', ...headers });
+      res.end(text);
+    };
+    if (file !== normalize(root) && !file.startsWith(normalize(root + sep))) return deny(403, 'forbidden');
+    try {
+      let info = await stat(file);
+      if (info.isDirectory()) info = await stat((file = join(file, 'index.html')));
+      const type = MIME[extname(file).toLowerCase()] ?? 'application/octet-stream';
+      requests.push({ path, status: 200, type });
+      res.writeHead(200, { 'content-type': type, 'content-length': info.size, 'cache-control': 'no-store', ...headers });
+      createReadStream(file).pipe(res);
+    } catch {
+      deny(404, `not found: ${path}`);
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    requests,
+    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
+  };
+}
+
+/** Every file under `dir`, as paths relative to it. */
+export async function listFiles(dir) {
+  const { readdir } = await import('node:fs/promises');
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name).slice(dir.length + 1)).sort();
+}
