@@ -179,3 +179,23 @@ export async function openTestPage(path, html, { viewport, ignore = [], initScri
   await page.waitForFunction((flag) => window[flag] === true, readyFlag, { timeout: 30_000 });
   return { server, browser, page, problems, close: async () => { await browser.close(); await server.close(); } };
 }
+
+/**
+ * The entry of a bundled test app: `window.shrink(url, options)` optimizes and decodes the
+ * output in the page, `window.measure(url)` probes. Bundlers build it as a user's code.
+ */
+export const SHRINK_APP_JS = `import { optimize, probe } from 'mediaslim';
+window.shrink = async (url, options) => {
+  const input = new Uint8Array(await (await fetch(url)).arrayBuffer());
+  const r = await optimize(input, options);
+  const bitmap = await createImageBitmap(new Blob([r.bytes], { type: 'image/' + r.format }));
+  const decoded = [bitmap.width, bitmap.height];
+  bitmap.close();
+  return { format: r.format, width: r.width, height: r.height, decoded };
+};
+window.measure = async (url) => {
+  const p = await probe(new Uint8Array(await (await fetch(url)).arrayBuffer()));
+  return { format: p.format, width: p.width, height: p.height };
+};
+document.body.dataset.ready = 'true';
+`;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import webpack from 'webpack';
-import { launchBrowser, repoRoot, serveStatic, watchPage } from './helpers.mjs';
+import { launchBrowser, repoRoot, serveStatic, SHRINK_APP_JS, watchPage } from './helpers.mjs';
 
 const sha = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
@@ -44,21 +44,7 @@ describe('a webpack 5 app that imports mediaslim, with a minimal config', { time
     await mkdir(join(app, 'src'));
     await writeFile(
       join(app, 'src', 'index.js'),
-      `import { optimize, probe } from 'mediaslim';
-window.shrink = async (url, options) => {
-  const input = new Uint8Array(await (await fetch(url)).arrayBuffer());
-  const r = await optimize(input, options);
-  const bitmap = await createImageBitmap(new Blob([r.bytes], { type: 'image/' + r.format }));
-  const decoded = [bitmap.width, bitmap.height];
-  bitmap.close();
-  return { format: r.format, width: r.width, height: r.height, decoded };
-};
-window.measure = async (url) => {
-  const p = await probe(new Uint8Array(await (await fetch(url)).arrayBuffer()));
-  return { format: p.format, width: p.width, height: p.height };
-};
-document.body.dataset.ready = 'true';
-`,
+      SHRINK_APP_JS,
     );
 
     // The config a user would write. Nothing about wasm, workers or assets.

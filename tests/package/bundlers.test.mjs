@@ -21,24 +21,10 @@ import * as esbuild from 'esbuild';
 import { rollup } from 'rollup';
 import { build as viteBuild } from 'vite';
 import webpack from 'webpack';
-import { launchBrowser, watchPage } from '../browser/helpers.mjs';
+import { launchBrowser, SHRINK_APP_JS, watchPage } from '../browser/helpers.mjs';
 import { kib, listFiles, makeApp, packTarball, repoRoot, serveDir } from './helpers.mjs';
 
-const FULL_APP = `import { optimize, probe } from 'mediaslim';
-window.shrink = async (url, options) => {
-  const input = new Uint8Array(await (await fetch(url)).arrayBuffer());
-  const r = await optimize(input, options);
-  const bitmap = await createImageBitmap(new Blob([r.bytes], { type: 'image/' + r.format }));
-  const decoded = [bitmap.width, bitmap.height];
-  bitmap.close();
-  return { format: r.format, width: r.width, height: r.height, decoded };
-};
-window.measure = async (url) => {
-  const p = await probe(new Uint8Array(await (await fetch(url)).arrayBuffer()));
-  return { format: p.format, width: p.width, height: p.height };
-};
-document.body.dataset.ready = 'true';
-`;
+const FULL_APP = SHRINK_APP_JS;
 const PROBE_APP = `import { probe } from 'mediaslim';
 window.measure = async (url) => {
   const p = await probe(new Uint8Array(await (await fetch(url)).arrayBuffer()));

@@ -94,3 +94,31 @@ export async function listFiles(dir) {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name).slice(dir.length + 1)).sort();
 }
+
+/**
+ * The body of the runtime smoke test (`m` is the imported package): optimize to every format,
+ * probe, a pool of 2; prints one JSON line that must equal SMOKE_EXPECTED.
+ */
+export const SMOKE_BODY = `
+const fs = await import('node:fs');
+const bytes = fs.readFileSync(${JSON.stringify(join(repoRoot, 'tests', 'fixtures', 'skimage-rocket.jpg'))});
+const out = {};
+for (const format of ['jpeg', 'png', 'webp', 'avif']) {
+  const r = await m.optimize(bytes, { format, width: 200 });
+  out[format] = [r.format, r.width, r.height, r.bytes.length > 0];
+}
+out.probe = await m.probe(bytes).then((p) => [p.format, p.width, p.height]);
+const pool = new m.Pool({ size: 2 });
+const many = await Promise.all([120, 140, 160, 180].map((width) => m.optimize(bytes, { format: 'webp', width, pool })));
+out.pool = [pool.size, many.map((r) => r.width), pool.stats().done];
+pool.terminate();
+console.log(JSON.stringify(out));
+`;
+export const SMOKE_EXPECTED = {
+  jpeg: ['jpeg', 200, 133, true],
+  png: ['png', 200, 133, true],
+  webp: ['webp', 200, 133, true],
+  avif: ['avif', 200, 133, true],
+  probe: ['jpeg', 640, 427],
+  pool: [2, [120, 140, 160, 180], 4],
+};

@@ -7,31 +7,10 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeApp, packTarball, repoRoot } from './helpers.mjs';
+import { makeApp, packTarball, repoRoot, SMOKE_BODY, SMOKE_EXPECTED } from './helpers.mjs';
 
-const SMOKE = `import * as m from 'mediaslim';
-import { readFileSync } from 'node:fs';
-const bytes = readFileSync(${JSON.stringify(join(repoRoot, 'tests', 'fixtures', 'skimage-rocket.jpg'))});
-const out = {};
-for (const format of ['jpeg', 'png', 'webp', 'avif']) {
-  const r = await m.optimize(bytes, { format, width: 200 });
-  out[format] = [r.format, r.width, r.height, r.bytes.length > 0];
-}
-out.probe = await m.probe(bytes).then((p) => [p.format, p.width, p.height]);
-const pool = new m.Pool({ size: 2 });
-const many = await Promise.all([120, 140, 160, 180].map((width) => m.optimize(bytes, { format: 'webp', width, pool })));
-out.pool = [pool.size, many.map((r) => r.width), pool.stats().done];
-pool.terminate();
-console.log(JSON.stringify(out));
-`;
-const EXPECTED = {
-  jpeg: ['jpeg', 200, 133, true],
-  png: ['png', 200, 133, true],
-  webp: ['webp', 200, 133, true],
-  avif: ['avif', 200, 133, true],
-  probe: ['jpeg', 640, 427],
-  pool: [2, [120, 140, 160, 180], 4],
-};
+const SMOKE = `import * as m from 'mediaslim';\n${SMOKE_BODY}`;
+const EXPECTED = SMOKE_EXPECTED;
 const HANG_MS = 20_000;
 
 const RUNTIMES = {

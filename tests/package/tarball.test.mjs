@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { kib, makeApp, packTarball, repoRoot, run } from './helpers.mjs';
+import { kib, makeApp, packTarball, repoRoot, run, SMOKE_BODY, SMOKE_EXPECTED } from './helpers.mjs';
 
 const fixture = (name) => join(repoRoot, 'tests', 'fixtures', name);
 
@@ -56,29 +56,8 @@ describe('npm pack', () => {
 });
 
 describe('Node, from the installed tarball', { timeout: 120_000 }, () => {
-  const SMOKE = `
-const fs = await import('node:fs');
-const bytes = fs.readFileSync(${JSON.stringify(fixture('skimage-rocket.jpg'))});
-const out = {};
-for (const format of ['jpeg', 'png', 'webp', 'avif']) {
-  const r = await m.optimize(bytes, { format, width: 200 });
-  out[format] = [r.format, r.width, r.height, r.bytes.length > 0];
-}
-out.probe = await m.probe(bytes).then((p) => [p.format, p.width, p.height]);
-const pool = new m.Pool({ size: 2 });
-const many = await Promise.all([120, 140, 160, 180].map((width) => m.optimize(bytes, { format: 'webp', width, pool })));
-out.pool = [pool.size, many.map((r) => r.width), pool.stats().done];
-pool.terminate();
-console.log(JSON.stringify(out));
-`;
-  const EXPECTED = {
-    jpeg: ['jpeg', 200, 133, true],
-    png: ['png', 200, 133, true],
-    webp: ['webp', 200, 133, true],
-    avif: ['avif', 200, 133, true],
-    probe: ['jpeg', 640, 427],
-    pool: [2, [120, 140, 160, 180], 4],
-  };
+  const SMOKE = SMOKE_BODY;
+  const EXPECTED = SMOKE_EXPECTED;
 
   test('ESM: import from "mediaslim": optimize every format, probe, a pool of 2', async () => {
     // A file, not \`node --input-type=module -e\`: workers inherit execArgv, and Node refuses
