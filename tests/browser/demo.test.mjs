@@ -204,8 +204,9 @@ describe('files in, results out', { timeout: 120_000 }, () => {
     assert.equal(await page.locator('#results .card').count(), 4);
     assert.match(await page.locator('#summary').textContent(), /^4 files · 4 optimized/);
     await page.getByRole('button', { name: 'Clear' }).click();
-    assert.equal(await page.locator('#results .card').count(), 0);
-    assert.equal(await page.locator('#batch-bar').isHidden(), true);
+    // The batch bar hides on the next frame after the last card goes: wait, do not poll once.
+    await page.waitForFunction(() => document.querySelectorAll('#results .card').length === 0, null, { timeout: 5_000 });
+    await page.locator('#batch-bar').waitFor({ state: 'hidden', timeout: 5_000 });
   });
 
   test("the page's only workers are the package's pool: one per core at most", async () => {
