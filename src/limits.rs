@@ -1,6 +1,9 @@
 //! Budgets checked BEFORE allocating: a header that claims 100000x100000 pixels is refused
 //! from its header, never by running out of memory.
 
+// Parses untrusted input: no panicking shortcuts (Cargo.toml [lints.clippy] warns; here they fail).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
 use serde::Deserialize;
 
 use crate::error::{Budget, Error, Result};
@@ -11,6 +14,11 @@ pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
 pub const DEFAULT_MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
 /// No axis may exceed this, whatever the pixel budget (AVIF's own limit is 65536).
 pub const MAX_DIMENSION: u32 = 65_535;
+/// What a decoder may allocate for metadata (ICC profile, EXIF, XMP and text chunks) while
+/// it reads the header. Real ICC profiles are at most a few MB (bloated Photoshop XMP can
+/// reach tens); a compressed iCCP chunk can inflate ~1000x, so without a bound a 256 KB PNG
+/// made the `png` crate allocate over 1 GB.
+pub const MAX_METADATA_BYTES: u64 = 32 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
@@ -65,6 +73,17 @@ impl Limits {
         l.max_image_width = Some(MAX_DIMENSION);
         l.max_image_height = Some(MAX_DIMENSION);
         l.max_alloc = Some(self.max_pixels.saturating_mul(8).saturating_add(64 << 20));
+        l
+    }
+
+    /// The budget handed to a decoder as it opens (parses headers and metadata). For PNG it
+    /// bounds the `png` crate's own allocations for the whole decode (metadata and one row:
+    /// the pixel buffer is allocated by `image`, against `decoder_limits`).
+    /// No size limits here: `probe` reports a header honestly (sizes are checked by
+    /// `check_dimensions` where pixels will be allocated).
+    pub fn header_limits(&self) -> image::Limits {
+        let mut l = image::Limits::no_limits();
+        l.max_alloc = Some(MAX_METADATA_BYTES);
         l
     }
 }

@@ -3,6 +3,9 @@
 //! XMP, IPTC, comments). Colour information (ICC, gAMA, Adobe transform) is kept: the
 //! original's pixels need it to show the right colours.
 
+// Parses untrusted input: no panicking shortcuts (Cargo.toml [lints.clippy] warns; here they fail).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
 use crate::sniff::Format;
 
 /// The input without its metadata, or `None` when it cannot be stripped losslessly.
@@ -27,12 +30,15 @@ fn strip_jpeg(input: &[u8]) -> Option<Vec<u8>> {
         let marker = *input.get(pos + 1)?;
         if marker == 0xDA {
             // Start of scan: entropy-coded data and everything after is image data.
-            out.extend_from_slice(&input[pos..]);
+            out.extend_from_slice(input.get(pos..)?);
             return Some(out);
         }
         let len = usize::from(u16::from_be_bytes(input.get(pos + 2..pos + 4)?.try_into().ok()?));
+        if len < 2 {
+            return None; // the length counts its own two bytes: a smaller one is corrupt
+        }
         let segment = input.get(pos..pos + 2 + len)?;
-        let payload = &segment[4..];
+        let payload = segment.get(4..)?;
         let keep = match marker {
             0xE0 => true,                                  // JFIF / JFXX
             0xE2 => payload.starts_with(b"ICC_PROFILE\0"), // colour profile
@@ -78,6 +84,17 @@ fn webp_has_metadata(input: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn malformed_segment_lengths_are_refused_not_panicked_on() {
+        // A segment length under 2 (it counts its own two bytes) used to slice past the segment.
+        for len in [0u8, 1, 2, 3] {
+            let jpeg = [0xFF, 0xD8, 0xFF, 0xE1, 0, len, 0xFF, 0xDA, 0, 2, 0xFF, 0xD9];
+            let _ = strip(&jpeg, Format::Jpeg);
+        }
+        assert_eq!(strip(&[0xFF, 0xD8, 0xFF, 0xE1, 0, 0], Format::Jpeg), None);
+        assert_eq!(strip(b"\x89PNG\r\n\x1a\n\xff\xff\xff\xffIHDR", Format::Png), None);
+    }
 
     #[test]
     fn jpeg_loses_exif_and_comments_but_keeps_colour_segments() {

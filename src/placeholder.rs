@@ -1,6 +1,9 @@
 //! Placeholders: a ThumbHash (about 25 bytes: inline it in HTML), its decoded preview as a
 //! tiny PNG, and the average colour, all from one small downscale of the decoded pixels.
 
+// Parses untrusted input: no panicking shortcuts (Cargo.toml [lints.clippy] warns; here they fail).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
 use serde::Serialize;
 
 use crate::encode::{self, EncodeOptions, OutputFormat};

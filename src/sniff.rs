@@ -1,5 +1,8 @@
 //! The input format, from magic bytes only (never from a file name).
 
+// Parses untrusted input: no panicking shortcuts (Cargo.toml [lints.clippy] warns; here they fail).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +40,7 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
     if starts(b"GIF87a") || starts(b"GIF89a") {
         return Ok(Format::Gif);
     }
-    if bytes.len() >= 12 && starts(b"RIFF") && &bytes[8..12] == b"WEBP" {
+    if starts(b"RIFF") && bytes.get(8..12) == Some(b"WEBP") {
         return Ok(Format::Webp);
     }
     if starts(b"BM") && bytes.len() >= 26 {
@@ -58,7 +61,7 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
 }
 
 fn iso_bmff_brand(bytes: &[u8]) -> Option<&[u8; 4]> {
-    if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" { bytes[8..12].try_into().ok() } else { None }
+    if bytes.get(4..8)? == b"ftyp" { bytes.get(8..12)?.try_into().ok() } else { None }
 }
 
 /// A helpful name for bytes we do not decode, so errors say "a ZIP archive", not "unknown".

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 
 pub(super) fn open(bytes: &[u8]) -> Result<Opened<'_>> {
     let decoder = BmpDecoder::new(reader(bytes)).map_err(|e| Error::from_image("bmp", e))?;
-    Ok(Opened { decoder: Box::new(decoder), frame_count: 1 })
+    Ok(Opened { decoder: Box::new(decoder), frame_count: 1, metadata: None })
 }
 
 /// Width and height from a BITMAPINFOHEADER (or larger); a negative height means top-down.

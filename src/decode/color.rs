@@ -40,5 +40,6 @@ pub fn convert_to_srgb(image: &mut Image, icc: &[u8]) -> ProfileOutcome {
 /// sRGB profiles name themselves in their description tag ("sRGB IEC61966-2.1",
 /// "sRGB built-in", ...); converting them would cost time and change nothing.
 fn looks_like_srgb(icc: &[u8]) -> bool {
-    icc.len() >= 132 && icc[128..].windows(4).any(|w| w == b"sRGB")
+    // The tag table starts after the 128-byte header.
+    icc.get(128..).is_some_and(|tags| tags.windows(4).any(|w| w == b"sRGB"))
 }

@@ -3,6 +3,9 @@
 //!
 //! `probe` reads headers only; `decode` produces upright 8-bit pixels.
 
+// Parses untrusted input: no panicking shortcuts (Cargo.toml [lints.clippy] warns; here they fail).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
 mod bmp;
 pub mod color;
 mod gif;
@@ -23,6 +26,34 @@ pub(crate) struct Opened<'a> {
     pub decoder: Box<dyn ImageDecoder + 'a>,
     /// Frames in the file (1 for stills); counted from headers, never decoded.
     pub frame_count: u32,
+    /// Metadata the format module read itself (within a budget the decoder would not keep);
+    /// `None`: ask the decoder.
+    pub metadata: Option<Metadata>,
+}
+
+/// Raw EXIF (as stored: may start with `Exif\0\0`) and ICC profile.
+pub(crate) struct Metadata {
+    pub exif: Option<Vec<u8>>,
+    pub icc_profile: Option<Vec<u8>>,
+}
+
+impl Opened<'_> {
+    /// The EXIF orientation and the raw EXIF (TIFF) block.
+    fn orientation(&mut self) -> (Orientation, Option<Vec<u8>>) {
+        match &mut self.metadata {
+            Some(m) => read_orientation_from(Orientation::NoTransforms, m.exif.take()),
+            None => read_orientation(&mut *self.decoder),
+        }
+    }
+
+    /// The ICC profile; broken metadata must not cost the pixels: unreadable counts as absent.
+    fn icc_profile(&mut self) -> Option<Vec<u8>> {
+        let icc = match &mut self.metadata {
+            Some(m) => m.icc_profile.take(),
+            None => self.decoder.icc_profile().ok().flatten(),
+        };
+        icc.filter(|p| !p.is_empty())
+    }
 }
 
 /// Stored width and height straight from the header bytes, before any decoder is built
@@ -38,12 +69,12 @@ fn header_size(format: Format, bytes: &[u8]) -> Option<(u32, u32)> {
     }
 }
 
-fn open(format: Format, bytes: &[u8]) -> Result<Opened<'_>> {
+fn open<'a>(format: Format, bytes: &'a [u8], limits: &Limits) -> Result<Opened<'a>> {
     match format {
         Format::Jpeg => jpeg::open(bytes),
-        Format::Png => png::open(bytes),
+        Format::Png => png::open(bytes, limits),
         Format::Gif => gif::open(bytes),
-        Format::Webp => webp::open(bytes),
+        Format::Webp => webp::open(bytes, limits),
         Format::Bmp => bmp::open(bytes),
         Format::Avif => Err(Error::UnsupportedFormat {
             what: "AVIF input is not decoded by the core yet (browsers can decode it with createImageBitmap)".into(),
@@ -79,11 +110,12 @@ pub struct ProbeInfo {
 pub fn probe(bytes: &[u8], limits: &Limits) -> Result<ProbeInfo> {
     limits.check_input_bytes(bytes.len())?;
     let format = sniff(bytes)?;
-    let mut opened = open(format, bytes)?;
+    let mut opened = open(format, bytes, limits)?;
     let (w, h) = opened.decoder.dimensions();
+    ensure_not_empty(format, w, h)?;
     let has_alpha = opened.decoder.color_type().has_alpha();
-    let (orientation, _) = read_orientation(&mut *opened.decoder);
-    let has_icc_profile = matches!(opened.decoder.icc_profile(), Ok(Some(_)));
+    let (orientation, _) = opened.orientation();
+    let has_icc_profile = opened.icc_profile().is_some();
     let (width, height) = if swaps_axes(orientation) { (h, w) } else { (w, h) };
     Ok(ProbeInfo {
         format: format.name(),
@@ -124,14 +156,23 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     if format == Format::Jpeg {
         jpeg::ensure_complete(bytes)?; // probe skips this: it may see only a header slice
     }
-    let mut opened = open(format, bytes)?;
+    // A GIF frame may be larger than its logical screen (a 65535x65535 frame on a 32x32
+    // screen): the decoder sizes its frame buffer from the frame, so check every frame.
+    if format == Format::Gif
+        && let Some((fw, fh)) = gif::walk(bytes).largest
+    {
+        limits.check_dimensions(fw, fh)?;
+    }
+    let mut opened = open(format, bytes, limits)?;
     let (w, h) = opened.decoder.dimensions();
     limits.check_dimensions(w, h)?;
-    opened.decoder.set_limits(limits.decoder_limits()).map_err(|e| Error::from_image(format.name(), e))?;
+    ensure_not_empty(format, w, h)?;
 
-    let (orientation, mut exif) = read_orientation(&mut *opened.decoder);
-    // Broken metadata must not cost the pixels: treat unreadable profiles as absent.
-    let icc_profile = opened.decoder.icc_profile().ok().flatten().filter(|p| !p.is_empty());
+    // Metadata is read under the header budget `open` set (a chunk claiming 4 GiB is not
+    // allocated); only then may the decoder allocate for pixels.
+    let (orientation, mut exif) = opened.orientation();
+    let icc_profile = opened.icc_profile();
+    opened.decoder.set_limits(limits.decoder_limits()).map_err(|e| Error::from_image(format.name(), e))?;
     if let Some(exif) = exif.as_mut() {
         let _ = Orientation::remove_from_exif_chunk(exif);
     }
@@ -156,7 +197,12 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
 /// keep JPEG's `Exif\0\0` prefix inside WebP/PNG EXIF chunks; the TIFF data starts after it.
 fn read_orientation(decoder: &mut dyn ImageDecoder) -> (Orientation, Option<Vec<u8>>) {
     let from_decoder = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let exif = decoder.exif_metadata().ok().flatten().map(|mut e| {
+    read_orientation_from(from_decoder, decoder.exif_metadata().ok().flatten())
+}
+
+/// The orientation a decoder reported, else the one in `exif`; and the EXIF's TIFF block.
+fn read_orientation_from(from_decoder: Orientation, exif: Option<Vec<u8>>) -> (Orientation, Option<Vec<u8>>) {
+    let exif = exif.map(|mut e| {
         if e.starts_with(b"Exif\0\0") {
             e.drain(..6);
         }
@@ -168,6 +214,15 @@ fn read_orientation(decoder: &mut dyn ImageDecoder) -> (Orientation, Option<Vec<
         o => o,
     };
     (orientation, exif)
+}
+
+/// A header declaring a 4x0 image (a GIF screen can) decodes "successfully" to no pixels,
+/// which no later stage can resize or encode: a fuzzer find. It is a corrupt file.
+fn ensure_not_empty(format: Format, w: u32, h: u32) -> Result<()> {
+    if w == 0 || h == 0 {
+        return Err(Error::corrupt(format.name(), format!("the header declares an empty {w} x {h} image")));
+    }
+    Ok(())
 }
 
 fn swaps_axes(o: Orientation) -> bool {

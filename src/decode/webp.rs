@@ -2,16 +2,25 @@
 
 use image::codecs::webp::WebPDecoder;
 
-use super::{Opened, reader};
+use super::{Metadata, Opened, reader};
 use crate::error::{Error, Result};
+use crate::limits::{Limits, MAX_METADATA_BYTES};
 
-pub(super) fn open(bytes: &[u8]) -> Result<Opened<'_>> {
+pub(super) fn open<'a>(bytes: &'a [u8], _limits: &Limits) -> Result<Opened<'a>> {
     // image-webp parses the RIFF chunk table here (headers only), which also counts frames.
-    let frame_count = image_webp::WebPDecoder::new(reader(bytes))
-        .map(|d| if d.is_animated() { d.num_frames().max(1) } else { 1 })
-        .map_err(|e| Error::corrupt("webp", e))?;
+    let mut header = image_webp::WebPDecoder::new(reader(bytes)).map_err(|e| Error::corrupt("webp", e))?;
+    let frame_count = if header.is_animated() { header.num_frames().max(1) } else { 1 };
+    // image-webp allocates a metadata chunk (EXIF, ICCP) at its declared size before reading
+    // it, and `image` never sets its memory limit: a 60-byte file claiming a 4 GiB EXIF chunk
+    // made it allocate 4 GiB (a fuzzer find; on wasm32, a trap). No chunk is larger than the
+    // file, so metadata is read here, bounded by it; unreadable metadata counts as absent.
+    header.set_memory_limit(bytes.len().min(MAX_METADATA_BYTES as usize));
+    let metadata = Metadata {
+        exif: header.exif_metadata().ok().flatten(),
+        icc_profile: header.icc_profile().ok().flatten(),
+    };
     let decoder = WebPDecoder::new(reader(bytes)).map_err(|e| Error::from_image("webp", e))?;
-    Ok(Opened { decoder: Box::new(decoder), frame_count })
+    Ok(Opened { decoder: Box::new(decoder), frame_count, metadata: Some(metadata) })
 }
 
 /// Canvas size from the first chunk: VP8X (24-bit sizes), VP8L (14-bit) or VP8 (14-bit).
@@ -31,18 +40,37 @@ pub(super) fn header_size(bytes: &[u8]) -> Option<(u32, u32)> {
 /// True when the (first) image bitstream is VP8L, i.e. the file is lossless.
 pub fn is_lossless(bytes: &[u8]) -> bool {
     let mut pos = 12usize;
-    while let Some(tag) = bytes.get(pos..pos + 4) {
+    while let Some(tag) = bytes.get(pos..pos.saturating_add(4)) {
         match tag {
             b"VP8L" => return true,
             b"VP8 " => return false,
             _ => {}
         }
-        let Some(len) = bytes.get(pos + 4..pos + 8) else { return false };
-        let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
-        pos = match pos.checked_add(8 + len + (len & 1)) {
+        let Some(len) = bytes.get(pos + 4..pos.saturating_add(8)).and_then(|l| <[u8; 4]>::try_from(l).ok()) else {
+            return false;
+        };
+        // Chunks are padded to even sizes. In u64: on wasm32, `8 + len` in usize can wrap to a
+        // step of 0 and loop forever on a chunk claiming ~4 GiB.
+        let step = 8 + u64::from(u32::from_le_bytes(len)).next_multiple_of(2);
+        pos = match usize::try_from(step).ok().and_then(|s| pos.checked_add(s)) {
             Some(p) => p,
             None => return false,
         };
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunk_claiming_4_gib_ends_the_walk() {
+        // On wasm32 `8 + len` wrapped to 0 for this length and the walk never moved on.
+        let mut webp = b"RIFF\0\0\0\0WEBPXXXX\xf8\xff\xff\xffVP8L".to_vec();
+        assert!(!is_lossless(&webp));
+        webp.truncate(16);
+        assert!(!is_lossless(&webp));
+        assert!(is_lossless(b"RIFF\0\0\0\0WEBPXXXX\x01\0\0\0..VP8L"));
+    }
 }

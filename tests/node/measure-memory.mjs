@@ -1,0 +1,51 @@
+// Peak wasm memory for 24 MP inputs (not a test: `node tests/node/measure-memory.mjs`, about
+// 2 minutes). Each case runs in a fresh instance of the core module; linear memory never
+// shrinks, so its size after the job is the job's high-water mark. Figures go in the report
+// of the hardening issue; memory.test.mjs checks the common case (JPEG -> 1600 px WebP) <= 3x.
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+
+const PKG = new URL('../../pkg/wasm/', import.meta.url);
+const MiB = 1024 * 1024;
+const [w, h] = [6000, 4000];
+const rgba = w * h * 4;
+
+const noise = await sharp({ create: { width: w / 8, height: h / 8, channels: 4, noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
+const big = sharp(noise).resize(w, h, { kernel: 'cubic' });
+const opaque = big.clone().flatten({ background: '#808080' });
+const inputs = {
+  jpeg: new Uint8Array(await opaque.clone().jpeg({ quality: 85 }).toBuffer()),
+  'jpeg (EXIF orientation 6)': new Uint8Array(await opaque.clone().jpeg({ quality: 85 }).withMetadata({ orientation: 6 }).toBuffer()),
+  'png (RGBA)': new Uint8Array(await big.clone().png({ compressionLevel: 1 }).toBuffer()),
+  'webp (lossy, alpha)': new Uint8Array(await big.clone().webp({ quality: 80 }).toBuffer()),
+};
+const cases = [
+  ['jpeg', { width: 1600, format: 'webp' }],
+  ['jpeg', { width: 1600, format: 'jpeg' }],
+  ['jpeg', { format: 'original' }],
+  ['jpeg (EXIF orientation 6)', { width: 1600, format: 'jpeg' }],
+  ['png (RGBA)', { width: 1600, format: 'webp' }],
+  ['png (RGBA)', { width: 1600, format: 'png' }],
+  ['webp (lossy, alpha)', { width: 1600, format: 'jpeg' }],
+  ...(process.argv.includes('--slow') ? [['png (RGBA)', { format: 'webp' }]] : []),
+];
+console.log(`24 MP = ${w}x${h}; RGBA size ${(rgba / MiB).toFixed(0)} MiB\n`);
+console.log('| input | options | output | time | peak wasm memory | x RGBA |\n|---|---|---|---|---|---|');
+let i = 0;
+for (const [name, opts] of cases) {
+  const bytes = inputs[name];
+  const glue = await import(new URL(`mediaslim_core.js?measure=${i++}`, PKG).href);
+  const { memory } = glue.initSync({ module: readFileSync(new URL('mediaslim_core_bg.wasm', PKG)) });
+  const t0 = performance.now();
+  let out;
+  try {
+    out = glue.optimize(bytes, JSON.stringify(opts));
+  } catch (e) {
+    out = { error: `${e.code}: ${e.message}` };
+  }
+  const peak = memory.buffer.byteLength;
+  const result = out.error ?? `${out.width}x${out.height} ${out.format}`;
+  console.log(
+    `| ${name}, ${(bytes.length / MiB).toFixed(1)} MiB | \`${JSON.stringify(opts)}\` | ${result} | ${((performance.now() - t0) / 1000).toFixed(1)} s | ${(peak / MiB).toFixed(0)} MiB | ${(peak / rgba).toFixed(2)} |`,
+  );
+}

@@ -1,0 +1,76 @@
+// Memory discipline of one wasm instance: many sequential jobs reach a steady high-water
+// mark (nothing leaks per job), and a 24 MP photo peaks within a bounded multiple of its RGBA
+// size. Loads the wasm glue directly (one instance, no pool) so the figures are the core's.
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { fixture } from './_helpers.mjs';
+
+const PKG = new URL('../../pkg/wasm/', import.meta.url);
+
+/** A fresh instance of the core module (a query string makes Node load a new copy). */
+async function freshCore(tag) {
+  const glue = await import(new URL(`mediaslim_core.js?memory=${tag}`, PKG).href);
+  const exports = glue.initSync({ module: readFileSync(new URL('mediaslim_core_bg.wasm', PKG)) });
+  return { glue, memory: exports.memory };
+}
+
+const MiB = 1024 * 1024;
+
+describe('wasm memory', () => {
+  let core;
+  before(async () => {
+    core = await freshCore('steady');
+  });
+
+  it('1000 sequential optimizations keep a steady high-water mark', () => {
+    const inputs = [fixture('hopper.png'), fixture('hopper.jpg'), fixture('hopper.webp'), fixture('transparent.png')];
+    const options = [
+      { format: 'jpeg', width: 100 },
+      { format: 'webp' },
+      { format: 'png', width: 64, effort: 1 },
+      { format: 'original' },
+      { format: 'webp', lossless: true, width: 90 },
+    ].map((o) => JSON.stringify(o));
+    const marks = [];
+    const t0 = performance.now();
+    for (let i = 0; i < 1000; i++) {
+      const out = core.glue.optimize(inputs[i % inputs.length], options[i % options.length]);
+      assert.ok(out.bytes.length > 0);
+      // Failures must not leak either: an error every 10 jobs.
+      if (i % 10 === 0) assert.throws(() => core.glue.optimize(fixture('truncated_jpeg.jpg'), '{}'));
+      marks.push(core.memory.buffer.byteLength);
+    }
+    const took = performance.now() - t0;
+    const [at100, at500, at1000] = [marks[99], marks[499], marks[999]];
+    console.log(
+      `1000 jobs in ${(took / 1000).toFixed(1)} s; wasm memory after 1: ${(marks[0] / MiB).toFixed(1)} MiB, ` +
+        `100: ${(at100 / MiB).toFixed(1)} MiB, 500: ${(at500 / MiB).toFixed(1)} MiB, 1000: ${(at1000 / MiB).toFixed(1)} MiB`,
+    );
+    // Linear memory only grows; a leak of even a few KB per job shows as growth after warm-up.
+    assert.equal(at1000, at100, `memory grew from ${at100} to ${at1000} bytes between jobs 100 and 1000`);
+  });
+
+  it('a 24 MP photo peaks within 3x its RGBA size (fresh instance)', async () => {
+    const [w, h] = [6000, 4000];
+    // A photo-like image (smooth gradients plus noise), so the JPEG is realistically sized.
+    const noise = await sharp({ create: { width: w / 8, height: h / 8, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
+      .png()
+      .toBuffer();
+    const jpeg = new Uint8Array(await sharp(noise).resize(w, h, { kernel: 'cubic' }).jpeg({ quality: 85 }).toBuffer());
+    const fresh = await freshCore('24mp');
+    const start = fresh.memory.buffer.byteLength;
+    const t0 = performance.now();
+    const out = fresh.glue.optimize(jpeg, JSON.stringify({ width: 1600, format: 'webp' }));
+    const took = performance.now() - t0;
+    const peak = fresh.memory.buffer.byteLength;
+    const rgba = w * h * 4;
+    console.log(
+      `24 MP JPEG (${(jpeg.length / MiB).toFixed(1)} MiB) -> ${out.width}x${out.height} WebP in ${(took / 1000).toFixed(1)} s: ` +
+        `wasm memory ${(start / MiB).toFixed(1)} -> ${(peak / MiB).toFixed(1)} MiB = ${(peak / rgba).toFixed(2)}x the RGBA size (${(rgba / MiB).toFixed(0)} MiB)`,
+    );
+    assert.equal(out.width, 1600);
+    assert.ok(peak <= 3 * rgba, `peak ${(peak / MiB).toFixed(0)} MiB is over 3x the ${(rgba / MiB).toFixed(0)} MiB RGBA size`);
+  });
+});
