@@ -15,6 +15,7 @@ export type { PoolStats, Priority, ProgressEvent, RunOptions } from './pool.js';
 export type { ErrorCode } from './errors.js';
 export type { Input } from './input.js';
 export type {
+  AvifEncoder,
   ChromaSubsampling,
   Fit,
   Kernel,
@@ -62,8 +63,11 @@ function splitRequest(request: OptimizeRequest): { json: string; run: RunOptions
   return { json: optionsToJson(core), run: { priority, signal, key, onProgress }, pool: pool ?? defaultPool() };
 }
 
-/** What `optimize` resolves to. */
-export type OptimizeResult = Omit<Optimized, 'format'> & { format: 'jpeg' | 'png' | 'webp' | 'avif' };
+/**
+ * What `optimize` resolves to. AVIF results say which AV1 encoder made them: `webcodecs`
+ * (the browser's, via WebCodecs: fast) or `rav1e` (ours in wasm: fewer bytes, slower).
+ */
+export type OptimizeResult = Omit<Optimized, 'format'> & { format: 'jpeg' | 'png' | 'webp' | 'avif'; encoder?: 'webcodecs' | 'rav1e' };
 
 /**
  * Decodes `input`, applies EXIF orientation and colour management, resizes and re-encodes,

@@ -10,6 +10,7 @@ import { hasFull, loadCore, memoryBytes, withCore, type Flavor } from './core.js
 import { MediaslimError } from './errors.js';
 import { readAll } from './input.js';
 import type { JobReply, JobRequest } from './protocol.js';
+import { WebCodecsFallback, encodeAvifWithWebCodecs, ineligible, type AvifEncoder } from './webcodecs/avif.js';
 
 type Post = (reply: JobReply, transfer: ArrayBuffer[]) => void;
 
@@ -24,20 +25,90 @@ function flavorFor(req: JobRequest): Flavor {
   return (Array.isArray(parsed) ? parsed : [parsed]).some(wantsAvif) ? 'full' : 'core';
 }
 
+type Output = { bytes: Uint8Array; format: string; warnings: string[]; encoder?: 'webcodecs' | 'rav1e' };
+type ManyEntry = { ok: boolean; value?: Output; code?: string; message?: string };
+
+/**
+ * AVIF through the browser's AV1 encoder (js/webcodecs/avif.ts) when `avifEncoder` allows
+ * it: a result, or none plus the note to add to the rav1e result when WebCodecs was demanded.
+ * Errors of the job itself (a corrupt input, a bad option) are thrown as they are.
+ */
+async function tryWebCodecs(bytes: Uint8Array, json: string, options: Record<string, unknown>): Promise<{ result?: Output; note?: string }> {
+  const choice = (options.avifEncoder ?? 'auto') as AvifEncoder;
+  if (choice === 'wasm' || options.format !== 'avif') return {};
+  const demanded = choice === 'webcodecs';
+  const note = (why: string) => (demanded ? { note: `avifEncoder "webcodecs": ${why}; encoded with rav1e (wasm) instead` } : {});
+  const why = ineligible(options);
+  if (why) return note(why);
+  try {
+    // Rendering, wrapping and scoring need no AV1 encoder: the small module does (unless the
+    // full one is loaded already).
+    const flavor: Flavor = hasFull() ? 'full' : 'core';
+    return { result: await encodeAvifWithWebCodecs(bytes, json, options, demanded, (fn) => withCore(fn, flavor)) };
+  } catch (err) {
+    if (err instanceof WebCodecsFallback) return note(err.message);
+    if (err instanceof MediaslimError) throw err; // the job's own error, or a trapped instance
+    // Anything else came from the browser's WebCodecs objects: rav1e can still do the job.
+    return note(`the browser's encoder path failed (${String(err)})`);
+  }
+}
+
+/** Says which encoder made an AVIF, and why WebCodecs did not when it was asked for. */
+function labelled(out: Output, note: string | undefined): Output {
+  if (out.format === 'avif') out.encoder ??= 'rav1e';
+  if (note) out.warnings.push(note);
+  return out;
+}
+
+function parseObject(json: string): Record<string, unknown> {
+  const v = JSON.parse(json) as unknown;
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
 async function run(req: JobRequest): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
   const bytes = await readAll(req.input);
   const flavor = flavorFor(req);
   switch (req.kind) {
     case 'optimize': {
-      const out = (await withCore((core) => core.optimize(bytes, req.optionsJson), flavor)) as { bytes: Uint8Array };
+      const { result, note } = await tryWebCodecs(bytes, req.optionsJson, parseObject(req.optionsJson));
+      const out = labelled(result ?? ((await withCore((core) => core.optimize(bytes, req.optionsJson), flavor)) as Output), note);
       // The output owns a fresh buffer (copied out of wasm memory): move it, do not copy it.
       const whole = out.bytes.byteOffset === 0 && out.bytes.byteLength === out.bytes.buffer.byteLength;
       return { value: out, transfer: whole ? [out.bytes.buffer as ArrayBuffer] : [] };
     }
     case 'optimizeMany': {
-      const outs = (await withCore((core) => core.optimizeMany(bytes, req.optionsJson), flavor)) as { ok: boolean; value?: { bytes: Uint8Array } }[];
-      const transfer = outs.flatMap((o) => (o.value ? [o.value.bytes.buffer as ArrayBuffer] : []));
-      return { value: outs, transfer: [...new Set(transfer)] };
+      // AVIF entries the browser can encode go through WebCodecs one by one (each renders
+      // from the input again, which costs far less than a rav1e encode); the rest share
+      // one decode in the core.
+      const list = JSON.parse(req.optionsJson) as unknown;
+      if (!Array.isArray(list)) {
+        return { value: await withCore((core) => core.optimizeMany(bytes, req.optionsJson), flavor), transfer: [] }; // the core names the error
+      }
+      const outs: (ManyEntry | undefined)[] = list.map(() => undefined);
+      const notes: (string | undefined)[] = list.map(() => undefined);
+      for (let i = 0; i < list.length; i++) {
+        const options: unknown = list[i];
+        if (typeof options !== 'object' || options === null || Array.isArray(options)) continue;
+        try {
+          const { result, note } = await tryWebCodecs(bytes, JSON.stringify(options), options as Record<string, unknown>);
+          if (result) outs[i] = { ok: true, value: result };
+          notes[i] = note;
+        } catch (err) {
+          if (!(err instanceof MediaslimError) || err.code === 'WORKER_CRASHED') throw err;
+          outs[i] = { ok: false, code: err.code, message: err.message };
+        }
+      }
+      const rest = list.filter((_, i) => !outs[i]);
+      if (rest.length > 0) {
+        const json = rest.length < list.length ? JSON.stringify(rest) : req.optionsJson;
+        const fromCore = (await withCore((core) => core.optimizeMany(bytes, json), flavor)) as ManyEntry[];
+        let next = 0;
+        for (let i = 0; i < outs.length; i++) if (!outs[i]) outs[i] = fromCore[next++];
+      }
+      const done = outs as ManyEntry[];
+      done.forEach((o, i) => o.value && labelled(o.value, notes[i]));
+      const transfer = done.flatMap((o) => (o.value ? [o.value.bytes.buffer as ArrayBuffer] : []));
+      return { value: done, transfer: [...new Set(transfer)] };
     }
     case 'probe':
       return { value: await withCore((core) => core.probe(bytes), flavor), transfer: [] };

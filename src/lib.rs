@@ -23,7 +23,7 @@ pub use error::{Error, Result};
 pub use image::{Image, PixelLayout};
 pub use limits::Limits;
 pub use pipeline::{
-    AcceptFormat, OptimizeOptions, Optimized, Quality, Source, TargetFormat, TargetScore, compare, optimize, optimize_many,
+    AcceptFormat, AvifEncoder, OptimizeOptions, Optimized, Pixels, Quality, Source, TargetFormat, TargetScore, compare, optimize, optimize_many,
 };
 pub use placeholder::{Placeholder, placeholder};
 pub use resize::{Fit, Kernel, ResizeRequest};

@@ -39,6 +39,22 @@ pub enum AcceptFormat {
     Avif,
 }
 
+/// Which AV1 encoder makes AVIF output. The JS layer chooses; the core itself always runs
+/// rav1e (it only checks the value).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub enum AvifEncoder {
+    /// The browser's AV1 encoder (WebCodecs) when it has one and the job is a plain AVIF
+    /// output; rav1e in wasm otherwise.
+    #[default]
+    Auto,
+    /// The browser's AV1 encoder; falls back to rav1e, with a warning saying why.
+    Webcodecs,
+    /// rav1e compiled to wasm: slower, fewer bytes at the same score.
+    Wasm,
+}
+
 /// `quality`: an encoder setting 1-100, or `"auto"`: the smallest output meeting `target`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Quality {
@@ -165,6 +181,9 @@ pub struct OptimizeOptions {
     /// AVIF alpha quality 1-100 (default: same as quality).
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub alpha_quality: Option<u8>,
+    /// AVIF: `auto` (default: the browser's WebCodecs AV1 encoder when available, else
+    /// rav1e in wasm), `webcodecs` or `wasm`.
+    pub avif_encoder: AvifEncoder,
     /// WebP: lossless (true) or lossy (false). Default: lossy, except that a lossless WebP
     /// re-encoded as `original` stays lossless.
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
@@ -205,6 +224,7 @@ impl Default for OptimizeOptions {
             max_bytes: None,
             effort: None,
             alpha_quality: None,
+            avif_encoder: AvifEncoder::Auto,
             lossless: None,
             sharp_yuv: false,
             chroma_subsampling: None,
@@ -391,6 +411,32 @@ pub fn compare(reference: &[u8], distorted: &[u8], limits: &Limits) -> Result<f6
     crate::quality::ssimulacra2(&resized, want)
 }
 
+/// What `Source::pixels` hands to an encoder outside the core.
+pub struct Pixels {
+    /// RGB8, or RGBA8 when the source has an alpha channel.
+    pub image: Image,
+    /// EXIF to write (orientation reset), with `keepMetadata`.
+    pub exif: Option<Vec<u8>>,
+    pub warnings: Vec<String>,
+    /// Decode and resize times (encode is 0: it happens elsewhere).
+    pub timings: Timings,
+}
+
+/// The state `render` encodes from, made by `Source::prepare`.
+struct Prepared<'s> {
+    background: [u8; 4],
+    warnings: Vec<String>,
+    target: OutputFormat,
+    icc_to_write: Option<Vec<u8>>,
+    /// The colour-converted, unresized source (a byte budget resizes it again).
+    image: &'s Image,
+    request: ResizeRequest,
+    source_size: (u32, u32),
+    resized: Image,
+    t1: f64,
+    t2: f64,
+}
+
 /// A decoded input, ready to render any number of outputs from the same pixels.
 pub struct Source<'a> {
     input: &'a [u8],
@@ -423,7 +469,9 @@ impl<'a> Source<'a> {
         }
     }
 
-    pub fn render(&self, options: &OptimizeOptions, now_ms: &dyn Fn() -> f64) -> Result<Optimized> {
+    /// The stages before encoding: orientation is already applied; colour to sRGB (unless the
+    /// profile is kept), then the resize. Shared by `render` and `pixels`.
+    fn prepare(&self, options: &OptimizeOptions, now_ms: &dyn Fn() -> f64) -> Result<Prepared<'_>> {
         let background = options.background()?;
         let mut warnings = Vec::new();
         let decoded = &self.decoded;
@@ -481,6 +529,27 @@ impl<'a> Source<'a> {
         let plan = request.plan(source_size.0, source_size.1)?;
         let resized = crate::resize::resize(image, &plan, &request, &self.limits)?;
         let t2 = now_ms();
+        Ok(Prepared { background, warnings, target, icc_to_write, image, request, source_size, resized, t1, t2 })
+    }
+
+    /// The pixels an output for `options` is encoded from (decoded, upright, sRGB, resized),
+    /// with the EXIF to keep and the warnings of those stages: for encoders outside the core
+    /// (a browser's WebCodecs AV1 encoder).
+    pub fn pixels(&self, options: &OptimizeOptions, now_ms: &dyn Fn() -> f64) -> Result<Pixels> {
+        options.validate()?;
+        let p = self.prepare(options, now_ms)?;
+        Ok(Pixels {
+            image: p.resized,
+            exif: if options.keep_metadata { self.decoded.exif.clone() } else { None },
+            warnings: p.warnings,
+            timings: Timings { decode: self.decode_ms, resize: p.t2 - p.t1, encode: 0.0 },
+        })
+    }
+
+    pub fn render(&self, options: &OptimizeOptions, now_ms: &dyn Fn() -> f64) -> Result<Optimized> {
+        let decoded = &self.decoded;
+        let Prepared { background, mut warnings, target, icc_to_write, image, request, source_size, resized, t1, t2 } =
+            self.prepare(options, now_ms)?;
 
         let lossless = match (target, options.lossless) {
             (OutputFormat::Webp, Some(l)) => l,

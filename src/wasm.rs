@@ -89,6 +89,81 @@ pub fn probe(input: &[u8]) -> Result<Ts<ProbeInfo>, JsValue> {
     Ts::from_rust(&info).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
+fn set(obj: &js_sys::Object, key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(obj, &key.into(), value);
+}
+
+/// The pixels `optimize` would encode for `options_json` (decoded, upright, sRGB, resized),
+/// for an encoder outside the core (WebCodecs AV1): `{ width, height, rgba (4 channels,
+/// straight alpha), hasAlpha (some pixel not opaque), exif?, warnings, timings }`.
+#[wasm_bindgen]
+pub fn render(input: &[u8], options_json: &str) -> Result<JsValue, JsValue> {
+    let options = OptimizeOptions::from_json(options_json).map_err(js_error)?;
+    let source = pipeline::Source::decode(input, &options.limits(), &performance_now).map_err(js_error)?;
+    let pixels = source.pixels(&options, &performance_now).map_err(js_error)?;
+    let image = pixels.image;
+    let obj = js_sys::Object::new();
+    set(&obj, "width", &image.width.into());
+    set(&obj, "height", &image.height.into());
+    set(&obj, "hasAlpha", &image.has_transparency().into());
+    let rgba = image.to_rgba();
+    set(&obj, "rgba", &js_sys::Uint8Array::from(rgba.pixels.as_slice()).into());
+    if let Some(exif) = &pixels.exif {
+        set(&obj, "exif", &js_sys::Uint8Array::from(exif.as_slice()).into());
+    }
+    let warnings: js_sys::Array = pixels.warnings.iter().map(|w| JsValue::from_str(w)).collect();
+    set(&obj, "warnings", &warnings.into());
+    let timings = js_sys::Object::new();
+    set(&timings, "decode", &pixels.timings.decode.into());
+    set(&timings, "resize", &pixels.timings.resize.into());
+    set(&obj, "timings", &timings.into());
+    Ok(obj.into())
+}
+
+/// SSIMULACRA2 of two `width` x `height` RGBA buffers (straight alpha), e.g. `render`'s
+/// pixels and a browser's decode of an encoded output. Opaque pairs are scored as RGB.
+#[wasm_bindgen(js_name = scorePixels)]
+pub fn score_pixels(reference: &[u8], distorted: &[u8], width: u32, height: u32) -> Result<f64, JsValue> {
+    use crate::image::{Image, PixelLayout};
+    let n = width as usize * height as usize * 4;
+    if reference.len() != n || distorted.len() != n {
+        return Err(js_error(Error::option(
+            "pixels",
+            format!("{width}x{height} RGBA needs {n} bytes, got {} and {}", reference.len(), distorted.len()),
+        )));
+    }
+    let a = Image::new(width, height, PixelLayout::Rgba8, reference.to_vec());
+    let b = Image::new(width, height, PixelLayout::Rgba8, distorted.to_vec());
+    let (a, b) = if a.has_transparency() || b.has_transparency() { (a, b) } else { (a.flatten([0; 3]), b.flatten([0; 3])) };
+    crate::quality::ssimulacra2(&a, &b).map_err(js_error)
+}
+
+/// An AVIF file around AV1 key frames from a browser's WebCodecs `VideoEncoder` (each as
+/// its chunk's bytes; temporal delimiters are removed). `color_space_json` is the encoder's
+/// `decoderConfig.colorSpace` as JSON (members it lacks come from the bitstream); `alpha`
+/// is a frame whose luma is the alpha channel; `exif` is written as an Exif item.
+#[wasm_bindgen(js_name = avifFromAv1)]
+pub fn avif_from_av1(
+    color: &[u8],
+    alpha: Option<Vec<u8>>,
+    width: u32,
+    height: u32,
+    color_space_json: Option<String>,
+    exif: Option<Vec<u8>>,
+) -> Result<Vec<u8>, JsValue> {
+    use crate::encode::{Nclx, WebCodecsColorSpace, parse_sequence_header, strip_temporal_delimiters};
+    let nclx = match color_space_json {
+        Some(json) => {
+            let cs: WebCodecsColorSpace = serde_json::from_str(&json)
+                .map_err(|e| js_error(Error::option("colorSpace", format!("must be a VideoColorSpaceInit: {e}"))))?;
+            let seq = strip_temporal_delimiters(color).and_then(|c| parse_sequence_header(&c)).map_err(js_error)?;
+            Some(Nclx::from_web_codecs(&cs, &seq).map_err(js_error)?)
+        }
+        None => None,
+    };
+    crate::encode::avif_from_av1(color, alpha.as_deref(), width, height, nclx, exif).map_err(js_error)
+}
+
 /// Test hook: traps the instance the way a decoder bug would, so the JS layer's
 /// recovery (a fresh instance, the error reported as WORKER_CRASHED) can be tested.
 #[wasm_bindgen(js_name = "__trapForTests")]

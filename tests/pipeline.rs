@@ -117,3 +117,27 @@ fn scores_rise_with_quality_and_compare_agrees() {
     let s444 = small(mediaslim::encode::ChromaSubsampling::Yuv444).score.unwrap();
     assert!(s444 > s + 5.0, "4:4:4 {s444} vs 4:2:0 {s}");
 }
+
+/// `Source::pixels` (what the WebCodecs AVIF path encodes) hands out exactly the pixels the
+/// core's own encoders get: a lossless PNG of the same job decodes to them.
+#[test]
+fn pixels_are_what_the_encoders_get() {
+    let photo = common::read(&common::fixtures().join("display-p3.jpg"));
+    let png = common::read(&common::fixtures().join("transparent.png"));
+    for (input, width) in [(&photo, 97), (&png, 61)] {
+        let options = OptimizeOptions { width: Some(width), format: TargetFormat::Png, ..Default::default() };
+        let source = mediaslim::Source::decode(input, &Limits::default(), &|| 0.0).unwrap();
+        let pixels = source.pixels(&OptimizeOptions { format: TargetFormat::Avif, ..options.clone() }, &|| 0.0).unwrap();
+        let out = run(input, &options);
+        let back = decode(&out.bytes, &Limits::default()).unwrap().image;
+        assert_eq!((pixels.image.width, pixels.image.height), (out.width, out.height));
+        // oxipng may change colours under alpha 0 (invisible): compare visible pixels.
+        let (a, b) = (pixels.image.to_rgba(), back.to_rgba());
+        let differ = a.pixels.chunks_exact(4).zip(b.pixels.chunks_exact(4)).filter(|(p, q)| p != q && p[3] != 0).count();
+        assert_eq!(differ, 0, "width {width}: {differ} visible pixels differ");
+        assert!(pixels.exif.is_none());
+    }
+    let bad = OptimizeOptions { quality: Some(Quality::Fixed(0)), ..Default::default() };
+    let source = mediaslim::Source::decode(&png, &Limits::default(), &|| 0.0).unwrap();
+    assert_eq!(source.pixels(&bad, &|| 0.0).err().map(|e| e.code()), Some("INVALID_OPTION"));
+}

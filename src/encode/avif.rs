@@ -64,13 +64,10 @@ pub fn encode_with_reconstruction(image: &Image, options: &EncodeOptions) -> Res
     if let Some(exif) = &options.metadata.exif {
         container.set_exif(exif.clone());
     }
-    let bytes = container.to_vec(
-        &color.bitstream,
-        alpha_frame.as_ref().map(|a| a.bitstream.as_slice()),
-        image.width,
-        image.height,
-        DEPTH as u8,
-    );
+    // AV1-in-ISOBMFF items carry no temporal delimiters (rav1e starts each frame with one).
+    let color_obus = super::strip_temporal_delimiters(&color.bitstream)?;
+    let alpha_obus = alpha_frame.as_ref().map(|a| super::strip_temporal_delimiters(&a.bitstream)).transpose()?;
+    let bytes = container.to_vec(&color_obus, alpha_obus.as_deref(), image.width, image.height, DEPTH as u8);
 
     // What a decoder shows: the reconstructed planes back to 8-bit RGB(A).
     let layout = if alpha { PixelLayout::Rgba8 } else { PixelLayout::Rgb8 };
@@ -301,5 +298,35 @@ mod tests {
             }
         }
         assert_eq!(to_eight(to_ten(200)), 200);
+    }
+
+    /// rav1e's own still frame (reduced still-picture header, 10-bit 4:4:4) through the
+    /// container used for WebCodecs frames: the parsed header says what rav1e was asked for.
+    #[test]
+    fn rav1e_frames_wrap_through_avif_from_av1() {
+        use super::super::avif_container::{avif_from_av1, parse_sequence_header};
+        let (w, h) = (37, 21);
+        let frame = Av1Frame::encode(w, h, ChromaSampling::Cs444, 100, 10, Some(color_description()), |planes| {
+            for (i, v) in planes[0].iter_mut().enumerate() {
+                *v = (i * 7 % 1024) as u16;
+            }
+            planes[1].fill(512);
+            planes[2].fill(512);
+        })
+        .unwrap();
+        let seq = parse_sequence_header(&frame.bitstream).unwrap();
+        assert!(seq.still_picture && seq.reduced_still_picture_header, "{seq:?}");
+        assert_eq!((seq.profile, seq.bit_depth, seq.subsampling, seq.monochrome), (1, 10, (false, false), false));
+        assert_eq!((seq.max_width, seq.max_height), (w as u32, h as u32));
+        assert_eq!(seq.color_description, Some((1, 13, 6)));
+        assert!(seq.full_range);
+        let alpha = Av1Frame::encode(w, h, ChromaSampling::Cs400, 100, 10, None, |planes| planes[0].fill(1023)).unwrap();
+        let alpha_seq = parse_sequence_header(&alpha.bitstream).unwrap();
+        assert!(alpha_seq.monochrome && alpha_seq.full_range, "{alpha_seq:?}");
+        let file = avif_from_av1(&frame.bitstream, Some(&alpha.bitstream), w as u32, h as u32, None, None).unwrap();
+        assert_eq!(&file[4..12], b"ftypavif");
+        let stripped = super::super::avif_container::strip_temporal_delimiters(&frame.bitstream).unwrap();
+        assert!(stripped.len() < frame.bitstream.len(), "rav1e starts each temporal unit with a delimiter");
+        assert!(file.windows(stripped.len()).any(|win| win == stripped.as_slice()));
     }
 }

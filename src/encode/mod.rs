@@ -13,7 +13,9 @@ use serde::Deserialize;
 
 #[cfg(feature = "avif")]
 pub use avif::{AvifOutput, encode_with_reconstruction as encode_avif_with_reconstruction};
-pub use avif_container::avif_from_av1;
+pub use avif_container::{
+    Nclx, SequenceHeader, WebCodecsColorSpace, avif_from_av1, parse_sequence_header, strip_temporal_delimiters,
+};
 
 use crate::error::Result;
 use crate::image::Image;

@@ -122,11 +122,13 @@ describe('Pool in a page (module workers, unbundled)', { timeout: 120_000 }, () 
       try {
         const rocket = await window.fixture('skimage-rocket.jpg');
         const hopper = await window.fixture('hopper.png');
-        // The blocker holds the only worker (a full-size AVIF encode) while the rest queue.
+        // The blocker holds the only worker (a full-size AVIF encode by rav1e in wasm: the
+        // browser's WebCodecs encoder would finish too soon) while the rest queue.
         let blockerRunning;
         const started = new Promise((resolve) => (blockerRunning = resolve));
         const blocker = optimize(rocket, {
           format: 'avif',
+          avifEncoder: 'wasm',
           pool,
           priority: 'background',
           onProgress: (e) => e.stage === 'running' && blockerRunning(),
@@ -178,7 +180,7 @@ describe('Pool in a page (module workers, unbundled)', { timeout: 120_000 }, () 
         let blockerSettled = false;
         let blockerRunning;
         const started = new Promise((resolve) => (blockerRunning = resolve));
-        const blocker = optimize(rocket, { format: 'avif', pool, onProgress: (e) => e.stage === 'running' && blockerRunning() });
+        const blocker = optimize(rocket, { format: 'avif', avifEncoder: 'wasm', pool, onProgress: (e) => e.stage === 'running' && blockerRunning() });
         blocker.finally(() => (blockerSettled = true)).catch(() => {});
         await started;
         const controller = new AbortController();
@@ -284,7 +286,7 @@ describe('Pool in a page (module workers, unbundled)', { timeout: 120_000 }, () 
         requestAnimationFrame(frame);
         const t0 = performance.now();
         last = t0;
-        const result = await optimize(rocket, { format: 'avif', pool, priority: 'user' });
+        const result = await optimize(rocket, { format: 'avif', avifEncoder: 'wasm', pool, priority: 'user' });
         const wallMs = performance.now() - t0;
         clearInterval(timer);
         counting = false;

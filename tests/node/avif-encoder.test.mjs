@@ -1,0 +1,95 @@
+// AVIF encoder choice in Node, where there is no WebCodecs: `avifEncoder` is accepted and
+// every value ends in rav1e (wasm), with a warning only when WebCodecs was demanded. Also the
+// core's exports behind the browser's WebCodecs path (render, scorePixels, avifFromAv1),
+// checked with sharp (libheif) as an independent AVIF decoder.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { optimize, MediaslimError } from 'mediaslim';
+import { fixture } from './_helpers.mjs';
+
+const PKG = new URL('../../pkg/wasm/', import.meta.url);
+const core = await import(new URL('mediaslim_core.js', PKG).href);
+core.initSync({ module: readFileSync(new URL('mediaslim_core_bg.wasm', PKG)) });
+
+describe('avifEncoder in Node', () => {
+  it('auto and wasm use rav1e silently; webcodecs falls back with the reason', async () => {
+    const photo = fixture('skimage-rocket.jpg');
+    for (const avifEncoder of [undefined, 'auto', 'wasm']) {
+      const out = await optimize(photo, { format: 'avif', width: 120, avifEncoder });
+      assert.equal(out.encoder, 'rav1e', `${avifEncoder}`);
+      assert.deepEqual(out.warnings, [], `${avifEncoder}`);
+      assert.equal((await sharp(out.bytes).metadata()).width, 120);
+    }
+    const demanded = await optimize(photo, { format: 'avif', width: 120, avifEncoder: 'webcodecs' });
+    assert.equal(demanded.encoder, 'rav1e');
+    assert.equal(demanded.warnings.length, 1, demanded.warnings.join('; '));
+    assert.match(demanded.warnings[0], /avifEncoder "webcodecs": this runtime has no WebCodecs VideoEncoder; encoded with rav1e/);
+  });
+
+  it('only AVIF results name an encoder, and a wrong value is refused by name', async () => {
+    const webp = await optimize(fixture('hopper.png'), { format: 'webp', avifEncoder: 'webcodecs' });
+    assert.equal(webp.encoder, undefined);
+    assert.deepEqual(webp.warnings, []);
+    await assert.rejects(
+      optimize(fixture('hopper.png'), { format: 'avif', avifEncoder: 'gpu' }),
+      (e) => e instanceof MediaslimError && e.code === 'INVALID_OPTION' && /avifEncoder/.test(e.message) && /webcodecs/.test(e.message),
+    );
+  });
+});
+
+describe('core exports for the WebCodecs path', () => {
+  it('render() gives the pixels an output would be encoded from', async () => {
+    const png = fixture('transparent.png');
+    const r = core.render(png, JSON.stringify({ format: 'avif', width: 100 }));
+    assert.deepEqual([r.width, r.height, r.rgba.length], [100, 75, 100 * 75 * 4]);
+    assert.equal(r.hasAlpha, true);
+    assert.deepEqual(r.warnings, []);
+    assert.ok(r.timings.decode >= 0 && r.timings.resize >= 0);
+    // The same pixels as a lossless PNG of the same job (visible pixels; oxipng may change
+    // colours under alpha 0).
+    const lossless = await optimize(png, { format: 'png', width: 100, neverBigger: false });
+    const back = await sharp(lossless.bytes).ensureAlpha().raw().toBuffer();
+    let differ = 0;
+    for (let i = 0; i < back.length; i += 4) if (back[i + 3] !== 0 && back.compare(Buffer.from(r.rgba.subarray(i, i + 4)), 0, 4, i, i + 4) !== 0) differ++;
+    assert.equal(differ, 0);
+    const opaque = core.render(fixture('hopper.jpg'), '{"format":"avif"}');
+    assert.equal(opaque.hasAlpha, false);
+    assert.throws(() => core.render(png, '{"quality":0}'), (e) => e.code === 'INVALID_OPTION');
+    assert.throws(() => core.render(fixture('random.bin'), '{}'), (e) => e.code === 'UNSUPPORTED_FORMAT');
+  });
+
+  it('scorePixels() is 100 for identical pixels, lower for noise, and checks sizes', () => {
+    const { width, height, rgba } = core.render(fixture('hopper.jpg'), '{"width":64}');
+    assert.ok(Math.abs(core.scorePixels(rgba, rgba, width, height) - 100) < 0.01);
+    const noisy = rgba.map((v, i) => (i % 4 === 3 ? v : Math.min(255, v + ((i * 7919) % 17))));
+    const s = core.scorePixels(rgba, noisy, width, height);
+    assert.ok(s < 90, `${s}`);
+    assert.throws(() => core.scorePixels(rgba, rgba.subarray(4), width, height), (e) => e.code === 'INVALID_OPTION');
+  });
+
+  it("avifFromAv1() wraps Chromium's WebCodecs AV1 frames into an AVIF that libheif decodes", async () => {
+    // tests/fixtures/make-av1.mjs: transparent.png at 67x51 through Chromium's VideoEncoder.
+    const meta = JSON.parse(readFileSync(new URL('../fixtures/av1-webcodecs.json', import.meta.url), 'utf8'));
+    const color = fixture('av1-webcodecs-color.obu');
+    const alpha = fixture('av1-webcodecs-alpha.obu');
+    const bytes = core.avifFromAv1(color, alpha, meta.width, meta.height, JSON.stringify(meta.colorSpace), undefined);
+    assert.equal(Buffer.from(bytes.subarray(4, 12)).toString('latin1'), 'ftypavif');
+    const info = await sharp(bytes).metadata();
+    assert.deepEqual([info.width, info.height, info.hasAlpha], [67, 51, true]);
+    // Decoded, it looks like the source drawn at that size (alpha included).
+    const { data } = await sharp(bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const source = await sharp(fixture('transparent.png')).resize(67, 51, { fit: 'fill' }).ensureAlpha().raw().toBuffer();
+    let alphaErr = 0;
+    for (let i = 3; i < data.length; i += 4) alphaErr += Math.abs(data[i] - source[i]);
+    assert.ok(alphaErr / (67 * 51) < 12, `mean alpha error ${alphaErr / (67 * 51)}`);
+    // Colour only, no colour space: taken from the bitstream.
+    const plain = core.avifFromAv1(color, undefined, 67, 51, undefined, undefined);
+    assert.equal((await sharp(plain).metadata()).hasAlpha, false);
+    // A size that is not the frame's, or bytes that are not AV1, are errors (not traps).
+    assert.throws(() => core.avifFromAv1(color, undefined, 68, 51, undefined, undefined), (e) => e.code === 'INVALID_OPTION' && /67x51/.test(e.message));
+    assert.throws(() => core.avifFromAv1(fixture('hopper.jpg'), undefined, 67, 51, undefined, undefined), (e) => e.code === 'CORRUPT_INPUT');
+    assert.throws(() => core.avifFromAv1(color, undefined, 67, 51, '{"matrix":"xyz"}', undefined), (e) => e.code === 'INVALID_OPTION');
+  });
+});
