@@ -43,7 +43,7 @@ const SERVER_ONLY = {
   commander: 'commander',
 };
 // The worker's runtime: what a Rollup or esbuild user copies next to the bundle.
-const WORKER_RUNTIME = ['worker.js', 'core.js', 'errors.js', 'input.js', 'wasm'];
+const WORKER_RUNTIME = ['worker.js', 'core.js', 'errors.js', 'input.js', 'webcodecs', 'wasm'];
 
 function runWebpack(config) {
   return new Promise((resolve, reject) => {
