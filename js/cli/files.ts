@@ -23,6 +23,11 @@ export interface InputFile {
   /** Where it lands under --out: relative to the folder or glob base it was found under. */
   rel: string;
   /**
+   * The folder it was found under (absolute): with --in-place, outputs must stay inside it,
+   * so a symlinked subfolder leading elsewhere is never written through.
+   */
+  base: string;
+  /**
    * Keep the old extension in the output's name (`logo.gif` -> `logo.gif.png`): set when
    * another input in the same folder would otherwise get the same output name.
    */
@@ -58,9 +63,32 @@ export function canonical(p: string): string {
   }
 }
 
+/** True when `rel` (a path.relative result) climbs out of its base or is on another root. */
+function climbs(rel: string): boolean {
+  return rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
+}
+
 function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  return rel !== '' && !climbs(rel);
+}
+
+/** `child` is `parent` or lies inside it. */
+export function isWithin(child: string, parent: string): boolean {
+  return child === parent || isInside(child, parent);
+}
+
+/** The deepest folder holding every path in `paths` (absolute). */
+function commonFolder(paths: string[]): string {
+  let common = paths[0];
+  for (const p of paths) {
+    while (!isWithin(p, common)) {
+      const up = path.dirname(common);
+      if (up === common) return common; // another drive (Windows): nothing holds both
+      common = up;
+    }
+  }
+  return common;
 }
 
 /** Turns arguments into files. `outDir` (canonical) is never searched: no re-optimizing outputs. */
@@ -69,14 +97,18 @@ export async function expand(args: string[], outDir: string | undefined): Promis
   const problems: Problem[] = [];
   const skipped: string[] = [];
   const seen = new Set<string>();
-  const add = (abs: string, rel: string) => {
+  const add = (abs: string, rel: string, base: string) => {
     const key = canonical(abs);
     if (seen.has(key)) return;
     seen.add(key);
-    files.push({ path: path.resolve(abs), rel });
+    files.push({ path: path.resolve(abs), rel, base });
   };
-  const searched = (found: string[], base: string, arg: string, what: string) => {
+  const searched = (found: string[], globBase: string, arg: string, what: string) => {
     let images = 0;
+    // A glob can climb past its static base (`*/../../x/*.png`): the layout is then kept from
+    // the folder that holds every match, so no relative path starts with `..` and no output
+    // lands outside --out.
+    const base = found.length ? commonFolder([globBase, ...found.map((f) => path.dirname(path.resolve(f)))]) : globBase;
     // An --out folder inside the searched one holds earlier outputs: not inputs. (An --out
     // that IS the searched folder is not skipped: writing over its files is refused later.)
     const skipOut = outDir !== undefined && isInside(outDir, canonical(base));
@@ -87,7 +119,7 @@ export async function expand(args: string[], outDir: string | undefined): Promis
         continue;
       }
       images++;
-      add(abs, path.relative(base, abs));
+      add(abs, path.relative(base, abs), base);
     }
     if (images === 0) problems.push({ input: arg, code: 'NO_IMAGES', message: `no image files (${Object.keys(EXT_FORMAT).join(' ')}) ${what}` });
   };
@@ -104,7 +136,7 @@ export async function expand(args: string[], outDir: string | undefined): Promis
       searched(found, path.resolve(arg), arg, `in the folder ${arg}`);
     } else if (stat) {
       // Named explicitly: always tried (a non-image is reported by the core, by its content).
-      add(arg, path.basename(arg));
+      add(arg, path.basename(arg), path.dirname(path.resolve(arg)));
     } else if (isDynamicPattern(arg)) {
       const found = await glob(arg, { absolute: true, onlyFiles: true, dot: false, expandDirectories: false });
       const base = path.resolve(picomatch.scan(arg).base || '.');
@@ -134,6 +166,19 @@ export function outputPath(file: InputFile, format: string, outDir: string | und
   const stem = ext && (keepExt || !file.keepOldExt) ? file.rel.slice(0, -ext.length) : file.rel;
   const name = `${stem}${width !== undefined ? `-${width}` : ''}${keepExt ? ext : (FORMAT_EXT[format] ?? `.${format}`)}`;
   return outDir ? path.join(outDir, name) : path.join(path.dirname(file.path), path.basename(name));
+}
+
+/**
+ * Why writing `target` would leave the folder it belongs in (--out, or with --in-place the
+ * folder the input was found under), or undefined when it stays inside. Symlinks are
+ * followed: the temp file and the rename happen in the target's real folder, so a symlinked
+ * subfolder leading elsewhere counts as outside.
+ */
+export function escapesFrom(file: InputFile, target: string, outDir: string | undefined): string | undefined {
+  const allowed = outDir ?? canonical(file.base);
+  const folder = canonical(path.dirname(target));
+  if (isWithin(folder, allowed)) return undefined;
+  return `${target} would be written to ${folder}, outside ${outDir ? 'the --out folder' : 'the folder it was found in'} ${allowed}`;
 }
 
 /** Temp files being written, removed if the process is interrupted. */

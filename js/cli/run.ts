@@ -7,7 +7,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { MediaslimError, optimize, open, Pool, ResultCache, type OptimizeResult } from '../index.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse, UsageError, version, type Settings } from './args.js';
-import { canonical, expand, outputPath, predictFormat, removeLiveTempFiles, writeAtomic, type InputFile } from './files.js';
+import { canonical, escapesFrom, expand, outputPath, predictFormat, removeLiveTempFiles, writeAtomic, type InputFile } from './files.js';
 import { failures, table, totals, type Entry, type Report } from './report.js';
 
 export interface Io {
@@ -258,6 +258,10 @@ async function save(file: InputFile, name: string, inputBytes: number, mode: num
   if (shared.inputs.has(key) && !(settings.inPlace && key === self)) {
     return failed(name, inputBytes, 'OUTPUT_CONFLICT', `not written: ${rel(target)} is an input file (its content is ${out.format})`, width);
   }
+  // Checked at write time, on real paths: a symlink met on the way (a symlinked subfolder of
+  // the inputs with --in-place, or of --out) must not carry the write out of its folder.
+  const escape = escapesFrom(file, target, shared.outDir);
+  if (escape) return failed(name, inputBytes, 'OUTPUT_CONFLICT', `not written: ${escape}`, width);
   const owner = shared.claimed.get(key);
   if (owner !== undefined && owner !== name) {
     return failed(name, inputBytes, 'OUTPUT_CONFLICT', `not written: ${rel(target)} is also the output of ${owner}`, width);

@@ -1,7 +1,8 @@
 // Plain images a build emits without directives (CSS `url()`, `<img src>` in HTML, `new URL()`
 // assets, the public folder): re-compressed in place, same format, never bigger.
 import { createHash } from 'node:crypto';
-import { isAbsolute, relative, sep } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { Engine } from './engine.js';
 import type { ReportFile } from './report.js';
@@ -30,8 +31,30 @@ export function toPosix(p: string): string {
 /** `file` relative to `root` in POSIX form, or undefined when it lies outside `root`. */
 export function inside(root: string, file: string): string | undefined {
   const rel = relative(root, file);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return undefined;
+  // `..` as a whole segment only: `..hero.jpg` is a file name inside the root.
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
   return toPosix(rel);
+}
+
+/** The real path of `p`, following symlinks as far as the path exists. */
+function realPath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    const parent = dirname(p);
+    return parent === p ? p : join(realPath(parent), basename(p));
+  }
+}
+
+/**
+ * True when writing `file` (a temp file next to it, then a rename) stays inside `dir` once
+ * symlinks are followed: a symlinked subfolder of the output folder may lead anywhere.
+ */
+export function writesInside(dir: string, file: string): boolean {
+  if (inside(dir, file) === undefined) return false;
+  const realDir = realPath(dir);
+  const folder = realPath(dirname(file));
+  return folder === realDir || inside(realDir, folder) !== undefined;
 }
 
 /** The format from magic bytes (never from the name). */

@@ -14,6 +14,9 @@ import { join } from 'node:path';
 
 const MAGIC = Buffer.from('MSC1');
 const TMP_SUFFIX = '.tmp';
+/** An entry's file name (its key), and a temporary one (see `set`). */
+const ENTRY_NAME_RE = /^[0-9a-f]{64}$/;
+const TMP_NAME_RE = /^[0-9a-f]{64}\.\d+\.[0-9a-f]+\.tmp$/;
 /** Temporary files older than this are leftovers of a killed build. */
 const STALE_TMP_MS = 60 * 60 * 1000;
 
@@ -60,6 +63,8 @@ export class DiskCache {
   }
 
   private path(key: string): string {
+    // Keys are sha256 hex (see `key`): anything else could name a path outside the folder.
+    if (!ENTRY_NAME_RE.test(key)) throw new Error(`mediaslim: invalid cache key ${JSON.stringify(key)}`);
     return join(this.dir, key.slice(0, 2), key);
   }
 
@@ -89,7 +94,12 @@ export class DiskCache {
 
   /** Writes atomically: a temporary file in the same folder, then rename. Never throws. */
   async set<M>(key: string, meta: M, payload: Uint8Array): Promise<void> {
-    const file = this.path(key);
+    let file: string;
+    try {
+      file = this.path(key);
+    } catch {
+      return;
+    }
     const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}${TMP_SUFFIX}`;
     try {
       await mkdir(join(this.dir, key.slice(0, 2)), { recursive: true });
@@ -120,6 +130,8 @@ export class DiskCache {
       if (!/^[0-9a-f]{2}$/.test(shard)) continue;
       const names = await readdir(join(this.dir, shard)).catch(() => [] as string[]);
       for (const name of names) {
+        // Only our own files: `cacheDir` may be a shared folder that holds other things.
+        if (!name.startsWith(shard) || !(ENTRY_NAME_RE.test(name) || TMP_NAME_RE.test(name))) continue;
         const path = join(this.dir, shard, name);
         const info = await stat(path).catch(() => undefined);
         if (!info?.isFile()) continue;

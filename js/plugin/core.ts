@@ -14,7 +14,7 @@ import { createUnplugin, type UnpluginContextMeta, type UnpluginOptions } from '
 import { glob } from 'tinyglobby';
 import type { Pool } from '../pool.js';
 import type { OptimizeOptions } from '../wasm/mediaslim_core.js';
-import { createFilter, inside, isPlainImage, mapLimit, recompress, toPosix } from './assets.js';
+import { createFilter, inside, isPlainImage, mapLimit, recompress, toPosix, writesInside } from './assets.js';
 import { DiskCache, sha256 } from './cache.js';
 import { DEV_PREFIX, DevServer } from './dev.js';
 import { isDirectiveImport, parseDirectives, plannedSize, resolveFormat, splitId, variantsFor, type Directives } from './directives.js';
@@ -370,7 +370,7 @@ export const unpluginFactory = (rawOptions: MediaslimPluginOptions | undefined, 
       const rel = inside(root, join(vitePublicDir!, name)) ?? toPosix(join(basename(vitePublicDir!), name));
       if (!filter(rel)) return;
       const out = join(viteOutDir!, name);
-      if (inside(viteOutDir!, out) === undefined) return; // never write outside the output folder
+      if (!writesInside(viteOutDir!, out)) return; // never write outside the output folder (symlinks followed)
       let bytes: Uint8Array;
       try {
         bytes = new Uint8Array(await readFile(out));
@@ -420,7 +420,7 @@ export const unpluginFactory = (rawOptions: MediaslimPluginOptions | undefined, 
   function writeVariant(fileName: string, bytes: Uint8Array): void {
     if (!esbuildOut) throw new Error('mediaslim: esbuild needs `outdir` or `outfile` to emit image variants');
     const out = join(esbuildOut.outdir, fileName);
-    if (inside(esbuildOut.outdir, out) === undefined) throw new Error(`mediaslim: refusing to write ${out} outside ${esbuildOut.outdir}`);
+    if (!writesInside(esbuildOut.outdir, out)) throw new Error(`mediaslim: refusing to write ${out} outside ${esbuildOut.outdir}`);
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, bytes);
   }
@@ -590,7 +590,7 @@ export const unpluginFactory = (rawOptions: MediaslimPluginOptions | undefined, 
           const ours = new Set([...files.values()].map((f) => f.output && join(outdir, f.output)));
           await mapLimit(written, Math.max(2, availableParallelism()) * 2, async (n) => {
             const out = resolve(cwd, n);
-            if (ours.has(out) || inside(outdir, out) === undefined) return;
+            if (ours.has(out) || !writesInside(outdir, out)) return;
             const inputs = Object.keys(result.metafile!.outputs[n].inputs);
             const origin = inputs[0] ?? n;
             if (!filter(origin)) return;
