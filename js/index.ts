@@ -34,7 +34,15 @@ export type {
  * `variant()`/`srcset()` encode on first request (variants asked together share one
  * decode) and memoize, `placeholder()` makes a ThumbHash.
  */
-export function open(input: Input, options: { pool?: Pool; cache?: ResultCache } = {}): Asset {
+export function open(
+  input: Input,
+  options: {
+    /** Run the asset's jobs in this pool instead of the shared default one. */
+    pool?: Pool;
+    /** Where finished variants are memoized (an LRU bounded by bytes). Default: one cache shared by every asset, 64 MiB. */
+    cache?: ResultCache;
+  } = {},
+): Asset {
   return new Asset(input, () => options.pool ?? defaultPool(), options.cache);
 }
 
@@ -47,7 +55,11 @@ export function lazyOptimize(target: HTMLImageElement | Iterable<HTMLImageElemen
 }
 
 /** Options for the core plus how to run the job (priority, cancellation, pool). */
-export type OptimizeRequest = OptimizeOptions & RunOptions & { pool?: Pool };
+export type OptimizeRequest = OptimizeOptions &
+  RunOptions & {
+    /** Run in this pool instead of the shared default one (one worker per core). */
+    pool?: Pool;
+  };
 
 /** The first time anything runs, a pool of one worker per core is made and shared. */
 let sharedPool: Pool | undefined;

@@ -8,9 +8,11 @@ import type { OptimizeOptions } from './wasm/mediaslim_core.js';
 export interface LazyOptions extends OptimizeOptions {
   /** How far outside the viewport an image starts to be prepared (IntersectionObserver rootMargin). */
   rootMargin?: string;
+  /** Run in this pool instead of the shared default one. */
   pool?: Pool;
   /** Called with each image's result (also dispatched as a `mediaslim:optimized` event). */
   onOptimized?: (img: HTMLImageElement, result: OptimizeResult) => void;
+  /** Called when an image cannot be optimized (also dispatched as a `mediaslim:error` event); its `src` is left as it was. */
   onError?: (img: HTMLImageElement, error: unknown) => void;
 }
 

@@ -14,6 +14,7 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Jobs sharing a key never run at the same time (one asset variant, say). */
   key?: string;
+  /** Called as the job moves through `queued`, `running`, then `done` or `failed`. */
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -98,7 +99,12 @@ export class Pool {
   private intake: Promise<unknown> = Promise.resolve();
   private readonly counters = { done: 0, failed: 0, aborted: 0, deduplicated: 0, replaced: 0, bytesIn: 0, bytesOut: 0, bytesSaved: 0 };
 
-  constructor(options: { size?: number } = {}) {
+  constructor(
+    options: {
+      /** Workers to run at most, a whole number from 1. Default: one per core. */
+      size?: number;
+    } = {},
+  ) {
     const size = options.size;
     if (size !== undefined && (!Number.isInteger(size) || size < 1)) {
       throw new MediaslimError('INVALID_OPTION', `invalid option \`size\`: must be a whole number of workers from 1, got ${String(size)}`);
