@@ -20,6 +20,7 @@ import { DEV_PREFIX, DevServer } from './dev.js';
 import { isDirectiveImport, parseDirectives, plannedSize, resolveFormat, splitId, variantsFor, type Directives } from './directives.js';
 import { Engine, PluginError, type PlaceholderValue, type Source, type Variant } from './engine.js';
 import { Progress, reportLine, summarize, type Report, type ReportFile } from './report.js';
+import { needsRuntime, runtimeFiles } from './runtime.js';
 
 export type { Report, ReportFile } from './report.js';
 export type { PlaceholderValue } from './engine.js';
@@ -52,6 +53,12 @@ export interface MediaslimPluginOptions {
   root?: string;
   /** Folder for emitted variants under webpack and esbuild (Vite and Rollup use their own `assetFileNames`). Default `assets`. */
   assetsDir?: string;
+  /**
+   * Rollup and esbuild: when the bundle holds mediaslim's browser API, emit its worker and wasm
+   * next to the bundle file that loads them (those bundlers do not follow
+   * `new URL('./worker.js', import.meta.url)`). Vite and webpack 5 do it themselves. Default true.
+   */
+  runtime?: boolean;
   /** Show a progress line on a terminal during long builds. Default: when stderr is a TTY. */
   progress?: boolean;
   /** Print the report at the end of a build. Default true. */
@@ -445,6 +452,7 @@ export const unpluginFactory = (rawOptions: MediaslimPluginOptions | undefined, 
     },
     async generateBundle(_out, bundle) {
       await compressBundle(this, bundle as never);
+      if (options.runtime !== false) await emitRuntime(this as never, bundle as never);
     },
     async closeBundle() {
       await finishBuild();
@@ -600,6 +608,9 @@ export const unpluginFactory = (rawOptions: MediaslimPluginOptions | undefined, 
             if (r.report) files.set(`asset:${n}`, { ...r.report, output: toPosix(relative(outdir, out)) });
           });
         }
+        if (!failed && options.runtime !== false && result.metafile && o.write !== false) {
+          await writeRuntime(cwd, result.metafile.outputs);
+        }
         await finishBuild();
       });
     },
@@ -607,6 +618,40 @@ export const unpluginFactory = (rawOptions: MediaslimPluginOptions | undefined, 
 
   return plugin;
 };
+
+/** Rollup: the runtime as assets beside each chunk that holds mediaslim's pool or core. */
+async function emitRuntime(
+  ctx: { emitFile(file: { type: 'asset'; fileName: string; source: Uint8Array }): string },
+  bundle: Record<string, { type: string; fileName: string; modules?: Record<string, unknown> }>,
+): Promise<void> {
+  const dirs = new Set<string>();
+  for (const chunk of Object.values(bundle)) {
+    if (chunk.type === 'chunk' && Object.keys(chunk.modules ?? {}).some(needsRuntime)) dirs.add(posix.dirname(chunk.fileName));
+  }
+  if (!dirs.size) return;
+  for (const file of await runtimeFiles()) {
+    for (const dir of dirs) {
+      const fileName = dir === '.' ? file.name : `${dir}/${file.name}`;
+      if (!(fileName in bundle)) ctx.emitFile({ type: 'asset', fileName, source: file.bytes });
+    }
+  }
+}
+
+/** esbuild: the runtime written beside each output file built from mediaslim's pool or core. */
+async function writeRuntime(cwd: string, outputs: Record<string, { inputs: Record<string, unknown> }>): Promise<void> {
+  const dirs = new Set<string>();
+  for (const [out, meta] of Object.entries(outputs)) {
+    if (Object.keys(meta.inputs).some((input) => needsRuntime(resolve(cwd, input)))) dirs.add(dirname(resolve(cwd, out)));
+  }
+  if (!dirs.size) return;
+  for (const file of await runtimeFiles()) {
+    for (const dir of dirs) {
+      const target = join(dir, ...file.name.split('/'));
+      mkdirSync(dirname(target), { recursive: true });
+      await replaceFile(target, file.bytes);
+    }
+  }
+}
 
 /** Writes next to `file`, then renames over it (a copied read-only file is replaced too). */
 async function replaceFile(file: string, bytes: Uint8Array): Promise<void> {

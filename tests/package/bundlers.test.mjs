@@ -1,19 +1,20 @@
 // The packed tarball, installed with `npm install <tarball>` into fixture apps that
 // `import { optimize } from 'mediaslim'`, built with Vite, webpack 5, Rollup and esbuild through
 // their Node APIs and the smallest config a user writes, then loaded in Chromium: probe, JPEG,
-// and AVIF (the lazily loaded encoder), every output decoded by the browser. Also: per-bundler
+// and AVIF (WebCodecs, then rav1e: the lazily loaded module), every output decoded by the browser. Also: per-bundler
 // cost of the built app, tree-shaking (a `probe`-only app carries no plugin or CLI code), and the
 // Vite app under a strict Content-Security-Policy.
 //
 // Rollup and esbuild do not follow `new Worker(new URL('./worker.js', import.meta.url))` or
 // `new URL('x.wasm', import.meta.url)`: they bundle the main thread and leave those URLs pointing
-// next to the bundle. Their apps therefore get the one documented extra step (README, "Works
-// everywhere"): copy the package's worker runtime (`pkg/worker.js` and what it imports, and
-// `pkg/wasm/`) into the output dir. The test checks both that the minimal build lacks it and that
-// the copy step is enough.
+// next to the bundle. With mediaslim's own plugin in the build (`mediaslim/rollup`,
+// `mediaslim/esbuild`, which a site uses for its images anyway) the worker runtime is emitted
+// there; without it, the documented copy step (README, "Works everywhere") is needed: both are
+// tested.
 import assert from 'node:assert/strict';
 import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
@@ -62,18 +63,29 @@ const BUNDLERS = {
     await runWebpack({ context: app, entry: `./src/${entry}.js`, output: { path: out, clean: true }, mode: 'production', performance: { hints: false } });
     await writeFile(join(out, 'index.html'), page('main.js').replace(' type="module"', ''));
   },
-  async rollup(app, entry, out) {
-    const bundle = await rollup({ input: join(app, 'src', `${entry}.js`), plugins: [nodeResolve({ browser: true })], onwarn: () => {} });
+  async rollup(app, entry, out, { plugin = true } = {}) {
+    const plugins = [nodeResolve({ browser: true })];
+    if (plugin) plugins.push((await installedPlugin(app, 'rollup'))({ report: false }));
+    const bundle = await rollup({ input: join(app, 'src', `${entry}.js`), plugins, onwarn: () => {} });
     await bundle.write({ dir: out, format: 'es', entryFileNames: 'main.js' });
     await bundle.close();
     await writeFile(join(out, 'index.html'), page('main.js'));
   },
-  async esbuild(app, entry, out) {
-    await esbuild.build({ entryPoints: { main: join(app, 'src', `${entry}.js`) }, bundle: true, format: 'esm', splitting: true, minify: true, outdir: out, absWorkingDir: app, logLevel: 'silent' });
+  async esbuild(app, entry, out, { plugin = true } = {}) {
+    const plugins = plugin ? [(await installedPlugin(app, 'esbuild'))({ report: false })] : [];
+    await esbuild.build({ entryPoints: { main: join(app, 'src', `${entry}.js`) }, bundle: true, format: 'esm', splitting: true, minify: true, outdir: out, absWorkingDir: app, logLevel: 'silent', plugins });
     await writeFile(join(out, 'index.html'), page('main.js'));
   },
 };
-const NEEDS_COPY = new Set(['rollup', 'esbuild']);
+/** Bundlers that emit the worker runtime only through mediaslim's plugin. */
+const PLUGIN_EMITS_RUNTIME = new Set(['rollup', 'esbuild']);
+
+/** `mediaslim/<bundler>` as the fixture app installed it (from the tarball). */
+async function installedPlugin(app, bundler) {
+  const manifest = JSON.parse(await readFile(join(app, 'node_modules', 'mediaslim', 'package.json'), 'utf8'));
+  const file = join(app, 'node_modules', 'mediaslim', manifest.exports[`./${bundler}`].default);
+  return (await import(pathToFileURL(file).href)).default;
+}
 
 let tarball;
 let app;
@@ -110,7 +122,7 @@ after(async () => {
   if (Object.keys(sizes).length) {
     const rows = Object.entries(sizes).map(([b, s]) =>
       `# ${b.padEnd(8)} full app: JS ${kib(s.full.js)} (${kib(s.full.jsGz)} gz), wasm ${kib(s.full.wasm)} in ${s.full.wasmFiles.length} file(s)` +
-      ` | probe-only: JS ${kib(s.probe.js)} (${kib(s.probe.jsGz)} gz)${NEEDS_COPY.has(b) ? ' | incl. copied worker runtime' : ''}`);
+      ` | probe-only: JS ${kib(s.probe.js)} (${kib(s.probe.jsGz)} gz)${PLUGIN_EMITS_RUNTIME.has(b) ? ' | incl. the worker runtime the plugin emitted' : ''}`);
     console.log(rows.join('\n'));
   }
 });
@@ -138,14 +150,32 @@ for (const [name, build] of Object.entries(BUNDLERS)) {
       await build(app, 'probe', probeOnly);
     });
 
-    if (NEEDS_COPY.has(name)) {
-      test('the minimal build points at ./worker.js next to the bundle but does not emit it', async () => {
-        const files = await listFiles(full);
+    if (PLUGIN_EMITS_RUNTIME.has(name)) {
+      test('mediaslim\'s plugin emitted the worker runtime next to the bundle', async () => {
+        for (const dir of [full, probeOnly]) {
+          const files = await listFiles(dir);
+          for (const f of ['worker.js', 'core.js', 'errors.js', 'input.js', 'webcodecs/avif.js', 'wasm/mediaslim_core_bg.wasm', 'wasm/mediaslim_full_bg.wasm']) {
+            assert.ok(files.includes(f), `${f} emitted in ${dir}: ${files}`);
+          }
+          assert.ok(!files.some((f) => f.endsWith('.d.ts')), 'no type declarations emitted');
+        }
+      });
+
+      test('without the plugin the bundle points at ./worker.js but lacks it; the documented copy step is enough', async () => {
+        const plain = join(app, `dist-${name}-plain`);
+        await build(app, 'probe', plain, { plugin: false });
+        const files = await listFiles(plain);
         assert.ok(!files.includes('worker.js'), `emitted: ${files}`);
-        const js = (await Promise.all(files.filter((f) => f.endsWith('.js')).map((f) => readFile(join(full, f), 'utf8')))).join('\n');
+        const js = (await Promise.all(files.filter((f) => f.endsWith('.js')).map((f) => readFile(join(plain, f), 'utf8')))).join('\n');
         assert.match(js, /worker\.js/, 'the bundle refers to worker.js');
-        await copyWorkerRuntime(full);
-        await copyWorkerRuntime(probeOnly);
+        await copyWorkerRuntime(plain);
+        const s = await openApp(plain);
+        try {
+          assert.deepEqual(await s.page.evaluate(() => window.measure('rocket.jpg')), { format: 'jpeg', width: 640, height: 427 });
+          assert.deepEqual(s.problems, []);
+        } finally {
+          await s.close();
+        }
       });
     } else {
       test('the bundler emitted the worker and both wasm modules by itself', async () => {
@@ -171,7 +201,11 @@ for (const [name, build] of Object.entries(BUNDLERS)) {
       try {
         assert.deepEqual(await s.page.evaluate(() => window.measure('rocket.jpg')), { format: 'jpeg', width: 640, height: 427 });
         assert.deepEqual(await s.page.evaluate(() => window.shrink('rocket.jpg', { format: 'jpeg', width: 160 })), { format: 'jpeg', width: 160, height: 107, decoded: [160, 107] });
+        // AVIF through Chromium's WebCodecs AV1 encoder: the core module is enough.
         assert.deepEqual(await s.page.evaluate(() => window.shrink('rocket.jpg', { format: 'avif', width: 200 })), { format: 'avif', width: 200, height: 133, decoded: [200, 133] });
+        assert.equal(new Set(s.server.requests.filter((r) => r.path.endsWith('.wasm')).map((r) => r.path)).size, 1, 'only the core wasm so far');
+        // rav1e in wasm: the second module loads on this first request.
+        assert.deepEqual(await s.page.evaluate(() => window.shrink('rocket.jpg', { format: 'avif', width: 200, avifEncoder: 'wasm' })), { format: 'avif', width: 200, height: 133, decoded: [200, 133] });
         const wasm = s.server.requests.filter((r) => r.path.endsWith('.wasm'));
         assert.equal(new Set(wasm.map((r) => r.path)).size, 2, `two wasm modules fetched: ${JSON.stringify(wasm)}`);
         assert.ok(wasm.every((r) => r.status === 200 && r.type === 'application/wasm'));
