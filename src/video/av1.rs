@@ -189,9 +189,13 @@ fn rgba_to_i420(rgba: &[u8], w: usize, h: usize, y: &mut [u8], u: &mut [u8], v: 
     const KR: f32 = 0.2126;
     const KB: f32 = 0.0722;
     const KG: f32 = 1.0 - KR - KB;
-    let luma = |p: &[u8]| KR * f32::from(p[0]) + KG * f32::from(p[1]) + KB * f32::from(p[2]);
+    let rgb = |p: &[u8]| match p {
+        [r, g, b, ..] => [f32::from(*r), f32::from(*g), f32::from(*b)],
+        _ => [0.0; 3],
+    };
+    let luma = |[r, g, b]: [f32; 3]| KR * r + KG * g + KB * b;
     for (out, px) in y.iter_mut().zip(rgba.chunks_exact(4)) {
-        *out = (16.0 + luma(px) * 219.0 / 255.0).round().clamp(0.0, 255.0) as u8;
+        *out = (16.0 + luma(rgb(px)) * 219.0 / 255.0).round().clamp(0.0, 255.0) as u8;
     }
     let cw = w.div_ceil(2);
     for cy in 0..h.div_ceil(2) {
@@ -200,9 +204,10 @@ fn rgba_to_i420(rgba: &[u8], w: usize, h: usize, y: &mut [u8], u: &mut [u8], v: 
             for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
                 let (x, yy) = (cx * 2 + dx, cy * 2 + dy);
                 let Some(p) = (x < w && yy < h).then(|| rgba.get((yy * w + x) * 4..(yy * w + x) * 4 + 4)).flatten() else { continue };
-                let l = luma(p);
-                cb += (f32::from(p[2]) - l) / (2.0 * (1.0 - KB));
-                cr += (f32::from(p[0]) - l) / (2.0 * (1.0 - KR));
+                let [r, g, b] = rgb(p);
+                let l = luma([r, g, b]);
+                cb += (b - l) / (2.0 * (1.0 - KB));
+                cr += (r - l) / (2.0 * (1.0 - KR));
                 n += 1.0;
             }
             let to8 = |c: f32| (128.0 + c / n.max(1.0) * 224.0 / 255.0).round().clamp(0.0, 255.0) as u8;
