@@ -164,6 +164,8 @@ async function encodeFrames(reader: Reader, plan: Plan, keyFrameInterval: number
   } finally {
     if (encoder.state !== 'closed') encoder.close();
   }
+  // The job's own errors (a corrupt frame from the core) stay as they are.
+  if (failure instanceof MediaslimError) throw failure;
   if (failure) throw new MediaslimError('ENCODE_FAILED', `the browser's ${plan.config.codec} encoder failed: ${String(failure)}`);
   if (chunks.length === 0) throw new MediaslimError('ENCODE_FAILED', `the browser's ${plan.config.codec} encoder returned no frames`);
   let config: Uint8Array;
