@@ -114,6 +114,10 @@ describe('gifToVideo in Node (rav1e AV1)', () => {
     await assert.rejects(gifToVideo(frameBomb(4000, 4000, 200), { pool }), is('TOO_LARGE', /200 frames of 4000 x 4000/));
     await assert.rejects(gifToVideo(frameBomb(2, 2, 20_000), { pool }), is('TOO_LARGE', /20000 frames/));
     await assert.rejects(gifToVideo(fixture('hopper.png'), { pool }), is('UNSUPPORTED_FORMAT'));
+    const controller = new AbortController();
+    const aborted = gifToVideo(gif, { pool, signal: controller.signal });
+    controller.abort(new Error('user left'));
+    await assert.rejects(aborted, is('ABORTED', /user left/));
     const ms = performance.now() - started;
     assert.ok(ms < 1000, `typed errors took ${ms.toFixed(0)} ms`);
   });
