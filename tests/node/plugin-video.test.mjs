@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { build } from 'vite';
+import { build, createServer } from 'vite';
 import mediaslim from 'mediaslim/vite';
 import { parseDirectives } from '../../pkg/plugin/directives.js';
 
@@ -72,6 +72,29 @@ describe('build plugin: as=video', () => {
     const again = await viteBuild(root);
     assert.equal(again.encodes, 0, 'the second build reads the video from the cache');
     assert.ok(again.files.find((f) => f.format === 'mp4').cached);
+  });
+
+  test('the dev server answers the import with URLs it serves from memory', async () => {
+    const root = await site("import clip from './anim.gif?as=video';\nwindow.clip = clip;\n");
+    const server = await createServer({ root, configFile: false, logLevel: 'silent', server: { port: 0, host: '127.0.0.1', ws: false }, plugins: [mediaslim({ progress: false })] });
+    try {
+      await server.listen();
+      const origin = `http://127.0.0.1:${server.httpServer.address().port}`;
+      // `?import`: what Vite rewrites the import in main.js to (the bare URL serves the GIF).
+      const code = await (await fetch(`${origin}/anim.gif?import&as=video`)).text();
+      const clip = (await import(`data:text/javascript,${encodeURIComponent(code)}`)).default;
+      assert.match(clip.src, /^\/@mediaslim\/[0-9a-f]{20}\/anim\.mp4$/);
+      assert.match(clip.poster, /^\/@mediaslim\/[0-9a-f]{20}\/anim-poster\.webp$/);
+      assert.deepEqual([clip.width, clip.height, clip.frames, clip.duration], [100, 100, 5, 5]);
+      const video = await fetch(origin + clip.src);
+      assert.equal(video.headers.get('content-type'), 'video/mp4');
+      const bytes = new Uint8Array(await video.arrayBuffer());
+      assert.equal(String.fromCharCode(...bytes.subarray(4, 8)), 'ftyp');
+      const poster = await fetch(origin + clip.poster);
+      assert.equal((await sharp(Buffer.from(await poster.arrayBuffer())).metadata()).format, 'webp');
+    } finally {
+      await server.close();
+    }
   });
 
   test('directives a video cannot take fail naming the file and the directive', () => {
