@@ -52,6 +52,7 @@ type CoreWithVideo = Core & {
 };
 
 const QUALITY_WORDS: Record<string, number> = { medium: 50, high: 75 };
+const JOB_OPTIONS = ['codec', 'maxWidth', 'maxHeight', 'quality', 'keyFrameInterval'];
 const DEFAULT_KEY_FRAME_INTERVAL = 120;
 
 /** quality (1-100, or a word) -> 1-100. */
@@ -185,7 +186,11 @@ async function encodeFrames(reader: Reader, plan: Plan, keyFrameInterval: number
     data.set(c.data, at);
     at += c.data.length;
   }
-  const frameDurations = Uint32Array.from(chunks, (c) => durations.get(c.timestamp) ?? 100);
+  const frameDurations = Uint32Array.from(chunks, (c) => {
+    const d = durations.get(c.timestamp);
+    if (d === undefined) throw new MediaslimError('ENCODE_FAILED', `the browser's encoder returned a frame at ${c.timestamp} µs, which was never sent`);
+    return d;
+  });
   const keys = Uint8Array.from(chunks, (c) => (c.key ? 1 : 0));
   const mp4 = (await video((core) => core.muxMp4(plan.kind === 'h264' ? 'avc' : 'av1', config, reader.width, reader.height, 1000, data, sizes, frameDurations, keys))) as Uint8Array;
   return { video: mp4, codec, frames: chunks.length, durationMs };
@@ -193,6 +198,10 @@ async function encodeFrames(reader: Reader, plan: Plan, keyFrameInterval: number
 
 /** Runs in a pool worker: the whole GIF -> MP4 encode. */
 export async function encodeGifVideo(input: Uint8Array, options: GifVideoJobOptions, withCore: WithCore, progress: Progress): Promise<EncodedGifVideo> {
+  const unknown = Object.keys(options).filter((k) => !JOB_OPTIONS.includes(k));
+  if (unknown.length) {
+    throw new MediaslimError('INVALID_OPTION', `invalid option \`${unknown[0]}\`: unknown; allowed: ${JOB_OPTIONS.map((k) => `\`${k}\``).join(', ')}`);
+  }
   const choice = options.codec ?? 'auto';
   if (!['auto', 'h264', 'av1'].includes(choice)) {
     throw new MediaslimError('INVALID_OPTION', `invalid option \`codec\`: must be "auto", "h264" or "av1", got ${JSON.stringify(choice)}`);

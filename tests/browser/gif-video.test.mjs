@@ -173,9 +173,10 @@ describe('gifToVideo in Chromium (WebCodecs)', () => {
       return {
         cut: await code(window.mediaslim.gifToVideo(gif.subarray(0, 700), { pool: window.pool })),
         codec: await code(window.mediaslim.gifToVideo(gif, { pool: window.pool, codec: 'vp8' })),
+        typo: await code(window.mediaslim.gifToVideo(gif, { pool: window.pool, maxWidht: 10 })),
       };
     });
-    assert.deepEqual(codes, { cut: 'CORRUPT_INPUT', codec: 'INVALID_OPTION' });
+    assert.deepEqual(codes, { cut: 'CORRUPT_INPUT', codec: 'INVALID_OPTION', typo: 'INVALID_OPTION' });
     assert.deepEqual(problems, []);
   });
 });

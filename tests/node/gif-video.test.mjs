@@ -109,6 +109,8 @@ describe('gifToVideo in Node (rav1e AV1)', () => {
     await assert.rejects(gifToVideo(gif, { pool, codec: 'h264' }), is('UNSUPPORTED_CODEC', /WebCodecs/));
     await assert.rejects(gifToVideo(gif, { pool, codec: 'vp9' }), is('INVALID_OPTION', /codec/));
     await assert.rejects(gifToVideo(gif, { pool, quality: 'ultra' }), is('INVALID_OPTION', /quality/));
+    await assert.rejects(gifToVideo(gif, { pool, maxWidht: 100 }), is('INVALID_OPTION', /`maxWidht`: unknown/));
+    await assert.rejects(gifToVideo(gif, { pool, maxWidth: -5 }), is('INVALID_OPTION', /maxWidth/));
     const started = performance.now();
     await assert.rejects(gifToVideo(gif.subarray(0, gif.length / 2), { pool }), is('CORRUPT_INPUT'));
     await assert.rejects(gifToVideo(frameBomb(4000, 4000, 200), { pool }), is('TOO_LARGE', /200 frames of 4000 x 4000/));
