@@ -1,6 +1,8 @@
 /** Stable error codes: match on `error.code`, never on the message. */
 export type ErrorCode =
   | 'UNSUPPORTED_FORMAT'
+  /** No video encoder for the asked codec here (message says what was tried and why). */
+  | 'UNSUPPORTED_CODEC'
   | 'CORRUPT_INPUT'
   | 'TOO_LARGE'
   | 'INVALID_OPTION'

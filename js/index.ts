@@ -4,6 +4,7 @@ import { readAll, readHead, type Input } from './input.js';
 import { Pool, type RunOptions } from './pool.js';
 import { Asset, ResultCache } from './asset.js';
 import { lazyOptimize as lazyOptimizeWith, type LazyOptions } from './lazy.js';
+import { gifToVideo as gifToVideoWith, type GifToVideoOptions, type GifToVideoResult } from './video/gif.js';
 import type { OptimizeOptions, Optimized, ProbeInfo, RemuxOptions, Remuxed } from './wasm/mediaslim_core.js';
 
 export { MediaslimError } from './errors.js';
@@ -11,6 +12,8 @@ export { Pool } from './pool.js';
 export { Asset, ResultCache } from './asset.js';
 export type { PictureData, PlaceholderData, SrcsetRequest, VariantFormat } from './asset.js';
 export type { LazyOptions } from './lazy.js';
+export type { GifToVideoOptions, GifToVideoResult, VideoCodecChoice, VideoQuality } from './video/gif.js';
+export { videoMarkup } from './video/gif.js';
 export type { PoolStats, Priority, ProgressEvent, RunOptions } from './pool.js';
 export type { ErrorCode } from './errors.js';
 export type { Input } from './input.js';
@@ -151,4 +154,13 @@ export async function probe(input: Input, run: RunOptions & { pool?: Pool } = {}
     }
     throw err;
   }
+}
+
+/**
+ * An animated GIF as a looping, muted MP4 that keeps every frame's timing: H.264 or AV1 via
+ * the browser's WebCodecs encoder, or AV1 with rav1e (wasm) where there is none (Node). With a
+ * WebP poster of the first frame, a ThumbHash placeholder and the `<video>` markup.
+ */
+export function gifToVideo(input: Input, options: GifToVideoOptions = {}): Promise<GifToVideoResult> {
+  return gifToVideoWith(input, options, defaultPool);
 }

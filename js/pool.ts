@@ -22,6 +22,9 @@ export interface ProgressEvent {
   stage: 'queued' | 'running' | 'done' | 'failed';
   /** Jobs ahead of this one when it was queued. */
   queuedBehind?: number;
+  /** While `running`, for jobs that report steps (video frames): steps done of `total`. */
+  done?: number;
+  total?: number;
 }
 
 export interface PoolStats {
@@ -261,8 +264,12 @@ export class Pool {
   }
 
   private onReply(slot: Slot, reply: JobReply): void {
-    slot.memoryBytes = reply.memoryBytes;
     const job = slot.job;
+    if ('progress' in reply) {
+      if (job && job.id === reply.id) for (const sub of job.subscribers) sub.onProgress?.({ stage: 'running', ...reply.progress });
+      return;
+    }
+    slot.memoryBytes = reply.memoryBytes;
     if (!job || job.id !== reply.id) return;
     this.finish(slot, job);
     if (reply.ok) {

@@ -1,7 +1,7 @@
 // Messages between the pool and its workers.
 import type { ErrorCode } from './errors.js';
 
-export type JobKind = 'optimize' | 'optimizeMany' | 'probe' | 'placeholder' | 'compare' | 'remux' | 'trap';
+export type JobKind = 'optimize' | 'optimizeMany' | 'probe' | 'placeholder' | 'compare' | 'remux' | 'gifToVideo' | 'trap';
 
 export interface JobRequest {
   id: number;
@@ -15,4 +15,6 @@ export interface JobRequest {
 
 export type JobReply =
   | { id: number; ok: true; value: unknown; memoryBytes: number }
+  /** Not an answer: how far a long job (a video encode) has got. */
+  | { id: number; progress: { done: number; total: number } }
   | { id: number; ok: false; code: ErrorCode; message: string; memoryBytes: number; fatal: boolean };

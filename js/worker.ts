@@ -6,11 +6,12 @@
 // which cannot hold one. And a Web Worker must install its message handler synchronously:
 // a module worker still awaiting its top-level code when the first job arrives would
 // drop that message (Chromium dispatches it to the missing handler), leaving the job hanging.
-import { hasFull, loadCore, memoryBytes, withCore, type Flavor } from './core.js';
+import { hasFull, loadCore, memoryBytes, withCore, type Core, type Flavor } from './core.js';
 import { MediaslimError } from './errors.js';
 import { readAll } from './input.js';
 import type { JobReply, JobRequest } from './protocol.js';
 import { WebCodecsFallback, encodeAvifWithWebCodecs, ineligible, type AvifEncoder } from './webcodecs/avif.js';
+import { encodeGifVideo, type GifVideoJobOptions } from './video/encode-gif.js';
 
 type Post = (reply: JobReply, transfer: ArrayBuffer[]) => void;
 
@@ -65,7 +66,7 @@ function parseObject(json: string): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-async function run(req: JobRequest): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
+async function run(req: JobRequest, post: Post): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
   const bytes = await readAll(req.input);
   const flavor = flavorFor(req);
   switch (req.kind) {
@@ -122,6 +123,19 @@ async function run(req: JobRequest): Promise<{ value: unknown; transfer: ArrayBu
       const out = (await withCore((core) => core.remux(bytes, req.optionsJson), flavor)) as { bytes: Uint8Array };
       return { value: out, transfer: [out.bytes.buffer as ArrayBuffer] };
     }
+    case 'gifToVideo': {
+      // Progress at most every 50 ms: one message per frame would flood the pool for long GIFs.
+      let last = 0;
+      const progress = (done: number, total: number) => {
+        const now = Date.now();
+        if (done < total && now - last < 50) return;
+        last = now;
+        post({ id: req.id, progress: { done, total } }, []);
+      };
+      const inFlavor = <T>(fn: (core: Core) => T, f?: Flavor) => withCore(fn, f ?? (hasFull() ? 'full' : 'core'));
+      const out = await encodeGifVideo(bytes, parseObject(req.optionsJson) as GifVideoJobOptions, inFlavor, progress);
+      return { value: out, transfer: [out.video.buffer as ArrayBuffer] };
+    }
     case 'trap':
       await withCore((core) => core.__trapForTests());
       return { value: null, transfer: [] };
@@ -130,7 +144,7 @@ async function run(req: JobRequest): Promise<{ value: unknown; transfer: ArrayBu
 
 async function handle(req: JobRequest, post: Post): Promise<void> {
   try {
-    const { value, transfer } = await run(req);
+    const { value, transfer } = await run(req, post);
     post({ id: req.id, ok: true, value, memoryBytes: memoryBytes() }, transfer);
   } catch (err) {
     const e = err instanceof MediaslimError ? err : new MediaslimError('WORKER_CRASHED', String(err));

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Keep in step with Cargo.toml (wasm-bindgen is pinned with `=`).
 WASM_BINDGEN_VERSION=0.2.130
 WASM_PACK_VERSION=0.15.1
-DEBIAN_PACKAGES=(clang lld llvm wasi-libc chromium chromium-driver firefox-esr webkit2gtk-driver libwebkit2gtk-4.1-0 xvfb)
+DEBIAN_PACKAGES=(clang lld llvm wasi-libc chromium chromium-driver firefox-esr webkit2gtk-driver libwebkit2gtk-4.1-0 xvfb ffmpeg)
 
 say() { printf '[setup] %s\n' "$*"; }
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -24,6 +24,8 @@ command -v llvm-ar >/dev/null || missing+=(llvm)
 command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
 compgen -G '/usr/lib/*/webkit2gtk-4.1/MiniBrowser' >/dev/null || missing+=(libwebkit2gtk-4.1-0)
 command -v xvfb-run >/dev/null || missing+=(xvfb)
+# ffprobe/ffmpeg judge the videos gifToVideo makes (tests/video_*.rs, node and browser suites).
+command -v ffprobe >/dev/null || missing+=(ffmpeg)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing Debian packages: ${missing[*]}"

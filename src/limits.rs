@@ -19,6 +19,13 @@ pub const MAX_DIMENSION: u32 = 65_535;
 /// reach tens); a compressed iCCP chunk can inflate ~1000x, so without a bound a 256 KB PNG
 /// made the `png` crate allocate over 1 GB.
 pub const MAX_METADATA_BYTES: u64 = 32 << 20;
+/// Default frame budget for animations turned into video: 10 000 frames (over 16 minutes at
+/// 10 fps, where real GIFs have tens to hundreds).
+pub const DEFAULT_MAX_FRAMES: u32 = 10_000;
+/// Pixels an animation may composite in total (screen size x frames): decoding time grows
+/// with it even when memory holds one frame, so a GIF of 10 000 tiny frames on a large
+/// screen is refused from its block structure instead of being composited for minutes.
+pub const MAX_ANIMATION_PIXELS: u64 = 2_000_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
@@ -62,6 +69,25 @@ impl Limits {
                     ),
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// Checks an animation's frame count (as read from its block structure) and the pixels
+    /// compositing `frames` frames of `width` x `height` would touch.
+    pub fn check_animation(&self, width: u32, height: u32, frames: u32, max_frames: u32) -> Result<()> {
+        self.check_dimensions(width, height)?;
+        if frames > max_frames {
+            return Err(Error::too_large(Budget::Frames, u64::from(frames), u64::from(max_frames), "maxFrames"));
+        }
+        let total = u64::from(width) * u64::from(height) * u64::from(frames);
+        if total > MAX_ANIMATION_PIXELS {
+            return Err(Error::TooLarge {
+                budget: Budget::Pixels,
+                detail: format!(
+                    "{frames} frames of {width} x {height} = {total} pixels to composite exceeds the limit of {MAX_ANIMATION_PIXELS}"
+                ),
+            });
         }
         Ok(())
     }

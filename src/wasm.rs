@@ -179,3 +179,143 @@ pub fn remux(input: &[u8], options_json: &str) -> Result<Ts<crate::video::Remuxe
     let out = crate::video::remux(input, &options).map_err(js_error)?;
     Ts::from_rust(&out).map_err(|e| JsValue::from_str(&e.to_string()))
 }
+
+/// An animated GIF's frames, pulled one at a time (`next()`), composited, flattened, fitted
+/// and opaque: what a video encoder takes. Memory holds one frame whatever the length.
+/// Call `free()` when done.
+#[wasm_bindgen]
+pub struct GifFrameReader {
+    frames: crate::video::gif::GifFrames,
+}
+
+#[wasm_bindgen]
+impl GifFrameReader {
+    /// `options_json`: `{ maxWidth?, maxHeight?, even? (default true), background? [r,g,b], maxFrames? }`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(input: Vec<u8>, options_json: &str) -> Result<GifFrameReader, JsValue> {
+        let options = crate::video::gif::GifFramesOptions::from_json(options_json).map_err(js_error)?;
+        let frames = crate::video::gif::GifFrames::open(input, &options).map_err(js_error)?;
+        Ok(GifFrameReader { frames })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn width(&self) -> u32 {
+        self.frames.width
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn height(&self) -> u32 {
+        self.frames.height
+    }
+
+    #[wasm_bindgen(getter, js_name = sourceWidth)]
+    pub fn source_width(&self) -> u32 {
+        self.frames.source_width
+    }
+
+    #[wasm_bindgen(getter, js_name = sourceHeight)]
+    pub fn source_height(&self) -> u32 {
+        self.frames.source_height
+    }
+
+    /// Frames the GIF's block structure declares.
+    #[wasm_bindgen(getter, js_name = frameCount)]
+    pub fn frame_count(&self) -> u32 {
+        self.frames.frame_count
+    }
+
+    /// `{ index, rgba, timestampMs, durationMs }`, or null after the last frame.
+    #[allow(clippy::should_implement_trait)] // a JS method, not a Rust iterator
+    pub fn next(&mut self) -> Result<JsValue, JsValue> {
+        let Some(frame) = self.frames.next_frame().map_err(js_error)? else { return Ok(JsValue::NULL) };
+        let obj = js_sys::Object::new();
+        set(&obj, "index", &frame.index.into());
+        set(&obj, "rgba", &js_sys::Uint8Array::from(frame.image.pixels.as_slice()).into());
+        set(&obj, "timestampMs", &(frame.timestamp_ms as f64).into());
+        set(&obj, "durationMs", &frame.duration_ms.into());
+        Ok(obj.into())
+    }
+}
+
+/// A fast-start MP4 of one video track. `codec` is "avc" (`config` an avcC record) or "av1"
+/// (`config` an av1C record; samples lose their temporal delimiters). Sample `i` is
+/// `sizes[i]` bytes of `data`, lasting `durations[i]` ticks of `timescale`; `keyframes[i]` != 0
+/// marks key frames.
+#[wasm_bindgen(js_name = muxMp4)]
+#[allow(clippy::too_many_arguments)]
+pub fn mux_mp4(
+    codec: &str,
+    config: Vec<u8>,
+    width: u32,
+    height: u32,
+    timescale: u32,
+    data: &[u8],
+    sizes: &[u32],
+    durations: &[u32],
+    keyframes: &[u8],
+) -> Result<Vec<u8>, JsValue> {
+    use crate::video::mp4::{MuxLimits, Sample, VideoCodec, VideoTrack, mux};
+    let n = sizes.len();
+    if durations.len() != n || keyframes.len() != n {
+        return Err(js_error(Error::option("samples", format!("{n} sizes, {} durations, {} key frame flags", durations.len(), keyframes.len()))));
+    }
+    let total: u64 = sizes.iter().map(|&s| u64::from(s)).sum();
+    if total != data.len() as u64 {
+        return Err(js_error(Error::option("samples", format!("sizes add up to {total} bytes, data has {}", data.len()))));
+    }
+    let codec = match codec {
+        "avc" => VideoCodec::Avc { avcc: config },
+        "av1" => VideoCodec::Av1 { av1c: config },
+        other => return Err(js_error(Error::option("codec", format!("must be \"avc\" or \"av1\", got {other:?}")))),
+    };
+    let av1 = matches!(codec, VideoCodec::Av1 { .. });
+    let mut at = 0usize;
+    let mut owned = Vec::with_capacity(n);
+    for &size in sizes {
+        let end = at + size as usize; // sizes sum to data.len(), checked above
+        let sample = data.get(at..end).unwrap_or_default();
+        owned.push(if av1 { crate::encode::av1_video_sample(sample).map_err(js_error)? } else { sample.to_vec() });
+        at = end;
+    }
+    let samples: Vec<Sample<'_>> = owned
+        .iter()
+        .zip(durations.iter().zip(keyframes))
+        .map(|(data, (&duration, &key))| Sample { duration, keyframe: key != 0, data })
+        .collect();
+    let track = VideoTrack { codec, width, height, timescale };
+    mux(&track, &samples, &MuxLimits::default()).map_err(js_error)
+}
+
+/// The av1C record (4 bytes + the sequence header OBU) and RFC 6381 codec string of an AV1
+/// video from its first key frame: `{ record, codec }`.
+#[wasm_bindgen(js_name = av1Config)]
+pub fn av1_config(key_frame: &[u8]) -> Result<JsValue, JsValue> {
+    let (record, seq) = crate::encode::av1c_record(key_frame).map_err(js_error)?;
+    let obj = js_sys::Object::new();
+    set(&obj, "record", &js_sys::Uint8Array::from(record.as_slice()).into());
+    let codec = format!("av01.{}.{:02}{}.{:02}", seq.profile, seq.level, if seq.tier { 'H' } else { 'M' }, seq.bit_depth);
+    set(&obj, "codec", &codec.into());
+    Ok(obj.into())
+}
+
+/// GIF -> AV1 MP4 with rav1e (the full module only): `{ bytes, codec, width, height, frames,
+/// durationMs }`. `progress(done, total)` is called after each frame.
+#[cfg(feature = "avif")]
+#[wasm_bindgen(js_name = gifToAv1)]
+pub fn gif_to_av1(input: Vec<u8>, options_json: &str, progress: Option<js_sys::Function>) -> Result<JsValue, JsValue> {
+    let options = crate::video::av1::Av1VideoOptions::from_json(options_json).map_err(js_error)?;
+    let mut report = |done: u32, total: u32| {
+        if let Some(f) = &progress {
+            let _ = f.call2(&JsValue::NULL, &done.into(), &total.into());
+        }
+    };
+    let video = crate::video::av1::gif_to_av1(input, &options, &mut report).map_err(js_error)?;
+    let obj = js_sys::Object::new();
+    set(&obj, "bytes", &js_sys::Uint8Array::from(video.bytes.as_slice()).into());
+    set(&obj, "codec", &video.codec.into());
+    set(&obj, "width", &video.width.into());
+    set(&obj, "height", &video.height.into());
+    set(&obj, "frames", &video.frames.into());
+    set(&obj, "durationMs", &(video.duration_ms as f64).into());
+    Ok(obj.into())
+}

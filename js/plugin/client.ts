@@ -34,3 +34,21 @@ declare module '*as=meta' {
   };
   export default meta;
 }
+
+declare module '*as=video' {
+  const video: {
+    /** The MP4 (AV1). */
+    src: string;
+    /** For `<source type>`, e.g. `video/mp4; codecs="av01.0.00M.08"`. */
+    type: string;
+    /** The first frame as WebP. */
+    poster: string;
+    width: number;
+    height: number;
+    /** Seconds. */
+    duration: number;
+    frames: number;
+    placeholder?: { color: string; thumbhash?: string; dataUrl?: string };
+  };
+  export default video;
+}

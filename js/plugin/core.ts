@@ -18,7 +18,7 @@ import { createFilter, inside, isPlainImage, mapLimit, recompress, toPosix, writ
 import { DiskCache, sha256 } from './cache.js';
 import { DEV_PREFIX, DevServer } from './dev.js';
 import { isDirectiveImport, parseDirectives, plannedSize, resolveFormat, splitId, variantsFor, type Directives } from './directives.js';
-import { Engine, PluginError, type PlaceholderValue, type Source, type Variant } from './engine.js';
+import { Engine, PluginError, type PlaceholderValue, type Source, type Variant, type VideoOptions } from './engine.js';
 import { Progress, reportLine, summarize, type Report, type ReportFile } from './report.js';
 import { needsRuntime, runtimeFiles } from './runtime.js';
 
@@ -166,6 +166,8 @@ function moduleValue(d: Directives, groups: Made[][], placeholder: PlaceholderVa
       return srcsetOf(fallback);
     case 'meta':
       return { src: new Concat([largest.url]), width: largest.width, height: largest.height, format: largest.format, placeholder: placeholder as Value };
+    case 'video':
+      throw new Error('mediaslim: as=video is made by loadVideo'); // unreachable: load() branches first
     case 'picture':
       return {
         sources: groups.slice(0, -1).map((list) => ({ type: `image/${list[0].format}`, srcset: srcsetOf(list) })),
@@ -296,12 +298,60 @@ export const unpluginFactory = (rawOptions: MediaslimPluginOptions | undefined, 
     return { file: name, bytes, hash: sha256(bytes) };
   }
 
-  type Emit = (name: string, v: Variant, rel: string, key: string) => Url;
+  /** Places a file (a variant, a video, a poster): only its bytes are needed. */
+  type Emit = (name: string, v: Pick<Variant, 'bytes'>, rel: string, key: string) => Url;
+
+  /**
+   * `as=video`: the GIF as an MP4 (AV1 by rav1e: a build has no WebCodecs), a WebP poster of
+   * its first frame at the video's size, and a placeholder. In the dev server both files are
+   * made at import and served from memory (a video is one encode, not a ladder).
+   */
+  async function loadVideo(file: string, rel: string, directives: Directives, src: Source, emit: Emit): Promise<string> {
+    const width = directives.widths[0];
+    const options: VideoOptions = {};
+    if (width !== undefined) options.maxWidth = width;
+    if (directives.height !== undefined) options.maxHeight = directives.height;
+    if (typeof directives.quality === 'number') options.quality = directives.quality;
+    const e = getEngine();
+    const video = await e.video(src, options);
+    // The poster at the video's (even) size, so the page does not jump when playback starts.
+    const posterOptions = { ...defaults, width: video.width, height: video.height, fit: 'fill' as const, format: 'webp' as const };
+    const [[poster], placeholder] = await Promise.all([e.variants(src, [posterOptions]), placeholderOf(src, directives.placeholder)]);
+    const base = basename(file, extname(file));
+    const type = `video/mp4; codecs="${video.codec}"`;
+    let videoUrl: Url;
+    let posterUrl: Url;
+    if (command === 'serve') {
+      videoUrl = dev!.bytesUrl(`${src.hash}\0video\0${JSON.stringify(options)}`, `${base}.mp4`, video.bytes, 'video/mp4');
+      posterUrl = dev!.bytesUrl(`${src.hash}\0poster\0${JSON.stringify(posterOptions)}`, `${base}-poster.webp`, poster.bytes, 'image/webp');
+    } else {
+      const videoKey = `${src.hash}:video:${JSON.stringify(options)}`;
+      const posterKey = `${src.hash}:${JSON.stringify(posterOptions)}`;
+      files.set(videoKey, { source: rel, kind: 'variant', format: 'mp4', width: video.width, height: video.height, before: src.bytes.length, after: video.bytes.length, cached: video.cached, keptOriginal: false });
+      if (!files.has(posterKey)) {
+        files.set(posterKey, { source: rel, kind: 'variant', format: poster.format, width: poster.width, height: poster.height, before: src.bytes.length, after: poster.bytes.length, cached: poster.cached, keptOriginal: poster.keptOriginal });
+      }
+      videoUrl = emit(`${base}.mp4`, video, rel, videoKey);
+      posterUrl = emit(`${base}-poster.${EXT[poster.format]}`, poster, rel, posterKey);
+    }
+    const value: Value = {
+      src: new Concat([videoUrl]),
+      type,
+      poster: new Concat([posterUrl]),
+      width: video.width,
+      height: video.height,
+      duration: video.durationMs / 1000,
+      frames: video.frames,
+      placeholder: placeholder as Value,
+    };
+    return `export default ${toCode(value)};\n`;
+  }
 
   /** The JS module for a directive import; `emit` places a variant and returns its URL. */
   async function load(id: string, addWatchFile: (f: string) => void, emit: Emit): Promise<string> {
     startBuild();
     const { file, rel, directives, src, info } = await prepare(id, addWatchFile);
+    if (directives.as === 'video') return loadVideo(file, rel, directives, src, emit);
     if (directives.metaOnly) {
       const placeholder = await placeholderOf(src, directives.placeholder);
       return `export default ${toCode({ width: info.width, height: info.height, format: info.format, placeholder: placeholder as Value })};\n`;
@@ -339,7 +389,7 @@ export const unpluginFactory = (rawOptions: MediaslimPluginOptions | undefined, 
   }
 
   /** Content-hashed name for bundlers that take a fixed file name (webpack, esbuild). */
-  function hashedName(name: string, v: Variant): string {
+  function hashedName(name: string, v: Pick<Variant, 'bytes'>): string {
     const ext = extname(name);
     return posix.join(assetsDir, `${basename(name, ext)}-${sha256(v.bytes).slice(0, 8)}${ext}`);
   }

@@ -14,6 +14,8 @@ interface Registered {
   name: string;
   options: OptimizeOptions;
   type: string;
+  /** Made already (a video and its poster): served as is. */
+  bytes?: Uint8Array;
 }
 
 export class DevServer {
@@ -41,6 +43,13 @@ export class DevServer {
     return `${this.origin}${this.base}${DEV_PREFIX}${token}/${encodeURIComponent(name)}`;
   }
 
+  /** A URL for bytes made already (`as=video`), served from memory. */
+  bytesUrl(identity: string, name: string, bytes: Uint8Array, type: string): string {
+    const token = sha256(identity).slice(0, 20);
+    this.registry.set(token, { file: '', name, options: {} as OptimizeOptions, type, bytes });
+    return `${this.origin}${this.base}${DEV_PREFIX}${token}/${encodeURIComponent(name)}`;
+  }
+
   /** Connect-style middleware. */
   handle = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
     const path = (req.url ?? '').split('?')[0];
@@ -53,6 +62,15 @@ export class DevServer {
       res.statusCode = 404;
       res.setHeader('content-type', 'text/plain; charset=utf-8');
       res.end(`mediaslim: no variant ${token} (the page is older than the dev server: reload it)`);
+      return;
+    }
+    if (entry.bytes) {
+      this.counters.cached++;
+      res.statusCode = 200;
+      res.setHeader('content-type', entry.type);
+      res.setHeader('content-length', String(entry.bytes.length));
+      res.setHeader('cache-control', 'no-cache');
+      res.end(req.method === 'HEAD' ? undefined : Buffer.from(entry.bytes.buffer, entry.bytes.byteOffset, entry.bytes.byteLength));
       return;
     }
     void (async () => {

@@ -4,7 +4,7 @@
 import type { Fit, OptimizeOptions } from '../wasm/mediaslim_core.js';
 
 export type OutputFormat = 'avif' | 'webp' | 'jpeg' | 'png' | 'original';
-export type As = 'picture' | 'srcset' | 'meta' | 'url';
+export type As = 'picture' | 'srcset' | 'meta' | 'url' | 'video';
 export type PlaceholderKind = 'thumbhash' | 'color' | 'none';
 
 export interface Directives {
@@ -34,7 +34,7 @@ export const DIRECTIVES: Record<string, string> = {
   format: '`avif`, `webp`, `jpeg`, `png` or `original`, separated by `;`, best first (e.g. `format=avif;webp;jpeg`)',
   quality: 'a whole number from 1 to 100, or `auto`',
   effort: 'a whole number from 0 (fastest) to 10 (smallest)',
-  as: '`picture`, `srcset`, `meta` or `url`',
+  as: '`picture`, `srcset`, `meta`, `url`, or `video` (animated GIFs)',
   placeholder: '`thumbhash`, `color` or `none`',
 };
 
@@ -43,7 +43,7 @@ const BUNDLER_KEYS = new Set(['import', 't', 'v', 'used', 'direct']);
 
 const FORMATS: OutputFormat[] = ['avif', 'webp', 'jpeg', 'png', 'original'];
 const FITS: Fit[] = ['inside', 'cover', 'contain', 'fill'];
-const AS: As[] = ['picture', 'srcset', 'meta', 'url'];
+const AS: As[] = ['picture', 'srcset', 'meta', 'url', 'video'];
 const PLACEHOLDERS: PlaceholderKind[] = ['thumbhash', 'color', 'none'];
 const MAX_SIDE = 65535;
 
@@ -160,16 +160,24 @@ export function parseDirectives(file: string, query: string): Directives {
     if (!AS.includes(raw as As)) fail(file, 'as', raw, `\`${raw}\` is not an output shape`);
     as = raw as As;
   }
-  let placeholder: PlaceholderKind = as === 'picture' || as === 'meta' ? 'thumbhash' : 'none';
+  const withPlaceholder = as === 'picture' || as === 'meta' || as === 'video';
+  let placeholder: PlaceholderKind = withPlaceholder ? 'thumbhash' : 'none';
   if (seen.has('placeholder')) {
     const raw = seen.get('placeholder')!;
     if (!PLACEHOLDERS.includes(raw as PlaceholderKind)) fail(file, 'placeholder', raw, `\`${raw}\` is not a placeholder kind`);
-    if (as !== 'picture' && as !== 'meta') fail(file, 'placeholder', raw, `only \`as=picture\` and \`as=meta\` carry a placeholder (this import is \`as=${as}\`)`);
+    if (!withPlaceholder) fail(file, 'placeholder', raw, `only \`as=picture\`, \`as=meta\` and \`as=video\` carry a placeholder (this import is \`as=${as}\`)`);
     placeholder = raw as PlaceholderKind;
   }
   if (fit && height === undefined) fail(file, 'fit', seen.get('fit'), '`fit` needs both `w` and `h`');
   if (fit && widths.length === 0) fail(file, 'fit', seen.get('fit'), '`fit` needs both `w` and `h`');
 
+  if (as === 'video') {
+    // An MP4 (AV1, made with rav1e: the build runs in Node) and a WebP poster: size and quality only.
+    if (!/\.gif$/i.test(file)) fail(file, 'as', 'video', 'only animated GIFs become videos');
+    for (const key of ['format', 'fit', 'effort']) if (seen.has(key)) fail(file, key, seen.get(key), '`as=video` takes only `w`, `h`, `quality` and `placeholder`');
+    if (widths.length > 1) fail(file, 'w', seen.get('w'), '`as=video` makes one video: give one width (the largest it may be)');
+    if (quality === 'auto') fail(file, 'quality', 'auto', '`as=video` takes a number (no perceptual search for video)');
+  }
   const variantKeys = ['w', 'h', 'format', 'quality', 'effort', 'fit'];
   const metaOnly = as === 'meta' && !variantKeys.some((k) => seen.has(k));
   const count = Math.max(1, widths.length) * formats.length;
@@ -179,6 +187,7 @@ export function parseDirectives(file: string, query: string): Directives {
   }
   if (as === 'srcset' && formats.length > 1) fail(file, 'as', 'srcset', `a srcset holds one format, but \`format=${seen.get('format')}\` lists ${formats.length}; use \`as=picture\``);
   if (as === 'meta' && count > 1) fail(file, 'as', 'meta', `\`as=meta\` describes one image, but this asks for ${count} variants`);
+
 
   return { widths, height, fit, formats, quality, effort, as, placeholder, metaOnly };
 }

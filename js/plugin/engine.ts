@@ -48,6 +48,25 @@ export interface EngineCounters {
 
 type VariantMeta = Omit<Variant, 'bytes' | 'cached'>;
 
+/** An animated GIF as an MP4 (`as=video`). */
+export interface VideoVariant {
+  bytes: Uint8Array;
+  /** RFC 6381, e.g. `av01.0.00M.08`. */
+  codec: string;
+  width: number;
+  height: number;
+  frames: number;
+  durationMs: number;
+  cached: boolean;
+}
+
+/** What `as=video` passes to the core's GIF-to-video job. */
+export interface VideoOptions {
+  maxWidth?: number;
+  maxHeight?: number;
+  quality?: number;
+}
+
 /** The core's options, with `quality: 'auto'` (passed through; the core decides). */
 export type EncodeOptions = Omit<OptimizeOptions, 'quality'> & { quality?: number | 'auto' };
 
@@ -133,6 +152,32 @@ export class Engine {
       const value = { color: p.color, thumbhash: p.thumbhashBase64, dataUrl: p.dataUrl };
       await this.cache?.set(key, value, new Uint8Array(0));
       return value;
+    });
+  }
+
+  /** `src` (an animated GIF) as an MP4: from the disk cache, else one pool job (AV1 by rav1e). */
+  async video(src: Source, options: VideoOptions): Promise<VideoVariant> {
+    const key = this.cache?.key('video', src.hash, options) ?? `video:${src.hash}:${JSON.stringify(options)}`;
+    return this.once(key, async () => {
+      const hit = await this.cache?.get<Omit<VideoVariant, 'bytes' | 'cached'>>(key);
+      if (hit) {
+        this.counters.cacheHits++;
+        return { ...hit.meta, bytes: hit.payload, cached: true };
+      }
+      this.counters.poolJobs++;
+      const r = (await this.getPool().run('gifToVideo', src.bytes, JSON.stringify(options), { priority: 'user' }).catch((e) => fail(src, e))) as {
+        video: Uint8Array;
+        codec: string;
+        width: number;
+        height: number;
+        frames: number;
+        durationMs: number;
+      };
+      this.counters.encodes++;
+      this.onEncode?.(1);
+      const meta = { codec: r.codec, width: r.width, height: r.height, frames: r.frames, durationMs: r.durationMs };
+      await this.cache?.set(key, meta, r.video);
+      return { ...meta, bytes: r.video, cached: false };
     });
   }
 

@@ -65,7 +65,7 @@ pub(crate) fn walk(bytes: &[u8]) -> Frames {
 }
 
 /// The logical screen size (every frame is composited onto it).
-pub(super) fn header_size(bytes: &[u8]) -> Option<(u32, u32)> {
+pub(crate) fn header_size(bytes: &[u8]) -> Option<(u32, u32)> {
     let le = |i: usize| Some(u32::from(u16::from_le_bytes(bytes.get(i..i + 2)?.try_into().ok()?)));
     Some((le(6)?, le(8)?))
 }

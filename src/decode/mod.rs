@@ -8,7 +8,7 @@
 
 mod bmp;
 pub mod color;
-mod gif;
+pub(crate) mod gif;
 mod jpeg;
 mod png;
 pub mod webp;

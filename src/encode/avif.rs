@@ -193,7 +193,7 @@ fn encoder_config(
 }
 
 /// ravif's mapping from a 1-100 quality to rav1e's 0-255 quantizer.
-fn quality_to_quantizer(quality: f32) -> u8 {
+pub(crate) fn quality_to_quantizer(quality: f32) -> u8 {
     let q = quality / 100.0;
     let x = if q >= 0.82 {
         (1.0 - q) * 2.6

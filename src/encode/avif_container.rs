@@ -105,7 +105,7 @@ pub struct SequenceHeader {
 
 impl SequenceHeader {
     /// The 4-byte payload of an `av1C` box describing this sequence (no config OBUs).
-    fn av1c(&self) -> [u8; 4] {
+    pub fn av1c(&self) -> [u8; 4] {
         let flags = u8::from(self.tier) << 7
             | u8::from(self.bit_depth > 8) << 6
             | u8::from(self.bit_depth == 12) << 5
@@ -178,6 +178,27 @@ pub fn strip_temporal_delimiters(data: &[u8]) -> Result<Vec<u8>> {
         return Err(corrupt("no frame OBU"));
     }
     Ok(obus.iter().filter(|o| o.kind != OBU_TEMPORAL_DELIMITER).flat_map(|o| o.bytes.iter().copied()).collect())
+}
+
+/// A video sample for AV1-in-MP4: the temporal unit without its temporal delimiter. Unlike
+/// `strip_temporal_delimiters`, inter frames (no sequence header) are fine.
+pub fn av1_video_sample(data: &[u8]) -> Result<Vec<u8>> {
+    let obus = obus(data)?;
+    if !obus.iter().any(|o| o.kind == OBU_FRAME || o.kind == OBU_FRAME_HEADER) {
+        return Err(corrupt("no frame OBU in a video temporal unit"));
+    }
+    Ok(obus.iter().filter(|o| o.kind != OBU_TEMPORAL_DELIMITER).flat_map(|o| o.bytes.iter().copied()).collect())
+}
+
+/// The `av1C` record of a video from its first key frame: the 4 bytes the sequence header
+/// implies, then that sequence header OBU (players such as FFmpeg read it from there).
+pub fn av1c_record(key_frame: &[u8]) -> Result<(Vec<u8>, SequenceHeader)> {
+    let seq = parse_sequence_header(key_frame)?;
+    let obus = obus(key_frame)?;
+    let header = obus.iter().find(|o| o.kind == OBU_SEQUENCE_HEADER).ok_or_else(|| corrupt("no sequence header OBU"))?;
+    let mut record = seq.av1c().to_vec();
+    record.extend_from_slice(header.bytes);
+    Ok((record, seq))
 }
 
 /// MSB-first bit reader over an OBU payload.

@@ -1,6 +1,9 @@
-//! Video containers. So far: MP4/MOV fast-start remuxing (sample data copied bit-exact).
-//! Transcoding runs in the browser on WebCodecs (js/), not here.
+//! Video: MP4/MOV fast-start remuxing (sample data copied bit-exact), an MP4 muxer for
+//! encoded frames, and animated GIF frames for video encoders (WebCodecs in js/, or rav1e).
 
+#[cfg(feature = "avif")]
+pub mod av1;
+pub mod gif;
 pub mod mp4;
 
 use serde::{Deserialize, Serialize};

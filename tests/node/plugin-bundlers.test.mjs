@@ -227,7 +227,7 @@ describe('esbuild with mediaslim/esbuild', { timeout: 120_000 }, () => {
     await writeFile(join(dir, 'main.js'), `import u from './img/hero.jpg?w=100&as=image';\nconsole.log(u);\n`);
     await assert.rejects(
       esbuild.build({ absWorkingDir: dir, entryPoints: ['main.js'], bundle: true, format: 'esm', outdir: join(dir, 'dist'), logLevel: 'silent', plugins: [mediaslimEsbuild({ report: false })] }),
-      /img\/hero\.jpg: invalid directive `as=image`.*allowed: `picture`, `srcset`, `meta` or `url`/,
+      /img\/hero\.jpg: invalid directive `as=image`.*allowed: `picture`, `srcset`, `meta`, `url`, or `video`/,
     );
   });
 });

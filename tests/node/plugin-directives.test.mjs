@@ -90,7 +90,7 @@ describe('directive imports: errors name the file, the directive and the allowed
     assert.match(err.message, /^mediaslim: src\/img\/hero\.jpg: /);
   });
   test('bad values of the other directives', () => {
-    rejects('w=100&as=img', 'as', /`picture`, `srcset`, `meta` or `url`/);
+    rejects('w=100&as=img', 'as', /`picture`, `srcset`, `meta`, `url`, or `video`/);
     rejects('as=picture&placeholder=blurhash', 'placeholder', /`thumbhash`, `color` or `none`/);
     rejects('quality=101', 'quality', /1-100/, /or `auto`/);
     rejects('quality=high', 'quality', /not a whole number/);
@@ -104,7 +104,7 @@ describe('directive imports: errors name the file, the directive and the allowed
     rejects('w=480;960&format=webp', 'as', /gives one URL/, /2 variants/, /as=srcset/);
     rejects('w=480&format=webp;jpeg&as=srcset', 'as', /one format/, /as=picture/);
     rejects('w=480;960&as=meta', 'as', /describes one image/);
-    rejects('w=480&as=url&placeholder=color', 'placeholder', /only `as=picture` and `as=meta`/);
+    rejects('w=480&as=url&placeholder=color', 'placeholder', /only `as=picture`, `as=meta` and `as=video`/);
     rejects('w=100&fit=cover', 'fit', /needs both `w` and `h`/);
   });
 });

@@ -1,0 +1,261 @@
+// GIF -> MP4 inside a pool worker. The core pulls composited frames out of the GIF one at a
+// time (GifFrameReader); the browser's WebCodecs VideoEncoder encodes them (H.264, else AV1)
+// with the GIF's timing; the core muxes the chunks into a fast-start MP4. Without WebCodecs
+// (Node, Deno, Bun) the core does it all with rav1e (AV1, the full wasm module).
+import type { Core, Flavor } from '../core.js';
+import { MediaslimError } from '../errors.js';
+import { codecFor as av1CodecFor } from '../webcodecs/avif.js';
+
+export type VideoCodecChoice = 'auto' | 'h264' | 'av1';
+export type VideoQuality = 'medium' | 'high' | number;
+
+/** The options the worker job takes (JSON). */
+export interface GifVideoJobOptions {
+  codec?: VideoCodecChoice;
+  maxWidth?: number;
+  maxHeight?: number;
+  quality?: VideoQuality;
+  /** Frames between forced key frames (default 120). */
+  keyFrameInterval?: number;
+}
+
+/** What the worker answers. */
+export interface EncodedGifVideo {
+  video: Uint8Array;
+  /** RFC 6381 codec string, e.g. `avc1.4d401e` or `av01.0.00M.08`. */
+  codec: string;
+  encoder: 'webcodecs' | 'rav1e';
+  width: number;
+  height: number;
+  frames: number;
+  durationMs: number;
+  /** Why codecs tried before the one used were not (empty when the first one worked). */
+  notes: string[];
+  timings: { encode: number };
+}
+
+type WithCore = <T>(fn: (core: Core) => T, flavor?: Flavor) => Promise<T>;
+type Progress = (done: number, total: number) => void;
+
+interface Reader {
+  width: number;
+  height: number;
+  frameCount: number;
+  next(): { index: number; rgba: Uint8Array; timestampMs: number; durationMs: number } | null;
+  free(): void;
+}
+type CoreWithVideo = Core & {
+  GifFrameReader: new (input: Uint8Array, optionsJson: string) => Reader;
+  muxMp4(codec: string, config: Uint8Array, width: number, height: number, timescale: number, data: Uint8Array, sizes: Uint32Array, durations: Uint32Array, keyframes: Uint8Array): Uint8Array;
+  av1Config(keyFrame: Uint8Array): { record: Uint8Array; codec: string };
+  gifToAv1?: (input: Uint8Array, optionsJson: string, progress?: Progress) => { bytes: Uint8Array; codec: string; width: number; height: number; frames: number; durationMs: number };
+};
+
+const QUALITY_WORDS: Record<string, number> = { medium: 50, high: 75 };
+const JOB_OPTIONS = ['codec', 'maxWidth', 'maxHeight', 'quality', 'keyFrameInterval'];
+const DEFAULT_KEY_FRAME_INTERVAL = 120;
+
+/** quality (1-100, or a word) -> 1-100. */
+export function qualityNumber(q: VideoQuality | undefined): number {
+  if (q === undefined) return QUALITY_WORDS.medium!;
+  if (typeof q === 'string') {
+    const n = QUALITY_WORDS[q];
+    if (n === undefined) throw new MediaslimError('INVALID_OPTION', `invalid option \`quality\`: must be "medium", "high" or 1-100, got ${JSON.stringify(q)}`);
+    return n;
+  }
+  if (!Number.isFinite(q) || q < 1 || q > 100) throw new MediaslimError('INVALID_OPTION', `invalid option \`quality\`: must be "medium", "high" or 1-100, got ${q}`);
+  return Math.round(q);
+}
+
+/** H.264 level_idc whose frame size (in 16x16 macroblocks) holds width x height. */
+function avcLevel(width: number, height: number): number {
+  const mbs = Math.ceil(width / 16) * Math.ceil(height / 16);
+  const levels: [number, number][] = [[396, 0x15], [1620, 0x1e], [3600, 0x1f], [5120, 0x20], [8192, 0x28], [22080, 0x32], [36864, 0x33], [139264, 0x3c]];
+  return (levels.find(([max]) => mbs <= max) ?? [0, 0x3e])[1];
+}
+
+/** The H.264 codec strings tried, best compression first: Main, then Constrained Baseline. */
+export function h264Candidates(width: number, height: number): string[] {
+  const level = avcLevel(width, height).toString(16).padStart(2, '0').toUpperCase();
+  return [`avc1.4D40${level}`, `avc1.42E0${level}`];
+}
+
+interface Plan {
+  kind: 'h264' | 'av1';
+  config: VideoEncoderConfig;
+  /** Per-frame quantizer when the encoder takes one (bitrateMode "quantizer"). */
+  quantizer?: number;
+}
+
+/**
+ * The first encoder configuration this browser supports for `choice`, or the reasons none is.
+ * Quantizer mode first (constant quality, as for images), a bit rate from bits per pixel else.
+ */
+async function planEncoder(choice: VideoCodecChoice, width: number, height: number, fps: number, quality: number): Promise<{ plan?: Plan; notes: string[] }> {
+  const notes: string[] = [];
+  const kinds: ('h264' | 'av1')[] = choice === 'auto' ? ['h264', 'av1'] : [choice];
+  // WebKit's web process dies when its first WebCodecs call is VideoEncoder.isConfigSupported
+  // (see webcodecs/avif.ts); a decoder query first avoids it.
+  if (typeof VideoDecoder !== 'undefined') await VideoDecoder.isConfigSupported({ codec: h264Candidates(width, height)[1]! }).catch(() => undefined);
+  for (const kind of kinds) {
+    const codecs = kind === 'h264' ? h264Candidates(width, height) : [av1CodecFor(width, height)];
+    // H.264 QP 0-51 and AV1's WebCodecs quantizer 0-63, from quality 1-100.
+    const quantizer = kind === 'h264' ? Math.round(Math.min(51, Math.max(10, 45 - 0.3 * quality))) : Math.round(Math.min(63, Math.max(0, 63 - 0.55 * quality)));
+    const bitsPerPixel = 0.04 + 0.003 * quality;
+    for (const codec of codecs) {
+      const base: VideoEncoderConfig = { codec, width, height, latencyMode: 'quality', framerate: fps, ...(kind === 'h264' ? { avc: { format: 'avc' } } : {}) };
+      const withQuantizer: VideoEncoderConfig = { ...base, bitrateMode: 'quantizer' };
+      const withBitrate: VideoEncoderConfig = { ...base, bitrateMode: 'variable', bitrate: Math.max(50_000, Math.round(bitsPerPixel * width * height * fps)) };
+      for (const config of [withQuantizer, withBitrate]) {
+        const ok = await VideoEncoder.isConfigSupported(config).then((r) => !!r.supported, () => false);
+        if (ok) return { plan: { kind, config, quantizer: config.bitrateMode === 'quantizer' ? quantizer : undefined }, notes };
+      }
+      notes.push(`${codec} at ${width}x${height} is not supported by this browser's VideoEncoder`);
+    }
+  }
+  return { notes };
+}
+
+/** Encodes every frame of `reader` with `plan`; returns the MP4 and its codec string. Core
+ * calls go through `withCore`, which maps core errors and traps to MediaslimError. */
+async function encodeFrames(reader: Reader, plan: Plan, keyFrameInterval: number, withCore: WithCore, progress: Progress): Promise<{ video: Uint8Array; codec: string; frames: number; durationMs: number }> {
+  const video = (fn: (core: CoreWithVideo) => Uint8Array | { record: Uint8Array; codec: string }) => withCore((core) => fn(core as CoreWithVideo));
+  const chunks: { data: Uint8Array; key: boolean; timestamp: number }[] = [];
+  let description: Uint8Array | undefined;
+  let codec = plan.config.codec;
+  let failure: unknown;
+  const encoder = new VideoEncoder({
+    output: (chunk, meta) => {
+      const data = new Uint8Array(chunk.byteLength);
+      chunk.copyTo(data);
+      chunks.push({ data, key: chunk.type === 'key', timestamp: chunk.timestamp });
+      const d = meta?.decoderConfig;
+      if (d?.description) {
+        const src = d.description;
+        description = ArrayBuffer.isView(src) ? new Uint8Array(src.buffer, src.byteOffset, src.byteLength).slice() : new Uint8Array(src as ArrayBuffer).slice();
+      }
+      if (d?.codec) codec = d.codec;
+    },
+    error: (e) => {
+      failure = e;
+    },
+  });
+  const durations = new Map<number, number>();
+  let durationMs = 0;
+  try {
+    encoder.configure(plan.config);
+    for (let frame = await withCore(() => reader.next()); frame; frame = await withCore(() => reader.next())) {
+      if (failure) break;
+      // Microseconds, as WebCodecs counts; the MP4 keeps milliseconds (the GIF's own unit is 10 ms).
+      const timestamp = frame.timestampMs * 1000;
+      durations.set(timestamp, frame.durationMs);
+      durationMs += frame.durationMs;
+      const vf = new VideoFrame(frame.rgba as Uint8Array<ArrayBuffer>, { format: 'RGBX', codedWidth: reader.width, codedHeight: reader.height, timestamp, duration: frame.durationMs * 1000 });
+      const options: VideoEncoderEncodeOptions & { avc?: { quantizer?: number }; av1?: { quantizer?: number } } = { keyFrame: frame.index % keyFrameInterval === 0 };
+      if (plan.quantizer !== undefined) options[plan.kind === 'h264' ? 'avc' : 'av1'] = { quantizer: plan.quantizer };
+      encoder.encode(vf, options);
+      vf.close();
+      // Backpressure: hold at most a few frames in the encoder's queue.
+      while (encoder.encodeQueueSize > 2 && !failure) await new Promise((r) => setTimeout(r, 1));
+      progress(frame.index + 1, reader.frameCount);
+    }
+    if (!failure) await encoder.flush();
+  } catch (err) {
+    failure ??= err;
+  } finally {
+    if (encoder.state !== 'closed') encoder.close();
+  }
+  // The job's own errors (a corrupt frame from the core) stay as they are.
+  if (failure instanceof MediaslimError) throw failure;
+  if (failure) throw new MediaslimError('ENCODE_FAILED', `the browser's ${plan.config.codec} encoder failed: ${String(failure)}`);
+  if (chunks.length === 0) throw new MediaslimError('ENCODE_FAILED', `the browser's ${plan.config.codec} encoder returned no frames`);
+  let config: Uint8Array;
+  if (plan.kind === 'h264') {
+    if (!description) throw new MediaslimError('ENCODE_FAILED', `the browser's H.264 encoder gave no avcC description (asked for avc: { format: 'avc' })`);
+    config = description;
+  } else {
+    // Chromium gives AV1 no description: the record is built from the first key frame.
+    const made = (await video((core) => core.av1Config(chunks[0]!.data))) as { record: Uint8Array; codec: string };
+    config = made.record;
+    codec = made.codec;
+  }
+  const sizes = Uint32Array.from(chunks, (c) => c.data.length);
+  const data = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+  let at = 0;
+  for (const c of chunks) {
+    data.set(c.data, at);
+    at += c.data.length;
+  }
+  const frameDurations = Uint32Array.from(chunks, (c) => {
+    const d = durations.get(c.timestamp);
+    if (d === undefined) throw new MediaslimError('ENCODE_FAILED', `the browser's encoder returned a frame at ${c.timestamp} µs, which was never sent`);
+    return d;
+  });
+  const keys = Uint8Array.from(chunks, (c) => (c.key ? 1 : 0));
+  const mp4 = (await video((core) => core.muxMp4(plan.kind === 'h264' ? 'avc' : 'av1', config, reader.width, reader.height, 1000, data, sizes, frameDurations, keys))) as Uint8Array;
+  return { video: mp4, codec, frames: chunks.length, durationMs };
+}
+
+/** Runs in a pool worker: the whole GIF -> MP4 encode. */
+export async function encodeGifVideo(input: Uint8Array, options: GifVideoJobOptions, withCore: WithCore, progress: Progress): Promise<EncodedGifVideo> {
+  const unknown = Object.keys(options).filter((k) => !JOB_OPTIONS.includes(k));
+  if (unknown.length) {
+    throw new MediaslimError('INVALID_OPTION', `invalid option \`${unknown[0]}\`: unknown; allowed: ${JOB_OPTIONS.map((k) => `\`${k}\``).join(', ')}`);
+  }
+  const choice = options.codec ?? 'auto';
+  if (!['auto', 'h264', 'av1'].includes(choice)) {
+    throw new MediaslimError('INVALID_OPTION', `invalid option \`codec\`: must be "auto", "h264" or "av1", got ${JSON.stringify(choice)}`);
+  }
+  const quality = qualityNumber(options.quality);
+  const keyFrameInterval = options.keyFrameInterval ?? DEFAULT_KEY_FRAME_INTERVAL;
+  if (!Number.isInteger(keyFrameInterval) || keyFrameInterval < 1) {
+    throw new MediaslimError('INVALID_OPTION', `invalid option \`keyFrameInterval\`: must be a whole number from 1, got ${String(keyFrameInterval)}`);
+  }
+  const size = { ...(options.maxWidth !== undefined ? { maxWidth: options.maxWidth } : {}), ...(options.maxHeight !== undefined ? { maxHeight: options.maxHeight } : {}) };
+  const started = performance.now();
+
+  if (typeof VideoEncoder === 'undefined' || typeof VideoFrame === 'undefined') {
+    if (choice === 'h264') {
+      throw new MediaslimError('UNSUPPORTED_CODEC', 'codec "h264" needs WebCodecs (VideoEncoder), which this runtime lacks; use codec "av1" or "auto" to encode AV1 with rav1e');
+    }
+    return rav1e(input, { ...size, quality, keyFrameInterval }, withCore, progress, started, ['this runtime has no WebCodecs VideoEncoder']);
+  }
+
+  const reader = await withCore((core) => new (core as CoreWithVideo).GifFrameReader(input, JSON.stringify({ ...size, even: true })));
+  let plan: Plan | undefined;
+  let notes: string[];
+  try {
+    ({ plan, notes } = await planEncoder(choice, reader.width, reader.height, RATE_MODEL_FPS, quality));
+    if (plan) {
+      const out = await encodeFrames(reader, plan, keyFrameInterval, withCore, progress);
+      return { ...out, encoder: 'webcodecs', width: reader.width, height: reader.height, notes, timings: { encode: performance.now() - started } };
+    }
+  } finally {
+    reader.free();
+  }
+  if (choice === 'av1') return rav1e(input, { ...size, quality, keyFrameInterval }, withCore, progress, started, notes);
+  throw new MediaslimError('UNSUPPORTED_CODEC', `no video encoder for ${choice === 'auto' ? 'H.264 or AV1' : 'H.264'}: ${notes.join('; ')}; codec "av1" encodes with rav1e in wasm instead`);
+}
+
+/** The frame rate the encoder's rate model assumes (GIFs are mostly 10-25 fps); every frame
+ * keeps its own GIF time in the MP4 whatever this says. */
+const RATE_MODEL_FPS = 15;
+
+async function rav1e(input: Uint8Array, options: Record<string, unknown>, withCore: WithCore, progress: Progress, started: number, notes: string[]): Promise<EncodedGifVideo> {
+  const out = await withCore((core) => {
+    const c = core as CoreWithVideo;
+    if (!c.gifToAv1) throw new MediaslimError('UNSUPPORTED_CODEC', 'this wasm module has no AV1 encoder (rav1e is in the full module only)');
+    return c.gifToAv1(input, JSON.stringify(options), progress);
+  }, 'full');
+  return {
+    video: out.bytes,
+    codec: out.codec,
+    encoder: 'rav1e',
+    width: out.width,
+    height: out.height,
+    frames: out.frames,
+    durationMs: out.durationMs,
+    notes,
+    timings: { encode: performance.now() - started },
+  };
+}

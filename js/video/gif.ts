@@ -1,0 +1,137 @@
+// gifToVideo: an animated GIF as a looping, muted MP4 (what `<img src="x.gif">` becomes on a
+// fast page), with a WebP poster of the first frame, a ThumbHash placeholder and the markup.
+// The encode runs as one pool job (js/video/encode-gif.ts in a worker); the poster and the
+// placeholder are ordinary image jobs on the same pool, in parallel with it.
+import { Asset } from '../asset.js';
+import { MediaslimError } from '../errors.js';
+import { readAll, type Input } from '../input.js';
+import type { Pool, Priority, ProgressEvent } from '../pool.js';
+import type { EncodedGifVideo, VideoCodecChoice, VideoQuality } from './encode-gif.js';
+
+export type { VideoCodecChoice, VideoQuality } from './encode-gif.js';
+
+export interface GifToVideoOptions {
+  /** `auto` (default): H.264 where WebCodecs has it, else AV1; without WebCodecs, AV1 by rav1e. */
+  codec?: VideoCodecChoice;
+  /** Fit inside this box (never upscaled); sides are rounded down to even numbers. */
+  maxWidth?: number;
+  maxHeight?: number;
+  /** `medium` (default), `high`, or 1-100. */
+  quality?: VideoQuality;
+  /** At most this many frames between key frames (default 120). */
+  keyFrameInterval?: number;
+  /** URLs the markup uses: where the MP4 and the poster will be served. The poster defaults
+   * to the inline ThumbHash preview (no request). */
+  src?: string;
+  posterSrc?: string;
+  signal?: AbortSignal;
+  /** Video job progress: `stage`, and `done`/`total` frames while running. */
+  onProgress?: (event: ProgressEvent) => void;
+  priority?: Priority;
+  pool?: Pool;
+}
+
+export interface GifToVideoResult {
+  video: Uint8Array;
+  /** For `<source type>` and `MediaSource.isTypeSupported`, e.g. `video/mp4; codecs="avc1.4d401e"`. */
+  mimeType: string;
+  codec: string;
+  /** `webcodecs` (the browser's encoder) or `rav1e` (AV1 in wasm). */
+  encoder: 'webcodecs' | 'rav1e';
+  width: number;
+  height: number;
+  /** Seconds. */
+  duration: number;
+  frames: number;
+  poster: { bytes: Uint8Array; mimeType: string; width: number; height: number };
+  /** ThumbHash preview as a `data:image/png;base64,...` URL. */
+  placeholder: string;
+  /** `<video autoplay loop muted playsinline ...>` that plays it like the GIF played. */
+  markup: string;
+  /** Why codecs tried first were not used. */
+  notes: string[];
+  timings: { encode: number };
+}
+
+const OWN_FIELDS = new Set(['src', 'posterSrc', 'signal', 'onProgress', 'priority', 'pool']);
+
+function attr(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
+
+/** The `<video>` element that plays like an animated GIF (autoplay needs `muted`). */
+export function videoMarkup(v: { src: string; mimeType: string; poster: string; width: number; height: number }): string {
+  return (
+    `<video autoplay loop muted playsinline poster="${attr(v.poster)}" width="${v.width}" height="${v.height}">` +
+    `<source src="${attr(v.src)}" type="${attr(v.mimeType)}"></video>`
+  );
+}
+
+/**
+ * Turns an animated GIF into an MP4 (H.264 or AV1) that keeps every frame's timing, plus a
+ * poster (first frame, WebP), a placeholder and the markup. Rejects with `MediaslimError`:
+ * `UNSUPPORTED_CODEC` when no encoder for the asked codec exists here, `CORRUPT_INPUT`,
+ * `TOO_LARGE` (frames, pixels), `INVALID_OPTION`, `ABORTED`.
+ */
+export async function gifToVideo(input: Input, options: GifToVideoOptions = {}, defaultPool: () => Pool): Promise<GifToVideoResult> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new MediaslimError('INVALID_OPTION', 'invalid option `options`: must be an object');
+  }
+  const pool = options.pool ?? defaultPool();
+  const job = Object.fromEntries(Object.entries(options).filter(([k, v]) => !OWN_FIELDS.has(k) && v !== undefined));
+  let json: string;
+  try {
+    json = JSON.stringify(job);
+  } catch (err) {
+    throw new MediaslimError('INVALID_OPTION', `invalid option \`options\`: cannot be read as plain data (${String(err)})`);
+  }
+  const bytes = await readAll(input);
+  // One failure (a corrupt GIF, a bomb) cancels the sibling jobs instead of letting them
+  // decode it too; the caller's signal cancels all three.
+  const siblings = new AbortController();
+  const cancel = () => siblings.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', cancel, { once: true });
+  if (options.signal?.aborted) cancel();
+  const run = { priority: options.priority ?? 'user', signal: siblings.signal } as const;
+  const failFast = <T>(p: Promise<T>) => p.catch((err: unknown) => { siblings.abort(err); throw err; });
+  const size = { ...(options.maxWidth !== undefined ? { width: options.maxWidth } : {}), ...(options.maxHeight !== undefined ? { height: options.maxHeight } : {}) };
+  // The poster and placeholder wait until the video job has passed the GIF's checks and
+  // decoded a frame (its first progress report) or ended: a bomb or a corrupt file is
+  // refused by the video job alone, not decoded by two more workers first.
+  let checked!: () => void;
+  const gifChecked = new Promise<void>((resolve) => (checked = resolve));
+  const onProgress = (e: ProgressEvent) => {
+    if (e.done !== undefined) checked();
+    options.onProgress?.(e);
+  };
+  const video = pool.run('gifToVideo', bytes, json, { ...run, onProgress }) as Promise<EncodedGifVideo>;
+  void video.then(checked, checked);
+  const afterCheck = <T>(job: () => Promise<T>) => gifChecked.then(job);
+  let results: [EncodedGifVideo, { bytes: Uint8Array; format: string; width: number; height: number }, { dataUrl: string }];
+  try {
+    results = await Promise.all([
+      failFast(video),
+      failFast(afterCheck(() => pool.run('optimize', bytes, JSON.stringify({ format: 'webp', ...size }), run) as Promise<{ bytes: Uint8Array; format: string; width: number; height: number }>)),
+      failFast(afterCheck(() => new Asset(bytes, () => pool).placeholder(run))),
+    ]);
+  } finally {
+    options.signal?.removeEventListener('abort', cancel);
+  }
+  const [encoded, poster, placeholder] = results;
+  const mimeType = `video/mp4; codecs="${encoded.codec}"`;
+  return {
+    video: encoded.video,
+    mimeType,
+    codec: encoded.codec,
+    encoder: encoded.encoder,
+    width: encoded.width,
+    height: encoded.height,
+    duration: encoded.durationMs / 1000,
+    frames: encoded.frames,
+    poster: { bytes: poster.bytes, mimeType: `image/${poster.format}`, width: poster.width, height: poster.height },
+    placeholder: placeholder.dataUrl,
+    markup: videoMarkup({ src: options.src ?? 'video.mp4', mimeType, poster: options.posterSrc ?? placeholder.dataUrl, width: encoded.width, height: encoded.height }),
+    notes: encoded.notes,
+    timings: encoded.timings,
+  };
+}
