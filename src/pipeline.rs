@@ -12,6 +12,15 @@ use crate::quality::search::{Encoded, Goal, Search};
 use crate::resize::{Fit, Kernel, ResizeRequest};
 use crate::sniff::Format;
 
+/// What a search may do beyond finding a quality.
+#[derive(Debug, Clone, Copy)]
+struct SearchFlags {
+    /// Score fixed-quality encodes too (`score: true`).
+    score_all: bool,
+    /// The caller set JPEG chroma subsampling: keep it.
+    keep_chroma: bool,
+}
+
 /// The output format a caller asks for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -71,7 +80,9 @@ impl<'de> Deserialize<'de> for Quality {
                 f.write_str("a whole number from 1 to 100 or \"auto\"")
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Quality, E> {
-                u8::try_from(v).map(Quality::Fixed).map_err(|_| E::custom(format!("got {v}; must be a whole number from 1 to 100 or \"auto\"")))
+                u8::try_from(v)
+                    .map(Quality::Fixed)
+                    .map_err(|_| E::custom(format!("got {v}; must be a whole number from 1 to 100 or \"auto\"")))
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Quality, E> {
                 Err(E::custom(format!("got {v}; must be a whole number from 1 to 100 or \"auto\"")))
@@ -601,10 +612,19 @@ impl<'a> Source<'a> {
         let formats = if auto_format { self.auto_formats(options, &resized, &mut warnings) } else { vec![target] };
 
         // Encode; with a byte budget that quality alone cannot meet, shrink and try again.
+        let search_flags = SearchFlags { score_all: options.score, keep_chroma: options.chroma_subsampling.is_some() };
         let mut resized = resized;
         let mut encodes = 0;
-        let mut encoded =
-            self.encode_best(&resized, &formats, lossless, goal, max_bytes, &encode_options, options.score, &mut encodes)?;
+        let mut encoded = self.encode_best(
+            &resized,
+            &formats,
+            lossless,
+            goal,
+            max_bytes,
+            &encode_options,
+            search_flags,
+            &mut encodes,
+        )?;
         if let Some(max) = max_bytes {
             let budget_note = |e: &Encoded| match (e.quality, e.colors) {
                 (Some(q), _) => format!("quality {q}"),
@@ -620,7 +640,8 @@ impl<'a> Source<'a> {
                 let scale = ((max as f64 / encoded.bytes.len() as f64).sqrt() * 0.9).min(0.9);
                 let w = ((f64::from(resized.width) * scale) as u32).max(16);
                 let h = ((f64::from(resized.height) * scale) as u32).max(16);
-                let smaller = ResizeRequest { width: Some(w), height: Some(h), fit: Fit::Fill, upscale: false, ..request };
+                let smaller =
+                    ResizeRequest { width: Some(w), height: Some(h), fit: Fit::Fill, upscale: false, ..request };
                 let plan = smaller.plan(source_size.0, source_size.1)?;
                 resized = crate::resize::resize(image, &plan, &smaller, &self.limits)?;
                 encoded = self.encode_best(
@@ -630,7 +651,7 @@ impl<'a> Source<'a> {
                     goal,
                     Some(max),
                     &encode_options,
-                    options.score,
+                    search_flags,
                     &mut encodes,
                 )?;
             }
@@ -735,10 +756,11 @@ impl<'a> Source<'a> {
         goal: Goal,
         max_bytes: Option<usize>,
         options: &EncodeOptions,
-        score_all: bool,
+        flags: SearchFlags,
         encodes: &mut u32,
     ) -> Result<Encoded> {
-        let mut search = Search::new(image, options, self.limits).score_every_encode(score_all);
+        let mut search =
+            Search::new(image, options, self.limits).score_every_encode(flags.score_all).keep_chroma(flags.keep_chroma);
         let auto = formats.len() > 1;
         let mut best: Option<Encoded> = None;
         for &format in formats {
@@ -787,7 +809,8 @@ impl<'a> Source<'a> {
             vec![AcceptFormat::Webp, AcceptFormat::Jpeg, AcceptFormat::Png]
         });
         let transparent = image.has_transparency();
-        let photo_alternative = accept.contains(&AcceptFormat::Webp) || accept.contains(&AcceptFormat::Jpeg) && !transparent;
+        let photo_alternative =
+            accept.contains(&AcceptFormat::Webp) || accept.contains(&AcceptFormat::Jpeg) && !transparent;
         let graphic = photo_alternative.then(|| few_colors(image));
         let mut formats = Vec::new();
         for a in accept {
@@ -807,7 +830,10 @@ impl<'a> Source<'a> {
             }
             if !Search::can_score(format) {
                 if options.accept.is_some() {
-                    warnings.push(format!("format auto: {} was skipped: its output cannot be scored in this build", format.name()));
+                    warnings.push(format!(
+                        "format auto: {} was skipped: its output cannot be scored in this build",
+                        format.name()
+                    ));
                 }
                 continue;
             }

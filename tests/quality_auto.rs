@@ -21,7 +21,8 @@ fn decode_rgba(bytes: &[u8]) -> Image {
 /// SSIMULACRA2 of `out` against the lossless PNG of the same resize of `input`, flattened
 /// onto white (all fixtures here are opaque or scored as the pipeline's JPEG reference).
 fn independent_score(input: &[u8], width: u32, out: &[u8]) -> f64 {
-    let lossless = OptimizeOptions { width: Some(width), format: TargetFormat::Png, never_bigger: false, ..Default::default() };
+    let lossless =
+        OptimizeOptions { width: Some(width), format: TargetFormat::Png, never_bigger: false, ..Default::default() };
     let reference = decode_rgba(&run(input, &lossless).unwrap().bytes).flatten([255, 255, 255]);
     let distorted = decode_rgba(out).flatten([255, 255, 255]);
     assert_eq!((reference.width, reference.height), (distorted.width, distorted.height));
@@ -49,7 +50,10 @@ fn auto_quality_meets_each_target_and_bytes_rise_with_it() {
                 let out = run(&input, &auto(320, format, target)).unwrap();
                 let score = independent_score(&input, 320, &out.bytes);
                 let reported = out.score.expect("auto reports a score");
-                assert!((score - reported).abs() < 0.5, "{name} {format:?} {target}: reported {reported}, recomputed {score}");
+                assert!(
+                    (score - reported).abs() < 0.5,
+                    "{name} {format:?} {target}: reported {reported}, recomputed {score}"
+                );
                 let unreachable = out.warnings.iter().any(|w| w.contains("not reached"));
                 assert!(
                     score >= target - 0.01 || unreachable && out.quality == Some(100),
@@ -57,7 +61,11 @@ fn auto_quality_meets_each_target_and_bytes_rise_with_it() {
                     out.quality
                 );
                 assert!((1..=15).contains(&out.encodes), "{name} {format:?} {target}: {} encodes", out.encodes);
-                assert!(out.bytes.len() >= last, "{name} {format:?}: bytes fell from {last} to {} at {target}", out.bytes.len());
+                assert!(
+                    out.bytes.len() >= last,
+                    "{name} {format:?}: bytes fell from {last} to {} at {target}",
+                    out.bytes.len()
+                );
                 last = out.bytes.len();
             }
         }
@@ -85,7 +93,8 @@ fn auto_quality_is_smaller_than_a_fixed_quality_that_scores_as_well() {
 #[test]
 fn lossy_png_is_used_only_when_it_meets_the_target() {
     let input = common::read(&common::fixtures().join("hopper.png"));
-    let lossless = run(&input, &OptimizeOptions { format: TargetFormat::Png, never_bigger: false, ..Default::default() }).unwrap();
+    let lossless =
+        run(&input, &OptimizeOptions { format: TargetFormat::Png, never_bigger: false, ..Default::default() }).unwrap();
     let medium = run(&input, &auto(128, TargetFormat::Png, 70.0)).unwrap();
     let width = medium.width;
     assert!(!medium.lossless && medium.bytes.len() < lossless.bytes.len());
@@ -99,21 +108,26 @@ fn lossy_png_is_used_only_when_it_meets_the_target() {
 #[test]
 fn max_bytes_lowers_quality_then_dimensions_and_fails_clearly_when_impossible() {
     let input = common::read(&common::fixtures().join("skimage-rocket.jpg"));
-    let base = OptimizeOptions { width: Some(640), format: TargetFormat::Jpeg, never_bigger: false, ..Default::default() };
+    let base =
+        OptimizeOptions { width: Some(640), format: TargetFormat::Jpeg, never_bigger: false, ..Default::default() };
     let full = run(&input, &base).unwrap();
 
     let budget = full.bytes.len() * 7 / 10;
     let fitted = run(&input, &OptimizeOptions { max_bytes: Some(budget as u64), ..base.clone() }).unwrap();
     assert!(fitted.bytes.len() <= budget);
     assert_eq!((fitted.width, fitted.height), (full.width, full.height), "quality alone should fit 70%");
-    assert!(fitted.quality.unwrap() < 80 && fitted.warnings.iter().any(|w| w.contains("quality lowered")), "{fitted:?}");
+    assert!(
+        fitted.quality.unwrap() < 80 && fitted.warnings.iter().any(|w| w.contains("quality lowered")),
+        "{fitted:?}"
+    );
 
     let tiny = run(&input, &OptimizeOptions { max_bytes: Some(4000), ..base.clone() }).unwrap();
     assert!(tiny.bytes.len() <= 4000 && tiny.width < full.width, "{} bytes at {}", tiny.bytes.len(), tiny.width);
     assert!(tiny.warnings.iter().any(|w| w.contains("resized to")), "{:?}", tiny.warnings);
     assert_eq!(decode_rgba(&tiny.bytes).width, tiny.width);
 
-    let png = run(&input, &OptimizeOptions { max_bytes: Some(60_000), format: TargetFormat::Png, ..base.clone() }).unwrap();
+    let png =
+        run(&input, &OptimizeOptions { max_bytes: Some(60_000), format: TargetFormat::Png, ..base.clone() }).unwrap();
     assert!(png.bytes.len() <= 60_000);
 
     let e = run(&input, &OptimizeOptions { max_bytes: Some(60), ..base }).unwrap_err();
@@ -124,12 +138,8 @@ fn max_bytes_lowers_quality_then_dimensions_and_fails_clearly_when_impossible() 
 #[test]
 fn auto_format_picks_the_smallest_accepted_format_that_meets_the_target() {
     let photo = common::read(&common::fixtures().join("flower2.jpg"));
-    let options = OptimizeOptions {
-        width: Some(320),
-        format: TargetFormat::Auto,
-        never_bigger: false,
-        ..Default::default()
-    };
+    let options =
+        OptimizeOptions { width: Some(320), format: TargetFormat::Auto, never_bigger: false, ..Default::default() };
     let out = run(&photo, &options).unwrap();
     assert!(out.format == "webp" || out.format == "jpeg", "{}", out.format);
     assert!(independent_score(&photo, 320, &out.bytes) >= TargetScore::HIGH.0 - 0.01);
@@ -158,14 +168,26 @@ fn auto_format_picks_the_smallest_accepted_format_that_meets_the_target() {
             });
         }
     }
-    let chart = mediaslim::encode(&Image::new(w, h, PixelLayout::Rgb8, px), mediaslim::OutputFormat::Png, &Default::default()).unwrap();
-    let out = run(&chart, &OptimizeOptions { format: TargetFormat::Auto, never_bigger: false, ..Default::default() }).unwrap();
-    assert!(out.lossless || out.score.unwrap() >= 99.0, "{} lossless={} score={:?}", out.format, out.lossless, out.score);
+    let chart =
+        mediaslim::encode(&Image::new(w, h, PixelLayout::Rgb8, px), mediaslim::OutputFormat::Png, &Default::default())
+            .unwrap();
+    let out = run(&chart, &OptimizeOptions { format: TargetFormat::Auto, never_bigger: false, ..Default::default() })
+        .unwrap();
+    assert!(
+        out.lossless || out.score.unwrap() >= 99.0,
+        "{} lossless={} score={:?}",
+        out.format,
+        out.lossless,
+        out.score
+    );
 }
 
 #[test]
 fn auto_options_parse_and_explain_themselves() {
-    let o = OptimizeOptions::from_json(r#"{"quality":"auto","target":"max","maxBytes":100000,"format":"auto","accept":["webp","jpeg"]}"#).unwrap();
+    let o = OptimizeOptions::from_json(
+        r#"{"quality":"auto","target":"max","maxBytes":100000,"format":"auto","accept":["webp","jpeg"]}"#,
+    )
+    .unwrap();
     assert_eq!(o.quality, Some(Quality::Auto));
     assert_eq!(o.target, Some(TargetScore::MAX));
     assert_eq!(o.max_bytes, Some(100_000));
@@ -183,7 +205,8 @@ fn auto_options_parse_and_explain_themselves() {
         assert!(e.to_string().contains(needle), "{json}: {e}");
     }
     let input = common::read(&common::fixtures().join("hopper.jpg"));
-    let e = run(&input, &OptimizeOptions { accept: Some(vec![]), format: TargetFormat::Auto, ..Default::default() }).unwrap_err();
+    let e = run(&input, &OptimizeOptions { accept: Some(vec![]), format: TargetFormat::Auto, ..Default::default() })
+        .unwrap_err();
     assert!(e.to_string().contains("accept"), "{e}");
 }
 
@@ -209,4 +232,74 @@ fn auto_quality_reaches_the_target_for_avif_too() {
     };
     let out = run(&input, &with_avif).unwrap();
     assert!(out.score.unwrap() >= 80.0 && (out.format == "avif" || out.format == "jpeg"));
+}
+
+/// The chroma subsampling of a baseline/progressive JPEG: the luma component's sampling
+/// factors in the SOF segment (0x22 = 4:2:0, 0x11 = 4:4:4).
+fn jpeg_luma_sampling(jpeg: &[u8]) -> u8 {
+    let mut i = 2;
+    while i + 4 < jpeg.len() {
+        assert_eq!(jpeg[i], 0xFF, "marker at {i}");
+        let marker = jpeg[i + 1];
+        let len = usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+        if matches!(marker, 0xC0 | 0xC1 | 0xC2) {
+            return jpeg[i + 11]; // FF Cx, length(2), precision(1), height(2), width(2), count(1), id(1), sampling
+        }
+        i += 2 + len;
+    }
+    panic!("no SOF segment");
+}
+
+/// A photo-like gradient under thin red and blue strokes (coloured text, fabric): detail that
+/// lives in chroma, which 4:2:0 halves. At target 80, 4:2:0 needs q98 (33 KB) where 4:4:4
+/// needs q83 (20 KB): the mvtb-flowers1 case in miniature.
+fn chroma_detail_png() -> Vec<u8> {
+    let (w, h) = (320u32, 240u32);
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let base = [(60 + x * 120 / w) as u8, (90 + y * 100 / h) as u8, 110];
+        match (x / 2 + y / 7) % 16 {
+            0 => image::Rgb([150, 100, 90]),
+            2 => image::Rgb([90, 110, 160]),
+            _ => image::Rgb(base),
+        }
+    });
+    let mut out = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+    out
+}
+
+#[test]
+fn auto_jpeg_tries_4_4_4_where_chroma_detail_needs_it_and_keeps_a_fixed_choice() {
+    let input = chroma_detail_png();
+    let mut chosen = auto(320, TargetFormat::Jpeg, 80.0);
+    let out = run(&input, &chosen).unwrap();
+    let score = independent_score(&input, 320, &out.bytes);
+    assert!(score >= 80.0 - 0.01, "auto meets 80: {score}");
+
+    chosen.chroma_subsampling = Some(mediaslim::encode::ChromaSubsampling::Yuv420);
+    let subsampled = run(&input, &chosen).unwrap();
+    assert_eq!(jpeg_luma_sampling(&subsampled.bytes), 0x22, "an explicit 4:2:0 is kept");
+    chosen.chroma_subsampling = Some(mediaslim::encode::ChromaSubsampling::Yuv444);
+    let full = run(&input, &chosen).unwrap();
+    assert_eq!(jpeg_luma_sampling(&full.bytes), 0x11, "an explicit 4:4:4 is kept");
+
+    // Unset, the search picks the smaller of the two that meets the target.
+    let smaller = full.bytes.len().min(subsampled.bytes.len());
+    assert_eq!(
+        out.bytes.len(),
+        smaller,
+        "auto: {} B; 4:2:0 {} B (q{:?}), 4:4:4 {} B (q{:?})",
+        out.bytes.len(),
+        subsampled.bytes.len(),
+        subsampled.quality,
+        full.bytes.len(),
+        full.quality
+    );
+    assert!(
+        full.bytes.len() < subsampled.bytes.len(),
+        "on this image 4:4:4 wins: {} vs {} B",
+        full.bytes.len(),
+        subsampled.bytes.len()
+    );
+    assert_eq!(jpeg_luma_sampling(&out.bytes), 0x11);
 }
