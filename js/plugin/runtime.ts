@@ -5,11 +5,12 @@
 // Vite and webpack 5 emit them by themselves.
 import { realpathSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join, posix, relative, sep } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** What the worker imports and loads, relative to the package folder (`pkg/`). */
-export const RUNTIME_ENTRIES = ['worker.js', 'core.js', 'errors.js', 'input.js', 'webcodecs', 'wasm'] as const;
+/** Where the worker starts, and the folder of wasm files it loads by URL (relative to `pkg/`). */
+const WORKER = 'worker.js';
+const WASM_DIR = 'wasm';
 
 /** The package folder this plugin was installed with (`pkg/`), symlinks resolved. */
 const PACKAGE_DIR = realpathSync(fileURLToPath(new URL('../', import.meta.url)));
@@ -38,23 +39,40 @@ export function needsRuntime(moduleId: string): boolean {
 
 let files: Promise<RuntimeFile[]> | undefined;
 
-/** The runtime's files (read once per process): scripts and wasm, no `.d.ts`. */
+/** The runtime's files (read once per process): the worker, every module it imports, and the wasm. */
 export function runtimeFiles(): Promise<RuntimeFile[]> {
   files ??= (async () => {
-    const out: RuntimeFile[] = [];
-    const add = async (rel: string): Promise<void> => {
-      const abs = join(PACKAGE_DIR, rel);
-      const entries = await readdir(abs, { withFileTypes: true }).catch(() => undefined);
-      if (!entries) {
-        out.push({ name: rel.split(sep).join(posix.sep), bytes: new Uint8Array(await readFile(abs)) });
-        return;
-      }
-      for (const e of entries) {
-        if (e.isDirectory() || (e.isFile() && !e.name.endsWith('.d.ts'))) await add(join(rel, e.name));
-      }
-    };
-    for (const entry of RUNTIME_ENTRIES) await add(entry);
-    return out;
+    const names = [...(await importClosure(WORKER))];
+    for (const e of await readdir(join(PACKAGE_DIR, WASM_DIR), { withFileTypes: true })) {
+      if (e.isFile() && !e.name.endsWith('.d.ts')) names.push(`${WASM_DIR}/${e.name}`);
+    }
+    return Promise.all(
+      [...new Set(names)].map(async (name) => ({ name, bytes: new Uint8Array(await readFile(join(PACKAGE_DIR, ...name.split('/')))) })),
+    );
   })();
   return files;
+}
+
+/** Relative specifiers in `import ... from './x.js'`, `export ... from` and `import('./x.js')`. */
+const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g;
+
+/**
+ * `entry` and every package module it reaches through relative imports (POSIX paths relative
+ * to `pkg/`): computed, so a module the worker starts to import is never left behind.
+ */
+async function importClosure(entry: string): Promise<Set<string>> {
+  const seen = new Set<string>();
+  const visit = async (name: string): Promise<void> => {
+    if (seen.has(name)) return;
+    const source = await readFile(join(PACKAGE_DIR, ...name.split('/')), 'utf8').catch(() => undefined);
+    if (source === undefined) return; // a specifier in a comment or string, not a module
+    seen.add(name);
+    for (const [, spec] of source.matchAll(RELATIVE_IMPORT)) {
+      const target = posix.normalize(posix.join(posix.dirname(name), spec));
+      if (target.startsWith('../') || !target.endsWith('.js')) continue;
+      await visit(target);
+    }
+  };
+  await visit(entry);
+  return seen;
 }

@@ -44,7 +44,7 @@ const SERVER_ONLY = {
   commander: 'commander',
 };
 // The worker's runtime: what a Rollup or esbuild user copies next to the bundle.
-const WORKER_RUNTIME = ['worker.js', 'core.js', 'errors.js', 'input.js', 'webcodecs', 'wasm'];
+const WORKER_RUNTIME = ['worker.js', 'core.js', 'errors.js', 'input.js', 'webcodecs', 'video', 'wasm'];
 
 function runWebpack(config) {
   return new Promise((resolve, reject) => {
@@ -154,7 +154,7 @@ for (const [name, build] of Object.entries(BUNDLERS)) {
       test('mediaslim\'s plugin emitted the worker runtime next to the bundle', async () => {
         for (const dir of [full, probeOnly]) {
           const files = await listFiles(dir);
-          for (const f of ['worker.js', 'core.js', 'errors.js', 'input.js', 'webcodecs/avif.js', 'wasm/mediaslim_core_bg.wasm', 'wasm/mediaslim_full_bg.wasm']) {
+          for (const f of ['worker.js', 'core.js', 'errors.js', 'input.js', 'webcodecs/avif.js', 'video/encode-gif.js', 'wasm/mediaslim_core_bg.wasm', 'wasm/mediaslim_full_bg.wasm']) {
             assert.ok(files.includes(f), `${f} emitted in ${dir}: ${files}`);
           }
           assert.ok(!files.some((f) => f.endsWith('.d.ts')), 'no type declarations emitted');
