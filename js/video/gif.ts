@@ -13,21 +13,25 @@ export type { VideoCodecChoice, VideoQuality } from './encode-gif.js';
 export interface GifToVideoOptions {
   /** `auto` (default): H.264 where WebCodecs has it, else AV1; without WebCodecs, AV1 by rav1e. */
   codec?: VideoCodecChoice;
-  /** Fit inside this box (never upscaled); sides are rounded down to even numbers. */
+  /** Fit inside this width (never upscaled); sides are rounded down to even numbers. */
   maxWidth?: number;
+  /** Fit inside this height (never upscaled); sides are rounded down to even numbers. */
   maxHeight?: number;
   /** `medium` (default), `high`, or 1-100. */
   quality?: VideoQuality;
   /** At most this many frames between key frames (default 120). */
   keyFrameInterval?: number;
-  /** URLs the markup uses: where the MP4 and the poster will be served. The poster defaults
-   * to the inline ThumbHash preview (no request). */
+  /** The URL the markup's `<source>` uses: where the MP4 will be served. */
   src?: string;
+  /** The URL the markup's `poster` uses; default: the inline ThumbHash preview (no request). */
   posterSrc?: string;
+  /** Cancels the job: queued, it never starts; running, it rejects with `ABORTED`. */
   signal?: AbortSignal;
   /** Video job progress: `stage`, and `done`/`total` frames while running. */
   onProgress?: (event: ProgressEvent) => void;
+  /** Queue priority: `user`, `visible`, `prefetch` or `background` (default `user`). */
   priority?: Priority;
+  /** Run in this pool instead of the shared default one. */
   pool?: Pool;
 }
 

@@ -32,6 +32,7 @@ const SAMPLES = {
   'photo.jpg': 'flower2.jpg',
   'hero.jpg': 'hopper.jpg',
   'src/hero.jpg': 'hopper.jpg',
+  'src/anim.gif': 'dispose_bgnd.gif',
   'src/img/logo.png': 'transparent.png',
   'photos/rocket.jpg': 'skimage-rocket.jpg',
   'photos/logo.png': 'transparent.png',
@@ -321,11 +322,15 @@ describe('README: build plugin configs build src/main.js for real', { timeout: 6
         const images = emitted.filter((p) => IMAGE_RE.test(p));
         const formats = await decodeAll(dist, images);
         for (const f of ['heif', 'webp', 'jpeg']) assert.ok(formats.includes(f), `${kind}: a ${f} variant, got ${images.join(', ')}`);
+        // `as=video`: an MP4 (ftyp box first) the bundle refers to.
+        const videos = emitted.filter((p) => p.endsWith('.mp4'));
+        assert.equal(videos.length, 1, `${kind}: one video, got ${emitted.join(', ')}`);
+        assert.equal(readFileSync(path.join(dist, videos[0])).subarray(4, 8).toString('latin1'), 'ftyp', `${kind}: ${videos[0]} is an MP4`);
         // Every emitted image is referenced by the bundle: the URLs were wired in. (Vite copies
         // public/ as is: those files are not the bundle's.)
         const code = emitted.filter((p) => /\.(js|html)$/.test(p)).map((p) => readFileSync(path.join(dist, p), 'utf8')).join('\n');
         const fromPublic = (p) => existsSync(path.join(dir, 'public', p));
-        for (const img of images.filter((p) => !fromPublic(p))) assert.ok(code.includes(path.basename(img)), `${kind}: ${img} is not referenced by the bundle`);
+        for (const img of [...images, ...videos].filter((p) => !fromPublic(p))) assert.ok(code.includes(path.basename(img)), `${kind}: ${img} is not referenced by the bundle`);
       });
     }
   }
