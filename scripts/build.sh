@@ -29,6 +29,10 @@ say "wasm: mediaslim_full (with AVIF)"
 wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_full >/dev/null
 optimize_wasm pkg/wasm/mediaslim_full_bg.wasm
 rm -f pkg/wasm/.gitignore
+# wasm-bindgen declares `[Symbol.dispose]()` on exported classes: a type that needs TypeScript's
+# `esnext.disposable` lib, so apps type-checking with `lib: ["ES2022", "DOM"]` and skipLibCheck off
+# would fail on our .d.ts. The method stays in the JS (where the runtime has Symbol.dispose).
+sed -i '/\[Symbol\.dispose\]():/d' pkg/wasm/mediaslim_core.d.ts pkg/wasm/mediaslim_full.d.ts
 
 say "TypeScript"
 node_modules/.bin/tsc -p js/tsconfig.json
