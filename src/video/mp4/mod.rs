@@ -8,4 +8,4 @@ mod mux;
 
 pub use demux::{DemuxLimits, Movie, SampleInfo, Track, TrackKind, demux};
 pub use faststart::{FastStart, fast_start};
-pub use mux::{MuxLimits, Sample, VideoCodec, VideoTrack, mux};
+pub use mux::{AudioTrack, MuxLimits, MuxTrack, Sample, TrackMedia, VideoCodec, VideoTrack, mux, mux_tracks};
