@@ -406,11 +406,9 @@ fn trak(o: &mut Vec<u8>, t: &MuxTrack<'_>, id: u32, presented: u64, movie_timesc
             u16be(o, if audio { 0x0100 } else { 0 }); // volume: 1.0 for audio, 0 for video
             u16be(o, 0);
             let (matrix, w, h) = match t.media {
-                TrackMedia::Video { track, rotation } => {
-                    // tkhd's size is the displayed one: turned a quarter, the sides swap.
-                    let (w, h) = if rotation % 180 == 90 { (track.height, track.width) } else { (track.width, track.height) };
-                    (rotation_matrix(*rotation, track.width, track.height), w, h)
-                }
+                // The size before the matrix turns it, as cameras and FFmpeg write it (players
+                // take it as the picture's aspect, then rotate).
+                TrackMedia::Video { track, rotation } => (rotation_matrix(*rotation, track.width, track.height), track.width, track.height),
                 TrackMedia::Audio(_) => (MATRIX, 0, 0),
             };
             matrix.iter().for_each(|&m| u32be(o, m));
