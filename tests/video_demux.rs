@@ -72,9 +72,16 @@ fn matches_ffprobe(path: &Path) -> usize {
             other => panic!("{what}: unexpected codec {other}"),
         }
         if track.kind == TrackKind::Video {
-            assert_eq!((i64::from(track.width), i64::from(track.height)), (num(stream, "width"), num(stream, "height")), "{what}: size");
+            assert_eq!(
+                (i64::from(track.width), i64::from(track.height)),
+                (num(stream, "width"), num(stream, "height")),
+                "{what}: size"
+            );
             // ffprobe gives the display matrix's counter-clockwise angle; ours is clockwise.
-            let ccw = stream["side_data_list"].as_array().and_then(|l| l.iter().find_map(|d| d["rotation"].as_i64())).unwrap_or(0);
+            let ccw = stream["side_data_list"]
+                .as_array()
+                .and_then(|l| l.iter().find_map(|d| d["rotation"].as_i64()))
+                .unwrap_or(0);
             assert_eq!(i64::from(track.rotation), (360 - ccw).rem_euclid(360), "{what}: rotation");
         }
         let theirs: Vec<&Value> = packets.iter().filter(|p| num(p, "stream_index") == i as i64).collect();
@@ -191,15 +198,27 @@ fn hostile_indexes_are_refused_fast() {
     // Four billion samples of one uniform size in a 20-byte box: refused by count.
     assert_eq!(code(&file_with_stbl(&[full(b"stsz", &[10, u32::MAX]), ok_tables.clone()].concat())), "TOO_LARGE");
     // A size table that claims more entries than it holds.
-    assert_eq!(code(&file_with_stbl(&[full(b"stsz", &[0, 1_000_000, 5]), ok_tables.clone()].concat())), "CORRUPT_INPUT");
+    assert_eq!(
+        code(&file_with_stbl(&[full(b"stsz", &[0, 1_000_000, 5]), ok_tables.clone()].concat())),
+        "CORRUPT_INPUT"
+    );
     // stts / stsc / stco counts far past their boxes.
-    for (bad, i) in [(full(b"stts", &[u32::MAX, 1, 10]), 0), (full(b"stsc", &[u32::MAX, 1, 1, 1]), 1), (full(b"stco", &[u32::MAX, 200]), 2)] {
+    for (bad, i) in [
+        (full(b"stts", &[u32::MAX, 1, 10]), 0),
+        (full(b"stsc", &[u32::MAX, 1, 1, 1]), 1),
+        (full(b"stco", &[u32::MAX, 200]), 2),
+    ] {
         let mut tables = vec![full(b"stts", &[1, 1, 10]), full(b"stsc", &[1, 1, 1, 1]), full(b"stco", &[1, 200])];
         tables[i] = bad;
-        assert_eq!(code(&file_with_stbl(&[full(b"stsz", &[10, 1]), tables.concat()].concat())), "CORRUPT_INPUT", "table {i}");
+        assert_eq!(
+            code(&file_with_stbl(&[full(b"stsz", &[10, 1]), tables.concat()].concat())),
+            "CORRUPT_INPUT",
+            "table {i}"
+        );
     }
     // A chunk with a billion samples per chunk but one sample: stops at the count.
-    let many_per_chunk = [full(b"stts", &[1, 1, 10]), full(b"stsc", &[1, 1, 1_000_000_000, 1]), full(b"stco", &[1, 200])].concat();
+    let many_per_chunk =
+        [full(b"stts", &[1, 1, 10]), full(b"stsc", &[1, 1, 1_000_000_000, 1]), full(b"stco", &[1, 200])].concat();
     assert_eq!(code(&file_with_stbl(&[full(b"stsz", &[10, 1]), many_per_chunk].concat())), "ok");
     // A sample past the end of the file.
     let past = [full(b"stts", &[1, 1, 10]), full(b"stsc", &[1, 1, 1, 1]), full(b"stco", &[1, 1 << 30])].concat();

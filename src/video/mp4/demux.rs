@@ -82,7 +82,11 @@ impl Track {
     /// frame when none is that early.
     pub fn keyframe_at_or_before(&self, pts: i64) -> Option<usize> {
         let keys = self.samples.iter().enumerate().filter(|(_, s)| s.keyframe);
-        keys.clone().filter(|(_, s)| s.pts <= pts).max_by_key(|(_, s)| s.pts).or_else(|| keys.min_by_key(|(_, s)| s.pts)).map(|(i, _)| i)
+        keys.clone()
+            .filter(|(_, s)| s.pts <= pts)
+            .max_by_key(|(_, s)| s.pts)
+            .or_else(|| keys.min_by_key(|(_, s)| s.pts))
+            .map(|(i, _)| i)
     }
 }
 
@@ -120,7 +124,9 @@ impl<'a> Cursor<'a> {
     }
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         let s = self.at.checked_add(n).and_then(|end| self.bytes.get(self.at..end));
-        let s = s.ok_or_else(|| corrupt(format!("'{}' is cut short ({} bytes, needed {} at {})", self.what, self.bytes.len(), n, self.at)))?;
+        let s = s.ok_or_else(|| {
+            corrupt(format!("'{}' is cut short ({} bytes, needed {} at {})", self.what, self.bytes.len(), n, self.at))
+        })?;
         self.at += n;
         Ok(s)
     }
@@ -147,7 +153,11 @@ impl<'a> Cursor<'a> {
     fn check_table(&self, count: u32, width: usize) -> Result<()> {
         let need = (count as usize).checked_mul(width);
         if need.is_none_or(|n| n > self.rest().len()) {
-            return Err(corrupt(format!("'{}' claims {count} entries but holds {} bytes", self.what, self.rest().len())));
+            return Err(corrupt(format!(
+                "'{}' claims {count} entries but holds {} bytes",
+                self.what,
+                self.rest().len()
+            )));
         }
         Ok(())
     }
@@ -198,15 +208,27 @@ impl Movie {
             c.skip(8)?;
             (c.u32()?, u64::from(c.u32()?))
         };
-        let mut movie = Movie { tracks: Vec::new(), timescale, duration, fragmented: false, file_len, limits: *limits, trex: Vec::new() };
+        let mut movie = Movie {
+            tracks: Vec::new(),
+            timescale,
+            duration,
+            fragmented: false,
+            file_len,
+            limits: *limits,
+            trex: Vec::new(),
+        };
         let boxes = children(moov_bytes, moov.start + moov.header, moov.end)?;
         let traks = boxes.iter().filter(|b| &b.kind == b"trak").count();
         if traks > limits.max_tracks as usize {
-            return Err(Error::TooLarge { budget: Budget::Frames, detail: format!("{traks} tracks exceeds the limit of {}", limits.max_tracks) });
+            return Err(Error::TooLarge {
+                budget: Budget::Frames,
+                detail: format!("{traks} tracks exceeds the limit of {}", limits.max_tracks),
+            });
         }
         if let Some(mvex) = boxes.iter().find(|b| &b.kind == b"mvex") {
             movie.fragmented = true;
-            for trex in children(moov_bytes, mvex.start + mvex.header, mvex.end)?.iter().filter(|b| &b.kind == b"trex") {
+            for trex in children(moov_bytes, mvex.start + mvex.header, mvex.end)?.iter().filter(|b| &b.kind == b"trex")
+            {
                 let mut c = Cursor::new(trex.payload(moov_bytes), "trex");
                 c.skip(4)?;
                 let id = c.u32()?;
@@ -334,12 +356,17 @@ impl Movie {
                 None => track.samples.last().map_or(-track.edit_start, |s| s.dts + i64::from(s.duration)),
             };
             let mut next_offset = base;
-            for trun in children(moof_bytes, traf.start + traf.header, traf.end)?.iter().filter(|b| &b.kind == b"trun") {
+            for trun in children(moof_bytes, traf.start + traf.header, traf.end)?.iter().filter(|b| &b.kind == b"trun")
+            {
                 let mut c = Cursor::new(trun.payload(moof_bytes), "trun");
                 let version = c.u8()?;
                 let tflags = u32::from(c.u16()?) << 8 | u32::from(c.u8()?);
                 let count = c.u32()?;
-                let mut offset = if tflags & 0x1 != 0 { base.saturating_add_signed(i64::from(c.u32()? as i32)) } else { next_offset };
+                let mut offset = if tflags & 0x1 != 0 {
+                    base.saturating_add_signed(i64::from(c.u32()? as i32))
+                } else {
+                    next_offset
+                };
                 let first_flags = if tflags & 0x4 != 0 { Some(c.u32()?) } else { None };
                 let width = [0x100, 0x200, 0x400, 0x800].iter().filter(|&&f| tflags & f != 0).count() * 4;
                 c.check_table(count, width)?;
@@ -347,11 +374,19 @@ impl Movie {
                 if total > u64::from(max_samples) {
                     return Err(Error::too_large(Budget::Frames, total, u64::from(max_samples), "maxSamples"));
                 }
-                track.samples.try_reserve(count as usize).map_err(|_| Error::too_large(Budget::Bytes, u64::from(count), u64::from(max_samples), "maxSamples"))?;
+                track.samples.try_reserve(count as usize).map_err(|_| {
+                    Error::too_large(Budget::Bytes, u64::from(count), u64::from(max_samples), "maxSamples")
+                })?;
                 for i in 0..count {
                     let d = if tflags & 0x100 != 0 { c.u32()? } else { duration };
                     let s = if tflags & 0x200 != 0 { c.u32()? } else { size };
-                    let f = if tflags & 0x400 != 0 { c.u32()? } else if i == 0 { first_flags.unwrap_or(sample_flags) } else { sample_flags };
+                    let f = if tflags & 0x400 != 0 {
+                        c.u32()?
+                    } else if i == 0 {
+                        first_flags.unwrap_or(sample_flags)
+                    } else {
+                        sample_flags
+                    };
                     let cts = if tflags & 0x800 != 0 {
                         let raw = c.u32()?;
                         if version == 0 { i64::from(raw) } else { i64::from(raw as i32) }
@@ -360,7 +395,14 @@ impl Movie {
                     };
                     check_inside(offset, s, file_len, track.samples.len())?;
                     // sample_is_non_sync_sample is bit 16 of the flags.
-                    track.samples.push(SampleInfo { offset, size: s, dts, pts: dts + cts, duration: d, keyframe: f & 0x1_0000 == 0 });
+                    track.samples.push(SampleInfo {
+                        offset,
+                        size: s,
+                        dts,
+                        pts: dts + cts,
+                        duration: d,
+                        keyframe: f & 0x1_0000 == 0,
+                    });
                     offset += u64::from(s);
                     dts += i64::from(d);
                 }
@@ -373,12 +415,13 @@ impl Movie {
         }
         Ok(())
     }
-
 }
 
 fn check_inside(offset: u64, size: u32, file_len: u64, index: usize) -> Result<()> {
     if offset.checked_add(u64::from(size)).is_none_or(|end| end > file_len) {
-        return Err(corrupt(format!("sample {index} ({size} bytes at offset {offset}) lies past the end of the {file_len}-byte file")));
+        return Err(corrupt(format!(
+            "sample {index} ({size} bytes at offset {offset}) lies past the end of the {file_len}-byte file"
+        )));
     }
     Ok(())
 }
@@ -406,7 +449,8 @@ fn edit_start(payload: &[u8], movie_timescale: u32, track_timescale: u32) -> Res
     c.check_table(count, if version == 1 { 20 } else { 12 })?;
     let mut delay = 0i64;
     for _ in 0..count {
-        let (duration, media_time) = if version == 1 { (c.u64()?, c.u64()? as i64) } else { (u64::from(c.u32()?), i64::from(c.u32()? as i32)) };
+        let (duration, media_time) =
+            if version == 1 { (c.u64()?, c.u64()? as i64) } else { (u64::from(c.u32()?), i64::from(c.u32()? as i32)) };
         c.skip(4)?;
         if media_time == -1 {
             let ticks = i128::from(duration) * i128::from(track_timescale) / i128::from(movie_timescale.max(1));
@@ -441,7 +485,16 @@ fn parse_sample_entry(bytes: &[u8], stsd: &BoxRef, kind: TrackKind) -> Result<Sa
     }
     let entry = *children(bytes, from, stsd.end)?.first().ok_or_else(|| corrupt("'stsd' has no sample entry"))?;
     let payload = entry.payload(bytes);
-    let mut out = SampleEntry { fourcc: fourcc(&entry.kind), codec: None, description: None, vpcc: None, width: 0, height: 0, sample_rate: 0, channels: 0 };
+    let mut out = SampleEntry {
+        fourcc: fourcc(&entry.kind),
+        codec: None,
+        description: None,
+        vpcc: None,
+        width: 0,
+        height: 0,
+        sample_rate: 0,
+        channels: 0,
+    };
     let mut c = Cursor::new(payload, "sample entry");
     c.skip(8)?; // reserved, data reference index
     let boxes_at = match kind {
@@ -488,8 +541,15 @@ fn parse_sample_entry(bytes: &[u8], stsd: &BoxRef, kind: TrackKind) -> Result<Sa
         b"av01" => {
             let av1c = find(b"av1C").ok_or_else(|| corrupt("'av01' entry without 'av1C'"))?;
             let (Some(&a), Some(&b)) = (av1c.get(1), av1c.get(2)) else { return Err(corrupt("'av1C' is cut short")) };
-            let depth = if b & 0x40 == 0 { 8 } else if b & 0x20 != 0 { 12 } else { 10 };
-            out.codec = Some(format!("av01.{}.{:02}{}.{depth:02}", a >> 5, a & 0x1F, if b & 0x80 != 0 { 'H' } else { 'M' }));
+            let depth = if b & 0x40 == 0 {
+                8
+            } else if b & 0x20 != 0 {
+                12
+            } else {
+                10
+            };
+            out.codec =
+                Some(format!("av01.{}.{:02}{}.{depth:02}", a >> 5, a & 0x1F, if b & 0x80 != 0 { 'H' } else { 'M' }));
             out.description = Some(av1c.to_vec());
         }
         b"vp09" | b"vp08" => {
@@ -498,7 +558,11 @@ fn parse_sample_entry(bytes: &[u8], stsd: &BoxRef, kind: TrackKind) -> Result<Sa
             let (Some(&profile), Some(&level), Some(&bits)) = (vpcc.get(4), vpcc.get(5), vpcc.get(6)) else {
                 return Err(corrupt("'vpcC' is cut short"));
             };
-            out.codec = Some(if &entry.kind == b"vp08" { "vp8".to_string() } else { format!("vp09.{profile:02}.{level:02}.{:02}", bits >> 4) });
+            out.codec = Some(if &entry.kind == b"vp08" {
+                "vp8".to_string()
+            } else {
+                format!("vp09.{profile:02}.{level:02}.{:02}", bits >> 4)
+            });
             out.vpcc = Some(vpcc.to_vec());
         }
         b"mp4a" => {
@@ -539,7 +603,12 @@ fn hevc_codec(fourcc: &str, hvcc: &[u8]) -> Result<String> {
     let constraints = c.take(6)?;
     let level = c.u8()?;
     let space = ["", "A", "B", "C"].get(usize::from(b >> 6)).copied().unwrap_or_default();
-    let mut s = format!("{fourcc}.{space}{}.{:x}.{}{level}", b & 0x1F, compat.reverse_bits(), if b & 0x20 != 0 { 'H' } else { 'L' });
+    let mut s = format!(
+        "{fourcc}.{space}{}.{:x}.{}{level}",
+        b & 0x1F,
+        compat.reverse_bits(),
+        if b & 0x20 != 0 { 'H' } else { 'L' }
+    );
     let last = constraints.iter().rposition(|&x| x != 0).map_or(0, |i| i + 1);
     for byte in constraints.get(..last).unwrap_or_default() {
         s.push_str(&format!(".{byte:X}"));
@@ -589,7 +658,8 @@ struct AudioSpecificConfig {
 
 impl AudioSpecificConfig {
     fn parse(bytes: &[u8]) -> Result<Self> {
-        const RATES: [u32; 13] = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+        const RATES: [u32; 13] =
+            [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
         let mut bits = 0u64;
         for &b in bytes.iter().take(8) {
             bits = bits << 8 | u64::from(b);
@@ -630,7 +700,14 @@ fn descriptor(c: &mut Cursor<'_>) -> Result<(u8, usize)> {
 
 /// Every sample of a `stbl`: offsets from stsc+stco, sizes from stsz, times from stts+ctts,
 /// key frames from stss. `budget` is how many samples may still be indexed.
-fn sample_table(bytes: &[u8], stbl: &BoxRef, edit_start: i64, budget: u64, file_len: u64, max_samples: u32) -> Result<Vec<SampleInfo>> {
+fn sample_table(
+    bytes: &[u8],
+    stbl: &BoxRef,
+    edit_start: i64,
+    budget: u64,
+    file_len: u64,
+    max_samples: u32,
+) -> Result<Vec<SampleInfo>> {
     let table = |k: &[u8; 4]| -> Result<Option<&[u8]>> { Ok(child(bytes, stbl, k)?.map(|b| b.payload(bytes))) };
     // Sizes (stsz, or the compact stz2 is not supported: it is very rare).
     let stsz = table(b"stsz")?.ok_or_else(|| corrupt("'stbl' has no 'stsz' (sample sizes)"))?;
@@ -639,13 +716,20 @@ fn sample_table(bytes: &[u8], stbl: &BoxRef, edit_start: i64, budget: u64, file_
     let uniform = sizes.u32()?;
     let count = sizes.u32()?;
     if u64::from(count) > budget {
-        return Err(Error::too_large(Budget::Frames, u64::from(count), budget.min(u64::from(max_samples)), "maxSamples"));
+        return Err(Error::too_large(
+            Budget::Frames,
+            u64::from(count),
+            budget.min(u64::from(max_samples)),
+            "maxSamples",
+        ));
     }
     if uniform == 0 {
         sizes.check_table(count, 4)?;
     }
     let mut samples: Vec<SampleInfo> = Vec::new();
-    samples.try_reserve_exact(count as usize).map_err(|_| Error::too_large(Budget::Bytes, u64::from(count), budget, "maxSamples"))?;
+    samples
+        .try_reserve_exact(count as usize)
+        .map_err(|_| Error::too_large(Budget::Bytes, u64::from(count), budget, "maxSamples"))?;
 
     // Chunk offsets.
     let (offsets, wide) = match (table(b"stco")?, table(b"co64")?) {
