@@ -190,6 +190,11 @@ pub fn demux(file: &[u8], limits: &DemuxLimits) -> Result<Movie> {
 }
 
 impl Movie {
+    /// A movie read from another container (WebM): no fragments to add later.
+    pub(crate) fn from_tracks(tracks: Vec<Track>, timescale: u32, duration: u64, file_len: u64, limits: &DemuxLimits) -> Movie {
+        Movie { tracks, timescale, duration, fragmented: false, file_len, limits: *limits, trex: Vec::new() }
+    }
+
     /// Parses the `moov` box (`moov` holds header and payload) of a file `file_len` bytes long.
     pub fn from_moov(moov_bytes: &[u8], file_len: u64, limits: &DemuxLimits) -> Result<Movie> {
         let top = children(moov_bytes, 0, moov_bytes.len())?;
@@ -529,8 +534,7 @@ fn parse_sample_entry(bytes: &[u8], stsd: &BoxRef, kind: TrackKind) -> Result<Sa
     match &entry.kind {
         b"avc1" | b"avc3" => {
             let avcc = find(b"avcC").ok_or_else(|| corrupt("'avc1' entry without 'avcC'"))?;
-            let p = avcc.get(1..4).ok_or_else(|| corrupt("'avcC' is cut short"))?;
-            out.codec = Some(format!("{}.{}", out.fourcc, p.iter().map(|b| format!("{b:02x}")).collect::<String>()));
+            out.codec = Some(avc_codec(&out.fourcc, avcc)?);
             out.description = Some(avcc.to_vec());
         }
         b"hvc1" | b"hev1" => {
@@ -540,16 +544,7 @@ fn parse_sample_entry(bytes: &[u8], stsd: &BoxRef, kind: TrackKind) -> Result<Sa
         }
         b"av01" => {
             let av1c = find(b"av1C").ok_or_else(|| corrupt("'av01' entry without 'av1C'"))?;
-            let (Some(&a), Some(&b)) = (av1c.get(1), av1c.get(2)) else { return Err(corrupt("'av1C' is cut short")) };
-            let depth = if b & 0x40 == 0 {
-                8
-            } else if b & 0x20 != 0 {
-                12
-            } else {
-                10
-            };
-            out.codec =
-                Some(format!("av01.{}.{:02}{}.{depth:02}", a >> 5, a & 0x1F, if b & 0x80 != 0 { 'H' } else { 'M' }));
+            out.codec = Some(av1_codec(av1c)?);
             out.description = Some(av1c.to_vec());
         }
         b"vp09" | b"vp08" => {
@@ -594,8 +589,27 @@ fn parse_sample_entry(bytes: &[u8], stsd: &BoxRef, kind: TrackKind) -> Result<Sa
     Ok(out)
 }
 
+/// `avc1.64001f`: profile, constraint flags and level from an AVCDecoderConfigurationRecord.
+pub(crate) fn avc_codec(prefix: &str, avcc: &[u8]) -> Result<String> {
+    let p = avcc.get(1..4).ok_or_else(|| corrupt("'avcC' is cut short"))?;
+    Ok(format!("{prefix}.{}", p.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+}
+
+/// `av01.0.04M.08`: profile, level, tier and bit depth from an AV1CodecConfigurationRecord.
+pub(crate) fn av1_codec(av1c: &[u8]) -> Result<String> {
+    let (Some(&a), Some(&b)) = (av1c.get(1), av1c.get(2)) else { return Err(corrupt("'av1C' is cut short")) };
+    let depth = if b & 0x40 == 0 {
+        8
+    } else if b & 0x20 != 0 {
+        12
+    } else {
+        10
+    };
+    Ok(format!("av01.{}.{:02}{}.{depth:02}", a >> 5, a & 0x1F, if b & 0x80 != 0 { 'H' } else { 'M' }))
+}
+
 /// `hvc1.1.6.L93.B0`-style string from an HEVCDecoderConfigurationRecord (ISO 14496-15 E.3).
-fn hevc_codec(fourcc: &str, hvcc: &[u8]) -> Result<String> {
+pub(crate) fn hevc_codec(fourcc: &str, hvcc: &[u8]) -> Result<String> {
     let mut c = Cursor::new(hvcc, "hvcC");
     c.skip(1)?;
     let b = c.u8()?;
@@ -650,14 +664,14 @@ fn parse_esds(payload: &[u8]) -> Result<(u8, Option<Vec<u8>>)> {
 }
 
 /// The leading fields of an MPEG-4 AudioSpecificConfig (ISO 14496-3 1.6.2.1).
-struct AudioSpecificConfig {
-    object_type: u8,
-    sample_rate: u32,
-    channels: u16,
+pub(crate) struct AudioSpecificConfig {
+    pub object_type: u8,
+    pub sample_rate: u32,
+    pub channels: u16,
 }
 
 impl AudioSpecificConfig {
-    fn parse(bytes: &[u8]) -> Result<Self> {
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Self> {
         const RATES: [u32; 13] =
             [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
         let mut bits = 0u64;
