@@ -9,7 +9,7 @@ import {
   demux as demuxWith,
   posterFrame as posterFrameWith,
   transcode as transcodeWith,
-  type DemuxedMp4,
+  type DemuxedVideo,
   type PosterFrameOptions,
   type PosterFrameResult,
   type TranscodeOptions,
@@ -24,7 +24,7 @@ export type { PictureData, PlaceholderData, SrcsetRequest, VariantFormat } from 
 export type { LazyOptions } from './lazy.js';
 export type { GifToVideoOptions, GifToVideoResult, VideoCodecChoice, VideoQuality } from './video/gif.js';
 export { videoMarkup } from './video/gif.js';
-export type { DemuxedMp4, Mp4Samples, Mp4TrackInfo, PosterFrameOptions, PosterFrameResult, TranscodeCodec, TranscodeOptions, TranscodeResult } from './video/transcode.js';
+export type { DemuxedVideo, VideoSamples, VideoTrackInfo, PosterFrameOptions, PosterFrameResult, TranscodeCodec, TranscodeOptions, TranscodeResult } from './video/transcode.js';
 export type { PoolStats, Priority, ProgressEvent, RunOptions } from './pool.js';
 export type { ErrorCode } from './errors.js';
 export type { Input } from './input.js';
@@ -193,6 +193,6 @@ export function posterFrame(input: Input, options: PosterFrameOptions = {}): Pro
 }
 
 /** The tracks and sample tables of an MP4/MOV, read from its index only. Node and browsers. */
-export function demux(input: Input, run: RunOptions & { pool?: Pool } = {}): Promise<DemuxedMp4> {
+export function demux(input: Input, run: RunOptions & { pool?: Pool } = {}): Promise<DemuxedVideo> {
   return demuxWith(input, run, defaultPool);
 }

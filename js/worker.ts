@@ -12,7 +12,7 @@ import { readAll } from './input.js';
 import type { JobReply, JobRequest, WorkerMessage } from './protocol.js';
 import { WebCodecsFallback, encodeAvifWithWebCodecs, ineligible, type AvifEncoder } from './webcodecs/avif.js';
 import { encodeGifVideo, type GifVideoJobOptions } from './video/encode-gif.js';
-import { demuxJob } from './video/mp4-source.js';
+import { demuxJob } from './video/video-source.js';
 import { decodePosterFrame, transcodeVideo, type PosterJobOptions, type TranscodeJobOptions } from './video/transcode-worker.js';
 
 type Post = (reply: JobReply, transfer: ArrayBuffer[]) => void;

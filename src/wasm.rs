@@ -320,31 +320,37 @@ pub fn gif_to_av1(input: Vec<u8>, options_json: &str, progress: Option<js_sys::F
     Ok(obj.into())
 }
 
-/// An MP4/MOV index parsed once: the track list and the sample table, which JS pages through
-/// while reading sample bytes itself (by offset and size, e.g. Blob slices). Built from the
-/// `moov` box alone (plus each `moof` of a fragmented file), so a large file is never copied
-/// into wasm whole. Call `free()` when done.
+/// A video file's index parsed once: the track list and the sample table, which JS pages
+/// through while reading sample bytes itself (by offset and size, e.g. Blob slices). For
+/// MP4/MOV it is built from the `moov` box alone (plus each `moof` of a fragmented file), so a
+/// large file is never copied into wasm whole; WebM is parsed from the whole file
+/// (`fromFile`), its index being spread through it. Call `free()` when done.
 #[wasm_bindgen]
-pub struct Mp4Demuxer {
+pub struct VideoDemuxer {
     movie: crate::video::mp4::Movie,
 }
 
 #[wasm_bindgen]
-impl Mp4Demuxer {
+impl VideoDemuxer {
     /// `moov`: the whole `moov` box (header included); `file_size`: the file's length in bytes
     /// (every sample must lie inside it).
     #[wasm_bindgen(constructor)]
-    pub fn new(moov: &[u8], file_size: f64) -> Result<Mp4Demuxer, JsValue> {
+    pub fn new(moov: &[u8], file_size: f64) -> Result<VideoDemuxer, JsValue> {
         let limits = crate::video::mp4::DemuxLimits::default();
         let movie = crate::video::mp4::Movie::from_moov(moov, file_size as u64, &limits).map_err(js_error)?;
-        Ok(Mp4Demuxer { movie })
+        Ok(VideoDemuxer { movie })
     }
 
-    /// Parses a whole file held in memory.
+    /// Parses a whole MP4/MOV or WebM/Matroska file held in memory (told apart by content).
     #[wasm_bindgen(js_name = fromFile)]
-    pub fn from_file(file: &[u8]) -> Result<Mp4Demuxer, JsValue> {
-        let movie = crate::video::mp4::demux(file, &crate::video::mp4::DemuxLimits::default()).map_err(js_error)?;
-        Ok(Mp4Demuxer { movie })
+    pub fn from_file(file: &[u8]) -> Result<VideoDemuxer, JsValue> {
+        let limits = crate::video::mp4::DemuxLimits::default();
+        let movie = if crate::video::webm::is_webm(file) {
+            crate::video::webm::demux(file, &limits)
+        } else {
+            crate::video::mp4::demux(file, &limits)
+        };
+        Ok(VideoDemuxer { movie: movie.map_err(js_error)? })
     }
 
     /// Adds the samples of a `moof` box (header included) found at `offset` in the file.
@@ -423,7 +429,7 @@ impl Mp4Demuxer {
     }
 }
 
-impl Mp4Demuxer {
+impl VideoDemuxer {
     fn track(&self, id: u32) -> Result<&crate::video::mp4::Track, JsValue> {
         self.movie.tracks.iter().find(|t| t.id == id).ok_or_else(|| js_error(Error::option("trackId", format!("no track {id} in this file"))))
     }

@@ -1,4 +1,4 @@
-// MP4 -> MP4 inside a pool worker: the core demuxes (index only; samples are read by range),
+// MP4/MOV/WebM -> MP4 inside a pool worker: the core demuxes (for MP4 the index only; samples are read by range),
 // the browser's WebCodecs VideoDecoder decodes, an OffscreenCanvas scales, a VideoEncoder
 // encodes (H.264, else VP9, else AV1), and the core muxes the new frames with the source's
 // AAC samples copied bit-exact. Also the poster frame: one key frame decoded to a PNG.
@@ -6,7 +6,7 @@ import type { Core, Flavor } from '../core.js';
 import { MediaslimError } from '../errors.js';
 import { codecFor as av1CodecFor } from '../webcodecs/avif.js';
 import { h264Candidates, qualityNumber, type VideoQuality } from './encode-gif.js';
-import { ByteSource, openMp4, type Mp4Demuxer, type Mp4Samples, type Mp4TrackInfo } from './mp4-source.js';
+import { ByteSource, openVideo, type VideoDemuxer, type VideoSamples, type VideoTrackInfo } from './video-source.js';
 
 export type TranscodeCodec = 'auto' | 'h264' | 'vp9' | 'av1';
 
@@ -133,7 +133,7 @@ export function fitSize(width: number, height: number, rotation: number, maxWidt
 /** Without `bitrate` or `quality`: a variable bit rate below the source's, scaled by the
  * ratio of picture sides (not areas: a smaller picture needs more bits per pixel to look as
  * good), so the output comes out smaller. With `quality`: none (a constant quantizer). */
-function defaultBitrate(raw: TranscodeJobOptions, video: Mp4TrackInfo, size: { width: number; height: number }, seconds: number, fps: number, quality: number): number | undefined {
+function defaultBitrate(raw: TranscodeJobOptions, video: VideoTrackInfo, size: { width: number; height: number }, seconds: number, fps: number, quality: number): number | undefined {
   if (raw.quality !== undefined || seconds <= 0) return undefined;
   const sourceBps = (video.bytes * 8) / seconds;
   const pixelRatio = (size.width * size.height) / (video.width * video.height);
@@ -209,15 +209,15 @@ function bytesOf(src: AllowSharedBufferSource): Uint8Array {
   return ArrayBuffer.isView(src) ? new Uint8Array(src.buffer, src.byteOffset, src.byteLength).slice() : new Uint8Array(src as ArrayBuffer).slice();
 }
 
-async function videoTrackOf(demuxer: Mp4Demuxer, withCore: WithCore): Promise<{ video: Mp4TrackInfo; tracks: Mp4TrackInfo[] }> {
+async function videoTrackOf(demuxer: VideoDemuxer, withCore: WithCore): Promise<{ video: VideoTrackInfo; tracks: VideoTrackInfo[] }> {
   const tracks = await withCore(() => demuxer.tracks());
   const video = tracks.find((t) => t.kind === 'video');
-  if (!video) throw new MediaslimError('UNSUPPORTED_FORMAT', 'unsupported format: the MP4 has no video track');
+  if (!video) throw new MediaslimError('UNSUPPORTED_FORMAT', 'unsupported format: the file has no video track');
   if (video.sampleCount === 0) throw new MediaslimError('CORRUPT_INPUT', 'corrupt mp4 input: the video track has no samples');
   return { video, tracks };
 }
 
-async function decoderConfigFor(video: Mp4TrackInfo): Promise<VideoDecoderConfig> {
+async function decoderConfigFor(video: VideoTrackInfo): Promise<VideoDecoderConfig> {
   if (!video.codec) throw new MediaslimError('UNSUPPORTED_CODEC', `the video track's codec (${video.fourcc}) cannot be decoded here (encrypted or unknown)`);
   const config: VideoDecoderConfig = { codec: video.codec, codedWidth: video.width, codedHeight: video.height, ...(video.description ? { description: video.description } : {}) };
   const ok = await VideoDecoder.isConfigSupported(config).then((r) => !!r.supported, () => false);
@@ -233,7 +233,7 @@ export async function transcodeVideo(input: Uint8Array | Blob, raw: TranscodeJob
   if (!hasWebCodecs()) throw new MediaslimError('UNSUPPORTED_CODEC', `transcode ${NO_WEBCODECS}`);
   const started = performance.now();
   const source = new ByteSource(input);
-  const demuxer = await openMp4(source, withCore);
+  const demuxer = await openVideo(source, withCore);
   try {
     const { video, tracks } = await videoTrackOf(demuxer, withCore);
     const decoderConfig = await decoderConfigFor(video);
@@ -255,7 +255,7 @@ export async function transcodeVideo(input: Uint8Array | Blob, raw: TranscodeJob
         audioParts = await copyAudio(demuxer, source, audioTrack, withCore, signal);
         audio = 'copied';
       } else {
-        notes.push(`audio track (${audioTrack.codec ?? audioTrack.fourcc}) dropped: only AAC is copied`);
+        notes.push(`audio track (${audioTrack.codec ?? audioTrack.fourcc}) dropped: only AAC is copied into the MP4`);
       }
     }
 
@@ -332,7 +332,7 @@ interface Encoded {
 /** Decodes every frame of `video`, scales it, encodes it; frames before the source's edit
  * start (pts < 0: a player never shows them) are decoded but not encoded. */
 async function reencode(
-  demuxer: Mp4Demuxer, source: ByteSource, video: Mp4TrackInfo, decoderConfig: VideoDecoderConfig, plan: Plan,
+  demuxer: VideoDemuxer, source: ByteSource, video: VideoTrackInfo, decoderConfig: VideoDecoderConfig, plan: Plan,
   size: { width: number; height: number }, maxKeyInterval: number, progress: Progress, signal: AbortSignal,
 ): Promise<Encoded> {
   // Each presented frame's source time in ticks (exact), by its microsecond timestamp.
@@ -393,7 +393,7 @@ async function reencode(
     encoder.configure(plan.config);
     decoder.configure(decoderConfig);
     for (let from = 0; from < total && !failure; from += PAGE) {
-      const page: Mp4Samples = demuxer.samples(video.id, from, PAGE);
+      const page: VideoSamples = demuxer.samples(video.id, from, PAGE);
       for (let i = 0; i < page.sizes.length; i++) {
         if (signal.aborted) throw aborted(signal);
         if (failure) break;
@@ -460,7 +460,7 @@ async function reencode(
 }
 
 /** Every AAC sample of `track`, read by range, with what the muxer needs to copy them. */
-async function copyAudio(demuxer: Mp4Demuxer, source: ByteSource, track: Mp4TrackInfo, withCore: WithCore, signal: AbortSignal) {
+async function copyAudio(demuxer: VideoDemuxer, source: ByteSource, track: VideoTrackInfo, withCore: WithCore, signal: AbortSignal) {
   const all = await withCore(() => demuxer.samples(track.id, 0, track.sampleCount));
   const data = new Uint8Array(all.sizes.reduce((a, b) => a + b, 0));
   let at = 0;
@@ -485,7 +485,7 @@ export async function decodePosterFrame(input: Uint8Array | Blob, options: Poste
   if (typeof time !== 'number' || !Number.isFinite(time) || time < 0) throw new MediaslimError('INVALID_OPTION', `invalid option \`time\`: must be seconds from 0, got ${JSON.stringify(time)}`);
   if (!hasWebCodecs() || typeof OffscreenCanvas === 'undefined') throw new MediaslimError('UNSUPPORTED_CODEC', `posterFrame ${NO_WEBCODECS}`);
   const source = new ByteSource(input);
-  const demuxer = await openMp4(source, withCore);
+  const demuxer = await openVideo(source, withCore);
   try {
     const { video } = await videoTrackOf(demuxer, withCore);
     const config = await decoderConfigFor(video);

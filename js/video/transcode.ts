@@ -1,4 +1,4 @@
-// transcode(): an MP4/MOV re-encoded smaller in the browser (WebCodecs, in a pool worker), its
+// transcode(): an MP4/MOV (or WebM) re-encoded smaller in the browser (WebCodecs, in a pool worker), its
 // audio copied; posterFrame(): one key frame as an optimized image plus a ThumbHash
 // placeholder; demux(): the track list and sample index. The worker side is
 // js/video/transcode-worker.ts; a Blob input is passed as it is and read there by range.
@@ -6,12 +6,12 @@ import { Asset } from '../asset.js';
 import { MediaslimError } from '../errors.js';
 import { readAll, type Input } from '../input.js';
 import type { Pool, Priority, ProgressEvent } from '../pool.js';
-import type { DemuxedMp4 } from './mp4-source.js';
+import type { DemuxedVideo } from './video-source.js';
 import type { PosterFrameData, TranscodeCodec, TranscodedVideo } from './transcode-worker.js';
 import type { VideoQuality } from './encode-gif.js';
 
 export type { TranscodeCodec } from './transcode-worker.js';
-export type { DemuxedMp4, Mp4Samples, Mp4TrackInfo } from './mp4-source.js';
+export type { DemuxedVideo, VideoSamples, VideoTrackInfo } from './video-source.js';
 
 interface RunFields {
   signal?: AbortSignal;
@@ -83,7 +83,7 @@ async function videoSource(input: Input): Promise<Uint8Array | Blob> {
 }
 
 /**
- * Re-encodes an MP4/MOV's video with the browser's WebCodecs (decode, scale, encode) and
+ * Re-encodes an MP4/MOV's (or a WebM's) video with the browser's WebCodecs (decode, scale, encode) and
  * copies its AAC audio, keeping every frame's time and the rotation. Rejects with
  * `MediaslimError`: `UNSUPPORTED_CODEC` (no WebCodecs here, or no decoder/encoder for the
  * codec), `UNSUPPORTED_FORMAT`, `CORRUPT_INPUT`, `TOO_LARGE`, `INVALID_OPTION`, `ABORTED`.
@@ -124,9 +124,9 @@ export async function posterFrame(input: Input, options: PosterFrameOptions = {}
   };
 }
 
-/** The tracks of an MP4/MOV (codec strings for WebCodecs, descriptions, sizes, rotation) and
+/** The tracks of an MP4/MOV or WebM/Matroska (codec strings for WebCodecs, descriptions, sizes, rotation) and
  * each one's sample table (offset, size, times, key frames). Node and browsers. */
-export async function demux(input: Input, run: RunFields = {}, defaultPool: () => Pool): Promise<DemuxedMp4> {
+export async function demux(input: Input, run: RunFields = {}, defaultPool: () => Pool): Promise<DemuxedVideo> {
   const pool = run.pool ?? defaultPool();
-  return (await pool.run('demux', await videoSource(input), '{}', { priority: run.priority ?? 'user', signal: run.signal })) as DemuxedMp4;
+  return (await pool.run('demux', await videoSource(input), '{}', { priority: run.priority ?? 'user', signal: run.signal })) as DemuxedVideo;
 }

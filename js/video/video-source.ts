@@ -1,7 +1,9 @@
-// Reading an MP4/MOV by ranges: the top-level box headers are walked with small reads, only
-// the index (`moov`, and each `moof` of a fragmented file) goes to the core's demuxer, and
-// sample bytes are read by offset and size when needed. A Blob (a File the user picked) is
-// never read whole; bytes already in memory are only viewed, never copied.
+// Reading a video file by ranges. MP4/MOV: the top-level box headers are walked with small
+// reads, only the index (`moov`, and each `moof` of a fragmented file) goes to the core's
+// demuxer, and sample bytes are read by offset and size when needed: a Blob (a File the user
+// picked) is never read whole. WebM/Matroska spreads its index through the file (each cluster
+// holds its blocks), so it is handed to the core whole. Bytes already in memory are only
+// viewed, never copied.
 import type { Core } from '../core.js';
 import { MediaslimError } from '../errors.js';
 
@@ -19,7 +21,7 @@ export class ByteSource {
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     if (offset < 0 || length < 0 || offset + length > this.size) {
-      throw new MediaslimError('CORRUPT_INPUT', `corrupt mp4 input: ${length} bytes at offset ${offset} lie past the end of the ${this.size}-byte file`);
+      throw new MediaslimError('CORRUPT_INPUT', `corrupt video input: ${length} bytes at offset ${offset} lie past the end of the ${this.size}-byte file`);
     }
     if (this.input instanceof Uint8Array) return this.input.subarray(offset, offset + length);
     const w = this.window;
@@ -33,7 +35,7 @@ export class ByteSource {
   }
 }
 
-export interface Mp4TrackInfo {
+export interface VideoTrackInfo {
   id: number;
   kind: 'video' | 'audio';
   fourcc: string;
@@ -56,7 +58,7 @@ export interface Mp4TrackInfo {
   bytes: number;
 }
 
-export interface Mp4Samples {
+export interface VideoSamples {
   offsets: Float64Array;
   sizes: Uint32Array;
   dts: Float64Array;
@@ -65,20 +67,25 @@ export interface Mp4Samples {
   keyframes: Uint8Array;
 }
 
-/** The core's demuxer handle (see src/wasm.rs `Mp4Demuxer`). */
-export interface Mp4Demuxer {
+/** The core's demuxer handle (see src/wasm.rs `VideoDemuxer`). */
+export interface VideoDemuxer {
   readonly fragmented: boolean;
-  tracks(): Mp4TrackInfo[];
-  samples(trackId: number, from: number, count: number): Mp4Samples;
+  tracks(): VideoTrackInfo[];
+  samples(trackId: number, from: number, count: number): VideoSamples;
   keyframeAtOrBefore(trackId: number, pts: number): number | undefined;
   addFragment(moof: Uint8Array, offset: number): void;
   free(): void;
 }
 
-type CoreWithDemuxer = Core & { Mp4Demuxer: new (moov: Uint8Array, fileSize: number) => Mp4Demuxer };
+type CoreWithDemuxer = Core & { VideoDemuxer: (new (moov: Uint8Array, fileSize: number) => VideoDemuxer) & { fromFile(file: Uint8Array): VideoDemuxer } };
+
+/** WebM/Matroska files start with an EBML header. */
+const EBML_MAGIC = [0x1a, 0x45, 0xdf, 0xa3];
 
 /** No sane file has more top-level boxes than this before its index. */
 const MAX_TOP_LEVEL_BOXES = 100_000;
+/** What a WebM may weigh (it is read whole): the core's input budget, 256 MiB. */
+const MAX_WHOLE_FILE_BYTES = 256 << 20;
 /** The index of a real file is kilobytes to a few MB; more is refused before reading it. */
 const MAX_INDEX_BYTES = 256 << 20;
 
@@ -108,12 +115,17 @@ async function topLevelBoxes(source: ByteSource): Promise<{ kind: string; start:
   return boxes;
 }
 
-/** Opens an MP4/MOV: reads its index by ranges and hands it to the core's demuxer. */
-export async function openMp4(source: ByteSource, withCore: WithCore): Promise<Mp4Demuxer> {
+/** Opens an MP4/MOV (its index read by ranges) or a WebM/Matroska file with the core's demuxer. */
+export async function openVideo(source: ByteSource, withCore: WithCore): Promise<VideoDemuxer> {
   const first = await source.read(0, Math.min(12, source.size));
+  if (EBML_MAGIC.every((b, i) => first[i] === b)) {
+    if (source.size > MAX_WHOLE_FILE_BYTES) throw new MediaslimError('TOO_LARGE', `input too large: a WebM file is read whole, and ${source.size} bytes exceeds the limit of ${MAX_WHOLE_FILE_BYTES}`);
+    const whole = await source.read(0, source.size);
+    return withCore((core) => (core as CoreWithDemuxer).VideoDemuxer.fromFile(whole));
+  }
   const brand = String.fromCharCode(...first.subarray(4, 8));
   if (!['ftyp', 'styp', 'moov', 'free', 'wide', 'mdat', 'skip'].includes(brand)) {
-    throw new MediaslimError('UNSUPPORTED_FORMAT', 'unsupported format: not an MP4/MOV file (no ISO BMFF box at the start); WebM and other containers are not read yet');
+    throw new MediaslimError('UNSUPPORTED_FORMAT', 'unsupported format: not an MP4/MOV or WebM/Matroska file');
   }
   const boxes = await topLevelBoxes(source);
   const moov = boxes.find((b) => b.kind === 'moov');
@@ -121,7 +133,7 @@ export async function openMp4(source: ByteSource, withCore: WithCore): Promise<M
   const indexBytes = boxes.filter((b) => b.kind === 'moov' || b.kind === 'moof').reduce((n, b) => n + b.size, 0);
   if (indexBytes > MAX_INDEX_BYTES) throw new MediaslimError('TOO_LARGE', `input too large: an MP4 index of ${indexBytes} bytes exceeds ${MAX_INDEX_BYTES}`);
   const moovBytes = await source.read(moov.start, moov.size);
-  const demuxer = await withCore((core) => new (core as CoreWithDemuxer).Mp4Demuxer(moovBytes, source.size));
+  const demuxer = await withCore((core) => new (core as CoreWithDemuxer).VideoDemuxer(moovBytes, source.size));
   try {
     for (const moof of boxes.filter((b) => b.kind === 'moof')) {
       const bytes = await source.read(moof.start, moof.size);
@@ -135,14 +147,14 @@ export async function openMp4(source: ByteSource, withCore: WithCore): Promise<M
 }
 
 /** What `demux` answers: every track, each with its whole sample table. */
-export interface DemuxedMp4 {
+export interface DemuxedVideo {
   fragmented: boolean;
-  tracks: (Mp4TrackInfo & { samples: Mp4Samples })[];
+  tracks: (VideoTrackInfo & { samples: VideoSamples })[];
 }
 
 /** The `demux` job: the track list and sample tables (nothing of the media is copied). */
-export async function demuxJob(input: Uint8Array | Blob, withCore: WithCore): Promise<DemuxedMp4> {
-  const demuxer = await openMp4(new ByteSource(input), withCore);
+export async function demuxJob(input: Uint8Array | Blob, withCore: WithCore): Promise<DemuxedVideo> {
+  const demuxer = await openVideo(new ByteSource(input), withCore);
   try {
     const tracks = await withCore(() => demuxer.tracks().map((t) => ({ ...t, samples: demuxer.samples(t.id, 0, t.sampleCount) })));
     return { fragmented: demuxer.fragmented, tracks };

@@ -56,8 +56,17 @@ describe('video in Node', () => {
     assert.equal(rotated.tracks[0].rotation, 90);
   });
 
+  it('demux: WebM (read whole: its index is spread through the file)', async () => {
+    const d = await demux(new Blob([fixture('clip-vp9-opus.webm')]), { pool });
+    const [video, audio] = d.tracks;
+    assert.deepEqual([video.codec, video.width, video.height, video.sampleCount, video.timescale], ['vp09.00.10.08', 160, 120, 50, 1000]);
+    assert.deepEqual([audio.codec, audio.sampleRate, audio.channels], ['opus', 48000, 1]);
+    const theirs = ffprobeCounts(fileURLToPath(new URL('clip-vp9-opus.webm', FIXTURES)));
+    if (theirs) assert.deepEqual(summary(d), theirs);
+  });
+
   it('demux: corpus clips agree with ffprobe', { skip: !hasCorpus && 'no corpus here' }, async () => {
-    for (const name of ['bigbuckbunny.mp4', 'bikes.mp4', 'test.mp4']) {
+    for (const name of ['bigbuckbunny.mp4', 'bikes.mp4', 'test.mp4', 'test.webm', 'test.mkv']) {
       const d = await demux(corpusFile(`video/${name}`), { pool });
       const theirs = ffprobeCounts(fileURLToPath(new URL(`video/${name}`, CORPUS)));
       if (theirs) assert.deepEqual(summary(d), theirs, name);
