@@ -283,6 +283,9 @@ export async function transcodeVideo(input: Uint8Array | Blob, raw: TranscodeJob
     const mp4 = await withCore((core) =>
       (core as CoreWithMux).muxMovie(JSON.stringify(spec), config, encoded.data, encoded.sizes, encoded.durations, encoded.keyframes, encoded.offsets, audioParts?.config, audioParts?.data, audioParts?.sizes, audioParts?.durations),
     );
+    // Never worse, said rather than done: a re-encode is not replaced by its input (the caller
+    // asked for a new codec or size), but a larger output is pointed out.
+    if (mp4.byteLength >= source.size) notes.push(`the output (${mp4.byteLength} bytes) is not smaller than the input (${source.size} bytes)`);
     const codecs = audio === 'copied' ? `${codec}, ${audioTrack!.codec}` : codec;
     return {
       video: mp4,
