@@ -15,6 +15,7 @@ export interface GifToVideoOptions {
   codec?: VideoCodecChoice;
   /** Fit inside this box (never upscaled); sides are rounded down to even numbers. */
   maxWidth?: number;
+  /** See `maxWidth`. */
   maxHeight?: number;
   /** `medium` (default), `high`, or 1-100. */
   quality?: VideoQuality;
@@ -23,11 +24,15 @@ export interface GifToVideoOptions {
   /** URLs the markup uses: where the MP4 and the poster will be served. The poster defaults
    * to the inline ThumbHash preview (no request). */
   src?: string;
+  /** See `src`. */
   posterSrc?: string;
+  /** Aborting rejects with ABORTED and cancels the video, poster and placeholder jobs. */
   signal?: AbortSignal;
   /** Video job progress: `stage`, and `done`/`total` frames while running. */
   onProgress?: (event: ProgressEvent) => void;
+  /** Default `user`. */
   priority?: Priority;
+  /** Run in this pool instead of the shared default one. */
   pool?: Pool;
 }
 

@@ -14,14 +14,18 @@ export type { TranscodeCodec } from './transcode-worker.js';
 export type { DemuxedVideo, VideoSamples, VideoTrackInfo } from './video-source.js';
 
 interface RunFields {
+  /** Aborting rejects with ABORTED at once; a running transcode stops at its next frame. */
   signal?: AbortSignal;
+  /** Default `user`. */
   priority?: Priority;
+  /** Run in this pool instead of the shared default one. */
   pool?: Pool;
 }
 
 export interface TranscodeOptions extends RunFields {
-  /** Fit the displayed picture inside this box (never upscaled; even sides). */
+  /** Fit the displayed picture inside `maxWidth` x `maxHeight` (never upscaled; even sides). */
   maxWidth?: number;
+  /** See `maxWidth`. */
   maxHeight?: number;
   /** `auto` (default): H.264, else VP9, else AV1, whichever this browser's VideoEncoder has. */
   codec?: TranscodeCodec;
@@ -29,6 +33,7 @@ export interface TranscodeOptions extends RunFields {
   bitrate?: number;
   /** `medium` (default), `high`, or 1-100. */
   quality?: VideoQuality;
+  /** The output container: `mp4` (the only one yet). */
   container?: 'mp4';
   /** `copy` (default): AAC samples copied bit-exact; `drop`: a silent video. */
   audio?: 'copy' | 'drop';
