@@ -347,7 +347,9 @@ async function reencode(
   let failure: unknown;
   let encodedFrames = 0;
   let sinceKey = Infinity;
-  const total = video.sampleCount;
+  // Progress counts the frames that will be encoded: those a player shows (pts >= 0).
+  let total = 0;
+  for (let from = 0; from < video.sampleCount; from += PAGE) total += demuxer.samples(video.id, from, PAGE).pts.filter((p) => p >= 0).length;
   const canvas = size.width === video.width && size.height === video.height ? undefined : new OffscreenCanvas(size.width, size.height);
   const ctx = canvas?.getContext('2d', { alpha: false }) as OffscreenCanvasRenderingContext2D | null | undefined;
   if (canvas && !ctx) throw new MediaslimError('ENCODE_FAILED', 'this browser has no 2D OffscreenCanvas to scale frames with');
@@ -395,7 +397,7 @@ async function reencode(
   try {
     encoder.configure(plan.config);
     decoder.configure(decoderConfig);
-    for (let from = 0; from < total && !failure; from += PAGE) {
+    for (let from = 0; from < video.sampleCount && !failure; from += PAGE) {
       const page: VideoSamples = demuxer.samples(video.id, from, PAGE);
       for (let i = 0; i < page.sizes.length; i++) {
         if (signal.aborted) throw aborted(signal);

@@ -310,6 +310,16 @@ describe('transcode in Chromium (WebCodecs)', () => {
       };
     });
     assert.deepEqual(codes, { codec: 'INVALID_OPTION', typo: 'INVALID_OPTION', png: 'UNSUPPORTED_FORMAT', cut: 'CORRUPT_INPUT', posterTime: 'INVALID_OPTION' });
+    if (hasCorpus) {
+      // HEVC: transcoded where this Chromium decodes it, else UNSUPPORTED_CODEC naming the codec.
+      const hevc = await page.evaluate(async (b64) => {
+        const input = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        return window.mediaslim.transcode(input, { pool: window.pool }).then((r) => ({ code: 'resolved', frames: r.frames }), (e) => ({ code: e.code, message: e.message }));
+      }, readFileSync(join(CORPUS_VIDEO, 'test.mkv')).toString('base64'));
+      if (hevc.code === 'resolved') assert.equal(hevc.frames, 29);
+      else assert.deepEqual([hevc.code, /hvc1\./.test(hevc.message)], ['UNSUPPORTED_CODEC', true], hevc.message);
+      console.log(`test.mkv (HEVC): ${JSON.stringify(hevc)}`);
+    }
     assert.deepEqual(problems, []);
   });
 });
