@@ -152,6 +152,10 @@ async function checkTranscode(name, path, { options = { maxHeight: 480, codec: '
     const srcDuration = Number(src.video.duration) || seconds(src.video.tags?.DURATION); // Matroska: a tag
     assert.ok(Math.abs(Number(out.video.duration) - srcDuration) <= frame + 1e-6, `${name}: video ${out.video.duration} s vs ${srcDuration} s`);
     assert.equal(out.rotation, src.rotation, `${name}: rotation kept`);
+    // Every frame at its source time (ms, presentation order; frames before 0 are never shown).
+    const times = (file) => run(['ffprobe', '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file])
+      .split('\n').map((l) => Math.round(Number(l.replace(/,$/, '')) * 1000)).filter((t) => t >= 0).sort((a, b) => a - b);
+    assert.deepEqual(times(outFile), times(path), `${name}: frame times`);
     if (audio === 'copied') {
       assert.equal(r.audio, 'copied', name);
       assert.equal(out.audio?.codec_name, 'aac', `${name}: audio present`);
