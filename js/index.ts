@@ -5,6 +5,16 @@ import { Pool, type RunOptions } from './pool.js';
 import { Asset, ResultCache } from './asset.js';
 import { lazyOptimize as lazyOptimizeWith, type LazyOptions } from './lazy.js';
 import { gifToVideo as gifToVideoWith, type GifToVideoOptions, type GifToVideoResult } from './video/gif.js';
+import {
+  demux as demuxWith,
+  posterFrame as posterFrameWith,
+  transcode as transcodeWith,
+  type DemuxedVideo,
+  type PosterFrameOptions,
+  type PosterFrameResult,
+  type TranscodeOptions,
+  type TranscodeResult,
+} from './video/transcode.js';
 import type { OptimizeOptions, Optimized, ProbeInfo, RemuxOptions, Remuxed } from './wasm/mediaslim_core.js';
 
 export { MediaslimError } from './errors.js';
@@ -14,6 +24,7 @@ export type { PictureData, PlaceholderData, SrcsetRequest, VariantFormat } from 
 export type { LazyOptions } from './lazy.js';
 export type { GifToVideoOptions, GifToVideoResult, VideoCodecChoice, VideoQuality } from './video/gif.js';
 export { videoMarkup } from './video/gif.js';
+export type { DemuxedVideo, VideoSamples, VideoTrackInfo, PosterFrameOptions, PosterFrameResult, TranscodeCodec, TranscodeOptions, TranscodeResult } from './video/transcode.js';
 export type { PoolStats, Priority, ProgressEvent, RunOptions } from './pool.js';
 export type { ErrorCode } from './errors.js';
 export type { Input } from './input.js';
@@ -163,4 +174,25 @@ export async function probe(input: Input, run: RunOptions & { pool?: Pool } = {}
  */
 export function gifToVideo(input: Input, options: GifToVideoOptions = {}): Promise<GifToVideoResult> {
   return gifToVideoWith(input, options, defaultPool);
+}
+
+/**
+ * Re-encodes an MP4/MOV smaller in the browser: WebCodecs decodes, the frames are scaled to fit
+ * `maxWidth`/`maxHeight`, re-encoded (H.264, else VP9, else AV1) and muxed with the source's
+ * AAC audio copied bit-exact; frame times and rotation are kept. Needs WebCodecs: elsewhere
+ * (Node) it rejects with `UNSUPPORTED_CODEC`.
+ */
+export function transcode(input: Input, options: TranscodeOptions = {}): Promise<TranscodeResult> {
+  return transcodeWith(input, options, defaultPool);
+}
+
+/** A video's key frame at or before `time` as an optimized image (WebP by default) plus a
+ * ThumbHash placeholder. Needs WebCodecs (browsers). */
+export function posterFrame(input: Input, options: PosterFrameOptions = {}): Promise<PosterFrameResult> {
+  return posterFrameWith(input, options, defaultPool);
+}
+
+/** The tracks and sample tables of an MP4/MOV, read from its index only. Node and browsers. */
+export function demux(input: Input, run: RunOptions & { pool?: Pool } = {}): Promise<DemuxedVideo> {
+  return demuxWith(input, run, defaultPool);
 }

@@ -2,7 +2,7 @@
 // once, every job cancellable, a crashed worker replaced while the rest keep serving.
 // No SharedArrayBuffer is used, so pages need no COOP/COEP headers.
 import { MediaslimError } from './errors.js';
-import type { JobKind, JobReply, JobRequest } from './protocol.js';
+import type { JobKind, JobReply, WorkerMessage } from './protocol.js';
 import { PriorityQueue, rank, type Priority } from './queue.js';
 
 export type { Priority } from './queue.js';
@@ -67,7 +67,7 @@ interface Job {
 
 /** The part of a Web Worker / Node Worker the pool uses. */
 interface WorkerHandle {
-  post(req: JobRequest, transfer: Transferable[]): void;
+  post(req: WorkerMessage, transfer: Transferable[]): void;
   terminate(): void;
   /** Node only: idle workers must not keep the process alive. */
   ref?(): void;
@@ -179,6 +179,8 @@ export class Pool {
   // ---- internals -----------------------------------------------------------------------
 
   private async dedupKey(kind: JobKind, input: Uint8Array | Blob, optionsJson: string): Promise<string | undefined> {
+    // Video inputs are large and read by range: hashing one whole costs more than it saves.
+    if (kind === 'demux' || kind === 'transcode' || kind === 'posterFrame') return undefined;
     const subtle = globalThis.crypto?.subtle;
     if (!subtle) return undefined; // insecure browser contexts: no dedup, still correct
     const bytes = input instanceof Uint8Array ? input : new Uint8Array(await input.arrayBuffer());
@@ -226,9 +228,10 @@ export class Pool {
     this.counters.aborted += 1;
     if (job.subscribers.size > 0) return;
     if (job.dedupKey) this.inflight.delete(job.dedupKey);
-    // Queued: dropped now. Running: its result will be discarded (the wasm call cannot be
-    // interrupted mid-encode; the worker is free again when it returns).
-    this.queue.remove(job);
+    // Queued: dropped now. Running: the worker is told; a video transcode stops at its next
+    // frame, other jobs (one wasm call that cannot be interrupted) finish and are discarded.
+    if (job.worker) job.worker.handle.post({ cancel: job.id }, []);
+    else this.queue.remove(job);
   }
 
   private pump(): void {

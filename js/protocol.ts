@@ -1,7 +1,7 @@
 // Messages between the pool and its workers.
 import type { ErrorCode } from './errors.js';
 
-export type JobKind = 'optimize' | 'optimizeMany' | 'probe' | 'placeholder' | 'compare' | 'remux' | 'gifToVideo' | 'trap';
+export type JobKind = 'optimize' | 'optimizeMany' | 'probe' | 'placeholder' | 'compare' | 'remux' | 'gifToVideo' | 'demux' | 'transcode' | 'posterFrame' | 'trap';
 
 export interface JobRequest {
   id: number;
@@ -12,6 +12,14 @@ export interface JobRequest {
   /** OptimizeOptions as JSON (an array of them for optimizeMany), parsed by the core. */
   optionsJson: string;
 }
+
+/** Not a job: the pool gave up on running job `cancel` (every caller aborted); jobs that can
+ * stop midway (video transcodes) stop, the rest finish and their answer is dropped. */
+export interface CancelRequest {
+  cancel: number;
+}
+
+export type WorkerMessage = JobRequest | CancelRequest;
 
 export type JobReply =
   | { id: number; ok: true; value: unknown; memoryBytes: number }

@@ -9,9 +9,11 @@
 import { hasFull, loadCore, memoryBytes, withCore, type Core, type Flavor } from './core.js';
 import { MediaslimError } from './errors.js';
 import { readAll } from './input.js';
-import type { JobReply, JobRequest } from './protocol.js';
+import type { JobReply, JobRequest, WorkerMessage } from './protocol.js';
 import { WebCodecsFallback, encodeAvifWithWebCodecs, ineligible, type AvifEncoder } from './webcodecs/avif.js';
 import { encodeGifVideo, type GifVideoJobOptions } from './video/encode-gif.js';
+import { demuxJob } from './video/video-source.js';
+import { decodePosterFrame, transcodeVideo, type PosterJobOptions, type TranscodeJobOptions } from './video/transcode-worker.js';
 
 type Post = (reply: JobReply, transfer: ArrayBuffer[]) => void;
 
@@ -66,7 +68,44 @@ function parseObject(json: string): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
+/** Progress at most every 50 ms: one message per frame would flood the pool for long videos. */
+function throttled(id: number, post: Post): (done: number, total: number) => void {
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (done < total && now - last < 50) return;
+    last = now;
+    post({ id, progress: { done, total } }, []);
+  };
+}
+
+/** Running jobs that can stop midway, by id: the pool's cancel message aborts them. */
+const cancellers = new Map<number, AbortController>();
+
 async function run(req: JobRequest, post: Post): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
+  const inFlavor = <T>(fn: (core: Core) => T, f?: Flavor) => withCore(fn, f ?? (hasFull() ? 'full' : 'core'));
+  // Video jobs read their input by range (a Blob stays a Blob); the rest need it whole.
+  switch (req.kind) {
+    case 'demux':
+      return { value: await demuxJob(req.input, inFlavor), transfer: [] };
+    case 'transcode':
+    case 'posterFrame': {
+      const controller = new AbortController();
+      cancellers.set(req.id, controller);
+      try {
+        if (req.kind === 'posterFrame') {
+          const out = await decodePosterFrame(req.input, parseObject(req.optionsJson) as PosterJobOptions, inFlavor, controller.signal);
+          return { value: out, transfer: [out.png.buffer as ArrayBuffer] };
+        }
+        const out = await transcodeVideo(req.input, parseObject(req.optionsJson) as TranscodeJobOptions, inFlavor, throttled(req.id, post), controller.signal);
+        return { value: out, transfer: [out.video.buffer as ArrayBuffer] };
+      } finally {
+        cancellers.delete(req.id);
+      }
+    }
+    default:
+      break;
+  }
   const bytes = await readAll(req.input);
   const flavor = flavorFor(req);
   switch (req.kind) {
@@ -124,22 +163,23 @@ async function run(req: JobRequest, post: Post): Promise<{ value: unknown; trans
       return { value: out, transfer: [out.bytes.buffer as ArrayBuffer] };
     }
     case 'gifToVideo': {
-      // Progress at most every 50 ms: one message per frame would flood the pool for long GIFs.
-      let last = 0;
-      const progress = (done: number, total: number) => {
-        const now = Date.now();
-        if (done < total && now - last < 50) return;
-        last = now;
-        post({ id: req.id, progress: { done, total } }, []);
-      };
-      const inFlavor = <T>(fn: (core: Core) => T, f?: Flavor) => withCore(fn, f ?? (hasFull() ? 'full' : 'core'));
-      const out = await encodeGifVideo(bytes, parseObject(req.optionsJson) as GifVideoJobOptions, inFlavor, progress);
+      const out = await encodeGifVideo(bytes, parseObject(req.optionsJson) as GifVideoJobOptions, inFlavor, throttled(req.id, post));
       return { value: out, transfer: [out.video.buffer as ArrayBuffer] };
     }
     case 'trap':
       await withCore((core) => core.__trapForTests());
       return { value: null, transfer: [] };
+    default:
+      throw new MediaslimError('INVALID_OPTION', `unknown job kind ${JSON.stringify(req.kind)}`);
   }
+}
+
+function receive(msg: WorkerMessage, post: Post): void {
+  if ('cancel' in msg) {
+    cancellers.get(msg.cancel)?.abort(new Error('every caller aborted'));
+    return;
+  }
+  void handle(msg, post);
 }
 
 async function handle(req: JobRequest, post: Post): Promise<void> {
@@ -164,7 +204,7 @@ const scope = typeof self !== 'undefined' ? (self as unknown as { postMessage?: 
 const nodeThread = typeof process !== 'undefined' && !!process.versions?.node;
 if (!nodeThread && scope && typeof scope.postMessage === 'function') {
   const post: Post = (r, t) => scope.postMessage!(r, t);
-  scope.onmessage = (e) => void handle(e.data as JobRequest, post);
+  scope.onmessage = (e) => receive(e.data as WorkerMessage, post);
 } else {
   // Node: the parent port queues messages until a listener is attached, so loading
   // node:worker_threads asynchronously loses nothing. (A computed specifier: browser
@@ -173,6 +213,6 @@ if (!nodeThread && scope && typeof scope.postMessage === 'function') {
   void (import(/* @vite-ignore */ /* webpackIgnore: true */ threads) as Promise<typeof import('node:worker_threads')>).then(({ parentPort }) => {
     if (!parentPort) throw new Error('mediaslim worker started outside a worker thread');
     const post: Post = (r, t) => parentPort.postMessage(r, t);
-    parentPort.on('message', (req: JobRequest) => void handle(req, post));
+    parentPort.on('message', (msg: WorkerMessage) => receive(msg, post));
   });
 }

@@ -35,7 +35,21 @@ const SECTIONS = [
   { title: '`open(input, options)`', text: 'A lazy asset handle; nothing is read until asked.', source: { fn: 'open', param: 'options' } },
   { title: '`asset.srcset(request)`', text: 'Every width in every format, from one decode.', source: { type: 'SrcsetRequest' } },
   { title: '`remux(input, options)`', text: 'MP4/MOV container rewrite, no re-encode. Its third argument takes `priority`, `signal`, `onProgress` and `pool` as `optimize` does.', source: { type: 'RemuxOptions' } },
-  { title: '`gifToVideo(input, options)`', text: 'An animated GIF as an MP4 (H.264 through WebCodecs in browsers, AV1 through rav1e elsewhere), with a poster, a placeholder and `<video>` markup.', source: { type: 'GifToVideoOptions' } },
+  {
+    title: '`gifToVideo(input, options)`',
+    text: 'An animated GIF as a looping, muted MP4 with a poster, a placeholder and the markup.',
+    source: { type: 'GifToVideoOptions' },
+  },
+  {
+    title: '`transcode(input, options)`',
+    text: 'Browsers with WebCodecs: an MP4/MOV or WebM re-encoded as an MP4.',
+    source: { type: 'TranscodeOptions' },
+  },
+  {
+    title: '`posterFrame(input, options)`',
+    text: 'Browsers with WebCodecs: one key frame as an optimized image with a placeholder.',
+    source: { type: 'PosterFrameOptions' },
+  },
   { title: '`new Pool(options)`', text: 'A pool of workers, one wasm instance each.', source: { ctor: 'Pool', param: 'options' } },
   { title: '`lazyOptimize(target, options)`', text: 'Browsers only.', source: { type: 'LazyOptions', own: true } },
   {

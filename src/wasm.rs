@@ -319,3 +319,227 @@ pub fn gif_to_av1(input: Vec<u8>, options_json: &str, progress: Option<js_sys::F
     set(&obj, "durationMs", &(video.duration_ms as f64).into());
     Ok(obj.into())
 }
+
+/// A video file's index parsed once: the track list and the sample table, which JS pages
+/// through while reading sample bytes itself (by offset and size, e.g. Blob slices). For
+/// MP4/MOV it is built from the `moov` box alone (plus each `moof` of a fragmented file), so a
+/// large file is never copied into wasm whole; WebM is parsed from the whole file
+/// (`fromFile`), its index being spread through it. Call `free()` when done.
+#[wasm_bindgen]
+pub struct VideoDemuxer {
+    movie: crate::video::mp4::Movie,
+}
+
+#[wasm_bindgen]
+impl VideoDemuxer {
+    /// `moov`: the whole `moov` box (header included); `file_size`: the file's length in bytes
+    /// (every sample must lie inside it).
+    #[wasm_bindgen(constructor)]
+    pub fn new(moov: &[u8], file_size: f64) -> Result<VideoDemuxer, JsValue> {
+        let limits = crate::video::mp4::DemuxLimits::default();
+        let movie = crate::video::mp4::Movie::from_moov(moov, file_size as u64, &limits).map_err(js_error)?;
+        Ok(VideoDemuxer { movie })
+    }
+
+    /// Parses a whole MP4/MOV or WebM/Matroska file held in memory (told apart by content).
+    #[wasm_bindgen(js_name = fromFile)]
+    pub fn from_file(file: &[u8]) -> Result<VideoDemuxer, JsValue> {
+        let limits = crate::video::mp4::DemuxLimits::default();
+        let movie = if crate::video::webm::is_webm(file) {
+            crate::video::webm::demux(file, &limits)
+        } else {
+            crate::video::mp4::demux(file, &limits)
+        };
+        Ok(VideoDemuxer { movie: movie.map_err(js_error)? })
+    }
+
+    /// Adds the samples of a `moof` box (header included) found at `offset` in the file.
+    #[wasm_bindgen(js_name = addFragment)]
+    pub fn add_fragment(&mut self, moof: &[u8], offset: f64) -> Result<(), JsValue> {
+        self.movie.add_fragment(moof, offset as u64).map_err(js_error)
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn fragmented(&self) -> bool {
+        self.movie.fragmented
+    }
+
+    /// `[{ id, kind: 'video'|'audio', fourcc, codec?, description?, width, height, rotation,
+    /// timescale, duration, sampleRate, channels, editStart, sampleCount, keyframes, bytes }]`.
+    pub fn tracks(&self) -> js_sys::Array {
+        use crate::video::mp4::TrackKind;
+        self.movie
+            .tracks
+            .iter()
+            .map(|t| {
+                let obj = js_sys::Object::new();
+                set(&obj, "id", &t.id.into());
+                set(&obj, "kind", &(if t.kind == TrackKind::Video { "video" } else { "audio" }).into());
+                set(&obj, "fourcc", &t.fourcc.as_str().into());
+                if let Some(codec) = &t.codec {
+                    set(&obj, "codec", &codec.as_str().into());
+                }
+                if let Some(d) = &t.description {
+                    set(&obj, "description", &js_sys::Uint8Array::from(d.as_slice()).into());
+                }
+                if let Some(v) = &t.vpcc {
+                    set(&obj, "vpcc", &js_sys::Uint8Array::from(v.as_slice()).into());
+                }
+                set(&obj, "width", &t.width.into());
+                set(&obj, "height", &t.height.into());
+                set(&obj, "rotation", &t.rotation.into());
+                set(&obj, "timescale", &t.timescale.into());
+                set(&obj, "duration", &(t.duration as f64).into());
+                set(&obj, "sampleRate", &t.sample_rate.into());
+                set(&obj, "channels", &t.channels.into());
+                set(&obj, "editStart", &(t.edit_start as f64).into());
+                set(&obj, "sampleCount", &(t.samples.len() as u32).into());
+                set(&obj, "keyframes", &(t.samples.iter().filter(|s| s.keyframe).count() as u32).into());
+                set(&obj, "bytes", &(t.samples.iter().map(|s| u64::from(s.size)).sum::<u64>() as f64).into());
+                JsValue::from(obj)
+            })
+            .collect()
+    }
+
+    /// Up to `count` samples of track `track_id` from index `from` (decode order):
+    /// `{ offsets, sizes, dts, pts, durations, keyframes }` as typed arrays (times in the
+    /// track's ticks, edit list applied).
+    pub fn samples(&self, track_id: u32, from: u32, count: u32) -> Result<JsValue, JsValue> {
+        let track = self.track(track_id)?;
+        let list = track.samples.get(from as usize..).unwrap_or_default();
+        let list = list.get(..(count as usize).min(list.len())).unwrap_or_default();
+        let obj = js_sys::Object::new();
+        let f64s = |f: &dyn Fn(&crate::video::mp4::SampleInfo) -> f64| js_sys::Float64Array::from(list.iter().map(f).collect::<Vec<_>>().as_slice());
+        set(&obj, "offsets", &f64s(&|s| s.offset as f64).into());
+        set(&obj, "dts", &f64s(&|s| s.dts as f64).into());
+        set(&obj, "pts", &f64s(&|s| s.pts as f64).into());
+        let sizes: Vec<u32> = list.iter().map(|s| s.size).collect();
+        set(&obj, "sizes", &js_sys::Uint32Array::from(sizes.as_slice()).into());
+        let durations: Vec<u32> = list.iter().map(|s| s.duration).collect();
+        set(&obj, "durations", &js_sys::Uint32Array::from(durations.as_slice()).into());
+        let keys: Vec<u8> = list.iter().map(|s| u8::from(s.keyframe)).collect();
+        set(&obj, "keyframes", &js_sys::Uint8Array::from(keys.as_slice()).into());
+        Ok(obj.into())
+    }
+
+    /// The index of the key frame presented last at or before `pts` (ticks), or the first one.
+    #[wasm_bindgen(js_name = keyframeAtOrBefore)]
+    pub fn keyframe_at_or_before(&self, track_id: u32, pts: f64) -> Result<Option<u32>, JsValue> {
+        Ok(self.track(track_id)?.keyframe_at_or_before(pts as i64).map(|i| i as u32))
+    }
+}
+
+impl VideoDemuxer {
+    fn track(&self, id: u32) -> Result<&crate::video::mp4::Track, JsValue> {
+        self.movie.tracks.iter().find(|t| t.id == id).ok_or_else(|| js_error(Error::option("trackId", format!("no track {id} in this file"))))
+    }
+}
+
+/// What `muxMovie` writes besides the sample data (JSON).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MovieSpec {
+    /// "avc", "av1" or "vp9".
+    codec: String,
+    width: u32,
+    height: u32,
+    #[serde(default)]
+    rotation: u16,
+    timescale: u32,
+    #[serde(default)]
+    media_start: i64,
+    audio: Option<AudioSpec>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AudioSpec {
+    sample_rate: u32,
+    channels: u16,
+    timescale: u32,
+    #[serde(default)]
+    media_start: i64,
+}
+
+/// Sample `i` is `sizes[i]` bytes of `data`, in order.
+fn split_samples<'a>(data: &'a [u8], sizes: &[u32], what: &str) -> Result<Vec<&'a [u8]>, JsValue> {
+    let total: u64 = sizes.iter().map(|&s| u64::from(s)).sum();
+    if total != data.len() as u64 {
+        return Err(js_error(Error::option(what, format!("sizes add up to {total} bytes, data has {}", data.len()))));
+    }
+    let mut at = 0usize;
+    Ok(sizes
+        .iter()
+        .map(|&size| {
+            let end = at + size as usize; // sizes sum to data.len(), checked above
+            let s = data.get(at..end).unwrap_or_default();
+            at = end;
+            s
+        })
+        .collect())
+}
+
+/// A fast-start MP4 of one encoded video track and, optionally, an AAC track copied from
+/// the source (`audio_*`, with `spec.audio`). `spec_json`: `{ codec: "avc"|"av1"|"vp9", width,
+/// height, rotation?, timescale, mediaStart?, audio?: { sampleRate, channels, timescale,
+/// mediaStart? } }`; `video_config` the avcC / av1C / vpcC payload; per sample: sizes,
+/// durations (ticks), key frame flags and presentation offsets (empty when none).
+#[wasm_bindgen(js_name = muxMovie)]
+#[allow(clippy::too_many_arguments)]
+pub fn mux_movie(
+    spec_json: &str,
+    video_config: Vec<u8>,
+    video_data: &[u8],
+    video_sizes: &[u32],
+    video_durations: &[u32],
+    video_keyframes: &[u8],
+    video_offsets: &[i32],
+    audio_config: Option<Vec<u8>>,
+    audio_data: Option<Vec<u8>>,
+    audio_sizes: Option<Vec<u32>>,
+    audio_durations: Option<Vec<u32>>,
+) -> Result<Vec<u8>, JsValue> {
+    use crate::video::mp4::{AudioTrack, MuxLimits, MuxTrack, Sample, TrackMedia, VideoCodec, VideoTrack, mux_tracks};
+    let spec: MovieSpec = serde_json::from_str(spec_json).map_err(|e| js_error(Error::option("spec", e.to_string())))?;
+    let n = video_sizes.len();
+    if video_durations.len() != n || video_keyframes.len() != n {
+        return Err(js_error(Error::option("samples", format!("{n} sizes, {} durations, {} key frame flags", video_durations.len(), video_keyframes.len()))));
+    }
+    let codec = match spec.codec.as_str() {
+        "avc" => VideoCodec::Avc { avcc: video_config },
+        "av1" => VideoCodec::Av1 { av1c: video_config },
+        "vp9" => VideoCodec::Vp9 { vpcc: video_config },
+        other => return Err(js_error(Error::option("codec", format!("must be \"avc\", \"av1\" or \"vp9\", got {other:?}")))),
+    };
+    let av1 = matches!(codec, VideoCodec::Av1 { .. });
+    let mut owned: Vec<Vec<u8>> = Vec::new();
+    let frames = split_samples(video_data, video_sizes, "samples")?;
+    if av1 {
+        owned = frames.iter().map(|f| crate::encode::av1_video_sample(f)).collect::<Result<_, _>>().map_err(js_error)?;
+    }
+    let frames: Vec<&[u8]> = if av1 { owned.iter().map(Vec::as_slice).collect() } else { frames };
+    let video_samples: Vec<Sample<'_>> = frames
+        .iter()
+        .zip(video_durations.iter().zip(video_keyframes))
+        .map(|(data, (&duration, &key))| Sample { duration, keyframe: key != 0, data })
+        .collect();
+    let video = TrackMedia::Video { track: VideoTrack { codec, width: spec.width, height: spec.height, timescale: spec.timescale }, rotation: spec.rotation };
+    let mut tracks = vec![MuxTrack { media: &video, samples: &video_samples, composition_offsets: video_offsets, media_start: spec.media_start }];
+
+    let audio_data = audio_data.unwrap_or_default();
+    let audio_sizes = audio_sizes.unwrap_or_default();
+    let audio_durations = audio_durations.unwrap_or_default();
+    let audio_media;
+    let audio_samples: Vec<Sample<'_>>;
+    if let (Some(a), Some(config)) = (&spec.audio, audio_config) {
+        if audio_durations.len() != audio_sizes.len() {
+            return Err(js_error(Error::option("audio", format!("{} sizes, {} durations", audio_sizes.len(), audio_durations.len()))));
+        }
+        let chunks = split_samples(&audio_data, &audio_sizes, "audio")?;
+        // AAC access units are all sync samples.
+        audio_samples = chunks.iter().zip(&audio_durations).map(|(data, &duration)| Sample { duration, keyframe: true, data }).collect();
+        audio_media = TrackMedia::Audio(AudioTrack { config, sample_rate: a.sample_rate, channels: a.channels, timescale: a.timescale });
+        tracks.push(MuxTrack { media: &audio_media, samples: &audio_samples, composition_offsets: &[], media_start: a.media_start });
+    }
+    mux_tracks(&tracks, &MuxLimits::default()).map_err(js_error)
+}

@@ -1,10 +1,12 @@
-//! Video: MP4/MOV fast-start remuxing (sample data copied bit-exact), an MP4 muxer for
-//! encoded frames, and animated GIF frames for video encoders (WebCodecs in js/, or rav1e).
+//! Video: MP4/MOV fast-start remuxing (sample data copied bit-exact), MP4 and WebM demuxers
+//! (track list and sample index), an MP4 muxer for encoded frames, and animated GIF frames
+//! for video encoders (WebCodecs in js/, or rav1e).
 
 #[cfg(feature = "avif")]
 pub mod av1;
 pub mod gif;
 pub mod mp4;
+pub mod webm;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,7 +1,8 @@
-//! An MP4 writer for one video track of already-encoded samples (H.264 from WebCodecs, AV1
-//! from WebCodecs or rav1e), laid out for fast start: `ftyp`, `moov` (the index), then `mdat`.
-//! One sample per chunk keeps the tables trivially right; the 4 bytes per sample it costs in
-//! `stco` are nothing next to the frames. Chunk offsets widen to `co64` past 4 GiB.
+//! An MP4 writer for already-encoded samples: a video track (H.264 from WebCodecs, VP9, AV1
+//! from WebCodecs or rav1e) and optionally an AAC audio track copied from a source file, laid
+//! out for fast start: `ftyp`, `moov` (the index), then `mdat` with the tracks interleaved in
+//! time. One sample per chunk keeps the tables trivially right; the 4 bytes per sample it
+//! costs in `stco` are nothing next to the frames. Chunk offsets widen to `co64` past 4 GiB.
 
 use crate::error::{Budget, Error, Result};
 
@@ -14,6 +15,9 @@ pub enum VideoCodec {
     /// AV1: an `AV1CodecConfigurationRecord` (4 bytes plus optional config OBUs), stored as
     /// `av1C` in `av01`.
     Av1 { av1c: Vec<u8> },
+    /// VP9: a `VPCodecConfigurationRecord` full-box payload (version 1: 4 bytes of version and
+    /// flags, then profile, level, bit depth/chroma/range, colour, init data size), as `vpcC`.
+    Vp9 { vpcc: Vec<u8> },
 }
 
 impl VideoCodec {
@@ -21,6 +25,7 @@ impl VideoCodec {
         match self {
             VideoCodec::Avc { .. } => *b"avc1",
             VideoCodec::Av1 { .. } => *b"av01",
+            VideoCodec::Vp9 { .. } => *b"vp09",
         }
     }
 
@@ -39,6 +44,11 @@ impl VideoCodec {
                     return Err(Error::option("codecConfig", format!("an av1C record starts with 0x81 and has at least 4 bytes, got {} bytes", av1c.len())));
                 }
             }
+            VideoCodec::Vp9 { vpcc } => {
+                if vpcc.len() < 12 || vpcc.first() != Some(&1) {
+                    return Err(Error::option("codecConfig", format!("a vpcC payload is version 1 and at least 12 bytes, got {} bytes", vpcc.len())));
+                }
+            }
         }
         Ok(())
     }
@@ -52,6 +62,60 @@ pub struct VideoTrack {
     pub height: u32,
     /// Ticks per second of every duration (e.g. 1000 for milliseconds).
     pub timescale: u32,
+}
+
+/// An AAC track's parameters: what its `mp4a` sample entry and `esds` say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioTrack {
+    /// The AudioSpecificConfig (WebCodecs' `description` for AAC), copied into `esds`.
+    pub config: Vec<u8>,
+    pub sample_rate: u32,
+    pub channels: u16,
+    pub timescale: u32,
+}
+
+/// What one track of a muxed file is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrackMedia {
+    /// A video track turned `rotation` degrees clockwise on display (0, 90, 180, 270), written
+    /// as the `tkhd` matrix as cameras do.
+    Video { track: VideoTrack, rotation: u16 },
+    Audio(AudioTrack),
+}
+
+/// One track with its samples (decode order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MuxTrack<'a> {
+    pub media: &'a TrackMedia,
+    pub samples: &'a [Sample<'a>],
+    /// Per sample, presentation minus decode time (B-frames); empty when they are equal.
+    pub composition_offsets: &'a [i32],
+    /// The media time presentation starts at, as an edit list: positive skips that much
+    /// (AAC priming), negative delays the track's start by that much. Ticks of the track.
+    pub media_start: i64,
+}
+
+impl MuxTrack<'_> {
+    fn timescale(&self) -> u32 {
+        match self.media {
+            TrackMedia::Video { track, .. } => track.timescale,
+            TrackMedia::Audio(a) => a.timescale,
+        }
+    }
+    fn duration(&self) -> u64 {
+        self.samples.iter().map(|s| u64::from(s.duration)).sum()
+    }
+    /// Where the last presented sample ends, in media time (reordered frames included).
+    fn presentation_end(&self) -> u64 {
+        let mut dts = 0i64;
+        let mut end = 0i64;
+        for (i, s) in self.samples.iter().enumerate() {
+            let offset = self.composition_offsets.get(i).copied().map_or(0, i64::from);
+            end = end.max(dts + offset + i64::from(s.duration));
+            dts += i64::from(s.duration);
+        }
+        u64::try_from(end).unwrap_or(0)
+    }
 }
 
 /// One encoded frame.
@@ -80,48 +144,49 @@ impl Default for MuxLimits {
 
 /// A fast-start MP4 of `samples` (in decode order, the first a key frame).
 pub fn mux(track: &VideoTrack, samples: &[Sample<'_>], limits: &MuxLimits) -> Result<Vec<u8>> {
-    track.codec.check()?;
-    if track.width == 0 || track.height == 0 || track.width > 0xFFFF || track.height > 0xFFFF {
-        return Err(Error::option("width/height", format!("{}x{} is not a size an MP4 sample entry can hold (1 to 65535 each)", track.width, track.height)));
+    let media = TrackMedia::Video { track: track.clone(), rotation: 0 };
+    mux_tracks(&[MuxTrack { media: &media, samples, composition_offsets: &[], media_start: 0 }], limits)
+}
+
+/// A fast-start MP4 of several tracks (track IDs 1, 2, ... in this order); the movie clock is
+/// the first track's.
+pub fn mux_tracks(tracks: &[MuxTrack<'_>], limits: &MuxLimits) -> Result<Vec<u8>> {
+    let Some(first) = tracks.first() else { return Err(Error::option("tracks", "a movie needs at least one track")) };
+    let mut count = 0u64;
+    let mut media_bytes = 0u64;
+    for t in tracks {
+        check_track(t)?;
+        count += t.samples.len() as u64;
+        media_bytes = t.samples.iter().try_fold(media_bytes, |sum, s| sum.checked_add(s.data.len() as u64)).unwrap_or(u64::MAX);
     }
-    if track.timescale == 0 {
-        return Err(Error::option("timescale", "must be at least 1"));
+    if count > u64::from(limits.max_samples) {
+        return Err(Error::too_large(Budget::Frames, count, u64::from(limits.max_samples), "maxFrames"));
     }
-    let count = u32::try_from(samples.len()).unwrap_or(u32::MAX);
-    if count == 0 {
-        return Err(Error::option("samples", "a video needs at least one frame"));
-    }
-    if count > limits.max_samples {
-        return Err(Error::too_large(Budget::Frames, u64::from(count), u64::from(limits.max_samples), "maxFrames"));
-    }
-    if samples.first().is_some_and(|s| !s.keyframe) {
-        return Err(Error::option("samples", "the first frame must be a key frame"));
-    }
-    if let Some(i) = samples.iter().position(|s| s.duration == 0) {
-        return Err(Error::option("samples", format!("frame {i} has a duration of 0")));
-    }
-    let media_bytes = samples.iter().try_fold(0u64, |sum, s| sum.checked_add(s.data.len() as u64));
-    let media_bytes = media_bytes.unwrap_or(u64::MAX);
     if media_bytes > limits.max_bytes {
         return Err(Error::too_large(Budget::Bytes, media_bytes, limits.max_bytes, "maxBytes"));
     }
-    let duration: u64 = samples.iter().map(|s| u64::from(s.duration)).sum();
+    let movie_timescale = first.timescale();
+    let order = interleave(tracks);
 
-    let ftyp = ftyp(&track.codec);
+    let video = tracks.iter().find_map(|t| match t.media {
+        TrackMedia::Video { track, .. } => Some(&track.codec),
+        TrackMedia::Audio(_) => None,
+    });
+    let ftyp = ftyp(video);
     // A 64-bit mdat header only when its size needs it.
     let mdat_header = if media_bytes + 8 > u64::from(u32::MAX) { 16 } else { 8 };
     // The index's size does not depend on the offsets' values, only on their width: build
     // it with 32-bit offsets first, widen when the last one does not fit.
     let mut wide = false;
     let moov = loop {
-        let probe = moov(track, samples, duration, 0, wide)?;
-        let first = (ftyp.len() + probe.len()) as u64 + mdat_header;
-        let last = first + media_bytes - samples.last().map_or(0, |s| s.data.len() as u64);
-        if !wide && last > u64::from(u32::MAX) {
+        let probe = moov(tracks, &order, movie_timescale, 0, wide)?;
+        let first_offset = (ftyp.len() + probe.len()) as u64 + mdat_header;
+        let last = order.last().and_then(|&(t, i)| tracks.get(t).and_then(|t| t.samples.get(i))).map_or(0, |s| s.data.len() as u64);
+        if !wide && first_offset + media_bytes - last > u64::from(u32::MAX) {
             wide = true;
             continue;
         }
-        break moov(track, samples, duration, first, wide)?;
+        break moov(tracks, &order, movie_timescale, first_offset, wide)?;
     };
 
     let total = ftyp.len() as u64 + moov.len() as u64 + mdat_header + media_bytes;
@@ -138,10 +203,67 @@ pub fn mux(track: &VideoTrack, samples: &[Sample<'_>], limits: &MuxLimits) -> Re
         out.extend_from_slice(&((media_bytes + 8) as u32).to_be_bytes());
         out.extend_from_slice(b"mdat");
     }
-    for s in samples {
-        out.extend_from_slice(s.data);
+    for &(t, i) in &order {
+        if let Some(s) = tracks.get(t).and_then(|t| t.samples.get(i)) {
+            out.extend_from_slice(s.data);
+        }
     }
     Ok(out)
+}
+
+fn check_track(t: &MuxTrack<'_>) -> Result<()> {
+    match t.media {
+        TrackMedia::Video { track, rotation } => {
+            track.codec.check()?;
+            if track.width == 0 || track.height == 0 || track.width > 0xFFFF || track.height > 0xFFFF {
+                return Err(Error::option("width/height", format!("{}x{} is not a size an MP4 sample entry can hold (1 to 65535 each)", track.width, track.height)));
+            }
+            if !matches!(rotation, 0 | 90 | 180 | 270) {
+                return Err(Error::option("rotation", format!("must be 0, 90, 180 or 270, got {rotation}")));
+            }
+        }
+        TrackMedia::Audio(a) => {
+            if a.config.len() < 2 {
+                return Err(Error::option("audioConfig", format!("an AudioSpecificConfig has at least 2 bytes, got {}", a.config.len())));
+            }
+            if a.channels == 0 || a.sample_rate == 0 {
+                return Err(Error::option("audio", format!("{} channels at {} Hz", a.channels, a.sample_rate)));
+            }
+        }
+    }
+    if t.timescale() == 0 {
+        return Err(Error::option("timescale", "must be at least 1"));
+    }
+    if t.samples.is_empty() {
+        return Err(Error::option("samples", "a track needs at least one sample"));
+    }
+    if t.samples.first().is_some_and(|s| !s.keyframe) {
+        return Err(Error::option("samples", "the first frame must be a key frame"));
+    }
+    if let Some(i) = t.samples.iter().position(|s| s.duration == 0) {
+        return Err(Error::option("samples", format!("frame {i} has a duration of 0")));
+    }
+    if !t.composition_offsets.is_empty() && t.composition_offsets.len() != t.samples.len() {
+        return Err(Error::option("compositionOffsets", format!("{} offsets for {} samples", t.composition_offsets.len(), t.samples.len())));
+    }
+    Ok(())
+}
+
+/// Every (track, sample) in the order the media is laid out: by decode time, so a player
+/// reading the file front to back has each track's next sample at hand.
+fn interleave(tracks: &[MuxTrack<'_>]) -> Vec<(usize, usize)> {
+    let mut order: Vec<(u128, usize, usize)> = Vec::with_capacity(tracks.iter().map(|t| t.samples.len()).sum());
+    for (ti, t) in tracks.iter().enumerate() {
+        let mut dts = 0u128;
+        let scale = u128::from(t.timescale());
+        for (si, s) in t.samples.iter().enumerate() {
+            // Seconds as an exact fraction over a shared denominator (nanoseconds suffice).
+            order.push((dts * 1_000_000_000 / scale, ti, si));
+            dts += u128::from(s.duration);
+        }
+    }
+    order.sort_by_key(|&(at, t, i)| (at, t, i));
+    order.into_iter().map(|(_, t, i)| (t, i)).collect()
 }
 
 /// Writes `[size][kind][body]`, the size patched in once the body is written.
@@ -180,22 +302,64 @@ fn u64be(out: &mut Vec<u8>, v: u64) {
 /// The unity transformation matrix of `mvhd` and `tkhd`.
 const MATRIX: [u32; 9] = [0x0001_0000, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000];
 
-fn ftyp(codec: &VideoCodec) -> Vec<u8> {
+/// The `tkhd` matrix that turns a `width` x `height` picture `rotation` degrees clockwise
+/// (a, b, c, d in 16.16, then the translation that keeps it in view), as phones write it.
+fn rotation_matrix(rotation: u16, width: u32, height: u32) -> [u32; 9] {
+    const ONE: u32 = 0x0001_0000;
+    const MINUS_ONE: u32 = 0xFFFF_0000;
+    let (w, h) = (width << 16, height << 16);
+    match rotation {
+        90 => [0, ONE, 0, MINUS_ONE, 0, 0, h, 0, 0x4000_0000],
+        180 => [MINUS_ONE, 0, 0, 0, MINUS_ONE, 0, w, h, 0x4000_0000],
+        270 => [0, MINUS_ONE, 0, ONE, 0, 0, 0, w, 0x4000_0000],
+        _ => MATRIX,
+    }
+}
+
+fn ftyp(video: Option<&VideoCodec>) -> Vec<u8> {
     let mut out = Vec::new();
     let _ = boxed(&mut out, b"ftyp", |o| {
         o.extend_from_slice(b"isom");
         u32be(o, 0x200);
         o.extend_from_slice(b"isomiso2mp41");
-        o.extend_from_slice(&codec.sample_entry());
+        if let Some(codec) = video {
+            o.extend_from_slice(&codec.sample_entry());
+        }
         Ok(())
     });
     out
 }
 
-/// `moov` with chunk offsets starting at `first_offset` (one sample per chunk).
-fn moov(track: &VideoTrack, samples: &[Sample<'_>], duration: u64, first_offset: u64, wide: bool) -> Result<Vec<u8>> {
+/// `ticks` of `from` in the clock `to` (rounded down).
+fn rescale(ticks: u64, from: u32, to: u32) -> u64 {
+    (u128::from(ticks) * u128::from(to) / u128::from(from.max(1))) as u64
+}
+
+/// `moov` with chunk offsets starting at `first_offset` (one sample per chunk), the media laid
+/// out in `order`.
+fn moov(tracks: &[MuxTrack<'_>], order: &[(usize, usize)], movie_timescale: u32, first_offset: u64, wide: bool) -> Result<Vec<u8>> {
+    // Where each sample lands in the file.
+    let mut offsets: Vec<Vec<u64>> = tracks.iter().map(|t| Vec::with_capacity(t.samples.len())).collect();
+    let mut at = first_offset;
+    for &(t, i) in order {
+        if let (Some(list), Some(s)) = (offsets.get_mut(t), tracks.get(t).and_then(|t| t.samples.get(i))) {
+            list.push(at);
+            at += s.data.len() as u64;
+        }
+    }
+    // What each track presents, in the movie clock (its edit shortens or delays it).
+    let presented: Vec<u64> = tracks
+        .iter()
+        .map(|t| {
+            let end = t.presentation_end();
+            let shown = if t.media_start >= 0 { end.saturating_sub(t.media_start as u64) } else { end + t.media_start.unsigned_abs() };
+            rescale(shown, t.timescale(), movie_timescale)
+        })
+        .collect();
+    let movie_duration = presented.iter().copied().max().unwrap_or(0);
+    let longest = tracks.iter().map(|t| t.duration()).max().unwrap_or(0).max(movie_duration);
     // Version 1 headers only when a duration does not fit 32 bits.
-    let v1 = duration > u64::from(u32::MAX);
+    let v1 = longest > u64::from(u32::MAX);
     let version = u8::from(v1);
     let time = |o: &mut Vec<u8>, v: u64| if v1 { u64be(o, v) } else { u32be(o, v as u32) };
     let mut out = Vec::new();
@@ -203,79 +367,123 @@ fn moov(track: &VideoTrack, samples: &[Sample<'_>], duration: u64, first_offset:
         full(o, b"mvhd", version, 0, |o| {
             time(o, 0); // creation time: unknown (keeps outputs reproducible)
             time(o, 0); // modification time
-            u32be(o, track.timescale);
-            time(o, duration);
+            u32be(o, movie_timescale);
+            time(o, movie_duration);
             u32be(o, 0x0001_0000); // rate 1.0
             u16be(o, 0x0100); // volume 1.0
             o.extend_from_slice(&[0; 10]);
             MATRIX.iter().for_each(|&m| u32be(o, m));
             o.extend_from_slice(&[0; 24]); // pre_defined
-            u32be(o, 2); // next track ID
+            u32be(o, tracks.len() as u32 + 1); // next track ID
             Ok(())
         })?;
-        boxed(o, b"trak", |o| {
-            // Flags: enabled, in movie, in preview.
-            full(o, b"tkhd", version, 0x3, |o| {
-                time(o, 0);
-                time(o, 0);
-                u32be(o, 1); // track ID
-                u32be(o, 0);
-                time(o, duration); // in the movie timescale, which is the track's here
-                o.extend_from_slice(&[0; 8]);
-                u16be(o, 0); // layer
-                u16be(o, 0); // alternate group
-                u16be(o, 0); // volume: 0 for video
-                u16be(o, 0);
-                MATRIX.iter().for_each(|&m| u32be(o, m));
-                u32be(o, track.width << 16); // 16.16 fixed point
-                u32be(o, track.height << 16);
-                Ok(())
-            })?;
-            boxed(o, b"mdia", |o| {
-                full(o, b"mdhd", version, 0, |o| {
-                    time(o, 0);
-                    time(o, 0);
-                    u32be(o, track.timescale);
-                    time(o, duration);
-                    u16be(o, 0x55C4); // language "und"
-                    u16be(o, 0);
-                    Ok(())
-                })?;
-                full(o, b"hdlr", 0, 0, |o| {
-                    u32be(o, 0);
-                    o.extend_from_slice(b"vide");
-                    o.extend_from_slice(&[0; 12]);
-                    o.extend_from_slice(b"VideoHandler\0");
-                    Ok(())
-                })?;
-                boxed(o, b"minf", |o| {
-                    full(o, b"vmhd", 0, 1, |o| {
-                        o.extend_from_slice(&[0; 8]);
-                        Ok(())
-                    })?;
-                    boxed(o, b"dinf", |o| {
-                        full(o, b"dref", 0, 0, |o| {
-                            u32be(o, 1);
-                            full(o, b"url ", 0, 1, |_| Ok(())) // flag 1: media in this file
-                        })
-                    })?;
-                    boxed(o, b"stbl", |o| sample_tables(o, track, samples, first_offset, wide))
-                })
-            })
-        })
+        for (index, t) in tracks.iter().enumerate() {
+            let track_offsets = offsets.get(index).map(Vec::as_slice).unwrap_or_default();
+            let presented = presented.get(index).copied().unwrap_or(0);
+            trak(o, t, index as u32 + 1, presented, movie_timescale, version, track_offsets, wide)?;
+        }
+        Ok(())
     })?;
     Ok(out)
 }
 
-fn sample_tables(o: &mut Vec<u8>, track: &VideoTrack, samples: &[Sample<'_>], first_offset: u64, wide: bool) -> Result<()> {
-    let count = samples.len() as u32; // checked against MuxLimits by the caller
-    full(o, b"stsd", 0, 0, |o| {
-        u32be(o, 1);
-        boxed(o, &track.codec.sample_entry(), |o| {
+#[allow(clippy::too_many_arguments)]
+fn trak(o: &mut Vec<u8>, t: &MuxTrack<'_>, id: u32, presented: u64, movie_timescale: u32, version: u8, offsets: &[u64], wide: bool) -> Result<()> {
+    let v1 = version == 1;
+    let time = |o: &mut Vec<u8>, v: u64| if v1 { u64be(o, v) } else { u32be(o, v as u32) };
+    let audio = matches!(t.media, TrackMedia::Audio(_));
+    boxed(o, b"trak", |o| {
+        // Flags: enabled, in movie, in preview.
+        full(o, b"tkhd", version, 0x3, |o| {
+            time(o, 0);
+            time(o, 0);
+            u32be(o, id);
+            u32be(o, 0);
+            time(o, presented); // in the movie timescale
+            o.extend_from_slice(&[0; 8]);
+            u16be(o, 0); // layer
+            u16be(o, 0); // alternate group
+            u16be(o, if audio { 0x0100 } else { 0 }); // volume: 1.0 for audio, 0 for video
+            u16be(o, 0);
+            let (matrix, w, h) = match t.media {
+                // The size before the matrix turns it, as cameras and FFmpeg write it (players
+                // take it as the picture's aspect, then rotate).
+                TrackMedia::Video { track, rotation } => (rotation_matrix(*rotation, track.width, track.height), track.width, track.height),
+                TrackMedia::Audio(_) => (MATRIX, 0, 0),
+            };
+            matrix.iter().for_each(|&m| u32be(o, m));
+            u32be(o, w << 16); // 16.16 fixed point
+            u32be(o, h << 16);
+            Ok(())
+        })?;
+        if t.media_start != 0 {
+            boxed(o, b"edts", |o| {
+                full(o, b"elst", 1, 0, |o| {
+                    if t.media_start < 0 {
+                        u32be(o, 2);
+                        u64be(o, rescale(t.media_start.unsigned_abs(), t.timescale(), movie_timescale));
+                        u64be(o, u64::MAX); // media time -1: an empty edit (a delay)
+                        u32be(o, 0x0001_0000);
+                        u64be(o, rescale(t.presentation_end(), t.timescale(), movie_timescale));
+                        u64be(o, 0);
+                    } else {
+                        u32be(o, 1);
+                        u64be(o, presented);
+                        u64be(o, t.media_start as u64);
+                    }
+                    u32be(o, 0x0001_0000); // rate 1.0
+                    Ok(())
+                })
+            })?;
+        }
+        boxed(o, b"mdia", |o| {
+            full(o, b"mdhd", version, 0, |o| {
+                time(o, 0);
+                time(o, 0);
+                u32be(o, t.timescale());
+                time(o, t.duration());
+                u16be(o, 0x55C4); // language "und"
+                u16be(o, 0);
+                Ok(())
+            })?;
+            full(o, b"hdlr", 0, 0, |o| {
+                u32be(o, 0);
+                o.extend_from_slice(if audio { b"soun" } else { b"vide" });
+                o.extend_from_slice(&[0; 12]);
+                o.extend_from_slice(if audio { b"SoundHandler\0" } else { b"VideoHandler\0" });
+                Ok(())
+            })?;
+            boxed(o, b"minf", |o| {
+                if audio {
+                    full(o, b"smhd", 0, 0, |o| {
+                        o.extend_from_slice(&[0; 4]);
+                        Ok(())
+                    })?;
+                } else {
+                    full(o, b"vmhd", 0, 1, |o| {
+                        o.extend_from_slice(&[0; 8]);
+                        Ok(())
+                    })?;
+                }
+                boxed(o, b"dinf", |o| {
+                    full(o, b"dref", 0, 0, |o| {
+                        u32be(o, 1);
+                        full(o, b"url ", 0, 1, |_| Ok(())) // flag 1: media in this file
+                    })
+                })?;
+                boxed(o, b"stbl", |o| sample_tables(o, t, offsets, wide))
+            })
+        })
+    })
+}
+
+fn sample_entry(o: &mut Vec<u8>, t: &MuxTrack<'_>) -> Result<()> {
+    match t.media {
+        TrackMedia::Video { track, .. } => boxed(o, &track.codec.sample_entry(), |o| {
             o.extend_from_slice(&[0; 6]);
             u16be(o, 1); // data reference index
             o.extend_from_slice(&[0; 16]);
-            u16be(o, track.width as u16); // checked <= 65535 by the caller
+            u16be(o, track.width as u16); // checked <= 65535 by check_track
             u16be(o, track.height as u16);
             u32be(o, 0x0048_0000); // 72 dpi
             u32be(o, 0x0048_0000);
@@ -293,18 +501,71 @@ fn sample_tables(o: &mut Vec<u8>, track: &VideoTrack, samples: &[Sample<'_>], fi
                     o.extend_from_slice(av1c);
                     Ok(())
                 }),
+                VideoCodec::Vp9 { vpcc } => boxed(o, b"vpcC", |o| {
+                    o.extend_from_slice(vpcc);
+                    Ok(())
+                }),
             }
-        })
+        }),
+        TrackMedia::Audio(a) => boxed(o, b"mp4a", |o| {
+            o.extend_from_slice(&[0; 6]);
+            u16be(o, 1); // data reference index
+            o.extend_from_slice(&[0; 8]);
+            u16be(o, a.channels);
+            u16be(o, 16); // sample size
+            u32be(o, 0);
+            u32be(o, a.sample_rate.min(0xFFFF) << 16); // 16.16; decoders go by the config
+            full(o, b"esds", 0, 0, |o| {
+                esds(o, t, a);
+                Ok(())
+            })
+        }),
+    }
+}
+
+/// An MPEG-4 ES_Descriptor around the AudioSpecificConfig (ISO 14496-1 7.2.6.5).
+fn esds(o: &mut Vec<u8>, t: &MuxTrack<'_>, a: &AudioTrack) {
+    let max_size = t.samples.iter().map(|s| s.data.len()).max().unwrap_or(0) as u32;
+    let bytes: u64 = t.samples.iter().map(|s| s.data.len() as u64).sum();
+    let seconds = t.duration() as f64 / f64::from(a.timescale.max(1));
+    let average = if seconds > 0.0 { (bytes as f64 * 8.0 / seconds) as u32 } else { 0 };
+    let mut decoder_specific = vec![0x05];
+    descriptor_size(&mut decoder_specific, a.config.len());
+    decoder_specific.extend_from_slice(&a.config);
+    let mut decoder_config = vec![0x40, 0x15]; // MPEG-4 audio; audio stream, upstream 0, reserved 1
+    decoder_config.extend_from_slice(&max_size.to_be_bytes()[1..]); // buffer size, 24 bits
+    decoder_config.extend_from_slice(&average.to_be_bytes()); // max bit rate (unknown: the average)
+    decoder_config.extend_from_slice(&average.to_be_bytes());
+    decoder_config.extend(decoder_specific);
+    let mut es = vec![0, 0, 0]; // ES_ID 0, no flags
+    es.push(0x04);
+    descriptor_size(&mut es, decoder_config.len());
+    es.extend(decoder_config);
+    es.extend_from_slice(&[0x06, 0x01, 0x02]); // SLConfigDescriptor: predefined 2 (MP4)
+    o.push(0x03);
+    descriptor_size(o, es.len());
+    o.extend(es);
+}
+
+/// A descriptor size in the expandable form: 7 bits per byte, high bit set on all but the last.
+fn descriptor_size(o: &mut Vec<u8>, size: usize) {
+    let groups = (1..4).take_while(|i| size >> (7 * i) != 0).count();
+    for i in (1..=groups).rev() {
+        o.push(0x80 | ((size >> (7 * i)) & 0x7F) as u8);
+    }
+    o.push((size & 0x7F) as u8);
+}
+
+fn sample_tables(o: &mut Vec<u8>, t: &MuxTrack<'_>, offsets: &[u64], wide: bool) -> Result<()> {
+    let samples = t.samples;
+    let count = samples.len() as u32; // checked against MuxLimits by the caller
+    full(o, b"stsd", 0, 0, |o| {
+        u32be(o, 1);
+        sample_entry(o, t)
     })?;
     // Decoding times: runs of equal durations.
     full(o, b"stts", 0, 0, |o| {
-        let mut runs: Vec<(u32, u32)> = Vec::new();
-        for s in samples {
-            match runs.last_mut() {
-                Some((n, d)) if *d == s.duration => *n += 1,
-                _ => runs.push((1, s.duration)),
-            }
-        }
+        let runs = run_lengths(samples.iter().map(|s| s.duration));
         u32be(o, runs.len() as u32);
         for (n, d) in runs {
             u32be(o, n);
@@ -312,6 +573,18 @@ fn sample_tables(o: &mut Vec<u8>, track: &VideoTrack, samples: &[Sample<'_>], fi
         }
         Ok(())
     })?;
+    // Presentation offsets (version 1: signed), only when some frame is reordered.
+    if t.composition_offsets.iter().any(|&c| c != 0) {
+        full(o, b"ctts", 1, 0, |o| {
+            let runs = run_lengths(t.composition_offsets.iter().copied());
+            u32be(o, runs.len() as u32);
+            for (n, c) in runs {
+                u32be(o, n);
+                o.extend_from_slice(&c.to_be_bytes());
+            }
+            Ok(())
+        })?;
+    }
     // Sync samples; without the table every sample is one.
     if samples.iter().any(|s| !s.keyframe) {
         full(o, b"stss", 0, 0, |o| {
@@ -339,17 +612,27 @@ fn sample_tables(o: &mut Vec<u8>, track: &VideoTrack, samples: &[Sample<'_>], fi
     })?;
     full(o, if wide { b"co64" } else { b"stco" }, 0, 0, |o| {
         u32be(o, count);
-        let mut at = first_offset;
-        for s in samples {
+        for &at in offsets {
             if wide {
                 u64be(o, at);
             } else {
                 u32be(o, at as u32); // the caller widens when the last offset passes u32::MAX
             }
-            at += s.data.len() as u64;
         }
         Ok(())
     })
+}
+
+/// (count, value) runs of equal consecutive values.
+fn run_lengths<T: PartialEq + Copy>(values: impl Iterator<Item = T>) -> Vec<(u32, T)> {
+    let mut runs: Vec<(u32, T)> = Vec::new();
+    for v in values {
+        match runs.last_mut() {
+            Some((n, last)) if *last == v => *n += 1,
+            _ => runs.push((1, v)),
+        }
+    }
+    runs
 }
 
 #[cfg(test)]
@@ -376,8 +659,11 @@ mod tests {
         let data = [7u8; 10];
         let samples = [Sample { duration: 40, keyframe: true, data: &data }; 3];
         let stbl: &[&[u8; 4]] = &[b"moov", b"trak", b"mdia", b"minf", b"stbl"];
-        let narrow = moov(&track(), &samples, 120, 100, false).unwrap();
-        let wide = moov(&track(), &samples, 120, u64::from(u32::MAX) + 1, true).unwrap();
+        let media = TrackMedia::Video { track: track(), rotation: 0 };
+        let tracks = [MuxTrack { media: &media, samples: &samples, composition_offsets: &[], media_start: 0 }];
+        let order = interleave(&tracks);
+        let narrow = moov(&tracks, &order, 1000, 100, false).unwrap();
+        let wide = moov(&tracks, &order, 1000, u64::from(u32::MAX) + 1, true).unwrap();
         let (from, to) = find(&narrow, stbl).unwrap();
         let kinds: Vec<_> = children(&narrow, from, to).unwrap().iter().map(|b| b.name()).collect();
         assert_eq!(kinds, ["stsd", "stts", "stsc", "stsz", "stco"], "no stss when every frame is a key frame");

@@ -1,0 +1,329 @@
+// transcode() and posterFrame() in headless Chromium: WebCodecs decodes the MP4, frames are
+// scaled and re-encoded (H.264 at 480p), the core muxes them with the AAC samples copied.
+// Each output is judged independently of how it was made: FFmpeg's ffprobe (codec, size,
+// frame count, duration, audio packets bit-exact against the source's, rotation), the page
+// plays it in a <video>, and SSIMULACRA2 (the package's `compare`) scores a middle frame
+// against the source frame scaled the same way by FFmpeg.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { compare, Pool } from 'mediaslim';
+import { fixtures, openTestPage, repoRoot } from './helpers.mjs';
+
+const CORPUS_VIDEO = join(repoRoot, '..', 'shared', 'corpus', 'video');
+const hasCorpus = !process.env.MEDIASLIM_NO_CORPUS && existsSync(CORPUS_VIDEO);
+
+const hasFfmpeg = (() => {
+  try {
+    execFileSync('ffprobe', ['-version'], { stdio: 'ignore' });
+    execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+const PAGE = '/__mediaslim_transcode_test__.html';
+const HTML = `<!doctype html>
+<html lang="en"><meta charset="utf-8"><title>mediaslim transcode test</title><link rel="icon" href="data:,">
+<script type="module">
+  import * as mediaslim from '/pkg/index.js';
+  window.mediaslim = mediaslim;
+  window.pool = new mediaslim.Pool({ size: 2 });
+  window.toBase64 = (bytes) => {
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  };
+  // Plays an MP4 in a <video> element to its end: metadata and frames presented.
+  window.play = (bytes, type) => new Promise((resolve, reject) => {
+    const video = document.createElement('video');
+    video.muted = true;
+    video.playsInline = true;
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'video/mp4' }));
+    let presented = 0;
+    const count = (now, meta) => { presented = meta.presentedFrames; video.requestVideoFrameCallback(count); };
+    video.requestVideoFrameCallback(count);
+    video.onerror = () => reject(new Error('video error ' + (video.error && video.error.message)));
+    video.onended = () => {
+      URL.revokeObjectURL(url);
+      resolve({ duration: video.duration, width: video.videoWidth, height: video.videoHeight, presented, canPlay: video.canPlayType(type) });
+    };
+    video.playbackRate = 4;
+    video.src = url;
+    video.play().catch(reject);
+  });
+  window.packageReady = true;
+</script>
+</html>`;
+
+let page;
+let problems;
+let close;
+const nodePool = new Pool({ size: 1 });
+const dir = mkdtempSync(join(tmpdir(), 'mediaslim-transcode-browser-'));
+
+before(async () => {
+  ({ page, problems, close } = await openTestPage(PAGE, HTML));
+});
+
+after(async () => {
+  await close?.();
+  nodePool.terminate();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const run = (args) => execFileSync(args[0], args.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
+
+function probe(file) {
+  const json = JSON.parse(run(['ffprobe', '-v', 'error', '-count_frames', '-show_streams', '-show_format', '-of', 'json', file]));
+  const video = json.streams.find((s) => s.codec_type === 'video');
+  const audio = json.streams.find((s) => s.codec_type === 'audio');
+  const rotation = video.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? 0;
+  return { video, audio, rotation, duration: Number(json.format.duration), frames: Number(video.nb_read_frames) };
+}
+
+/** "00:00:02.007000000" -> 2.007 */
+const seconds = (hms = '') => hms.split(':').reduce((t, part) => t * 60 + Number(part), 0);
+
+/** MD5 of the audio stream's packets, copied out by FFmpeg: equal means bit-exact samples. */
+const audioMd5 = (file) => run(['ffmpeg', '-v', 'error', '-i', file, '-map', '0:a:0', '-c', 'copy', '-f', 'md5', '-']);
+
+/** Mean luma PSNR of `out` against `src` scaled (bicubic) to w x h, frame by frame (both from
+ * their first frame: FFmpeg shifts each input by its own start time, audio included). */
+function psnrY(src, out, w, h) {
+  const r = spawnSync('ffmpeg', ['-v', 'info', '-nostats', '-i', out, '-i', src, '-lavfi', `[1:v]setpts=PTS-STARTPTS,scale=${w}:${h}:flags=bicubic[ref];[0:v]setpts=PTS-STARTPTS[out];[out][ref]psnr`, '-f', 'null', '-'], { encoding: 'utf8' });
+  const m = /PSNR y:([\d.]+|inf)/.exec(r.stderr);
+  assert.ok(m, `no PSNR in FFmpeg's output: ${r.stderr.slice(-500)}`);
+  return m[1] === 'inf' ? Infinity : Number(m[1]);
+}
+
+/** Frame `n` (presentation order) of `file` as PNG, scaled to w x h by FFmpeg (bicubic). */
+function frameAt(file, n, w, h, out) {
+  run(['ffmpeg', '-v', 'error', '-y', '-i', file, '-vf', `select=eq(n\\,${n}),scale=${w}:${h}:flags=bicubic`, '-frames:v', '1', out]);
+  return new Uint8Array(readFileSync(out));
+}
+
+/** Transcodes `bytes` in the page (as a Blob when `asBlob`); returns the result and playback. */
+function transcodeInPage(bytes, options, { asBlob = false } = {}) {
+  return page.evaluate(
+    async ({ b64, options, asBlob }) => {
+      const raw = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const input = asBlob ? new Blob([raw], { type: 'video/mp4' }) : raw;
+      const progress = [];
+      const started = performance.now();
+      const r = await window.mediaslim.transcode(input, { ...options, pool: window.pool, onProgress: (e) => e.done !== undefined && progress.push([e.done, e.total]) });
+      const ms = performance.now() - started;
+      const played = await window.play(r.video, r.mimeType);
+      const { video, timings, ...rest } = r;
+      return { ...rest, ms, progress, played, videoB64: window.toBase64(video), outputBytes: video.length };
+    },
+    { b64: Buffer.from(bytes).toString('base64'), options, asBlob },
+  );
+}
+
+async function checkTranscode(name, path, { options = { maxHeight: 480, codec: 'h264' }, width, height, asBlob = false, audio, natural = false }) {
+  const input = readFileSync(path);
+  const r = await transcodeInPage(input, options, { asBlob });
+  const outFile = join(dir, `${name}.mp4`);
+  writeFileSync(outFile, Buffer.from(r.videoB64, 'base64'));
+  assert.match(r.mimeType, /^video\/mp4; codecs="avc1\./, name);
+  assert.deepEqual([r.width, r.height], [width, height], name);
+  assert.equal(r.progress.at(-1)?.[0], r.frames, `${name}: progress reached the last frame`);
+  // (a) the browser plays it to the end at the new size.
+  assert.equal(r.played.canPlay, 'probably', `${name}: ${r.mimeType}`);
+  const quarter = r.rotation % 180 === 90;
+  assert.deepEqual([r.played.width, r.played.height], quarter ? [height, width] : [width, height], `${name}: <video> size (rotation applied by the player)`);
+  assert.ok(r.played.presented >= r.frames * 0.5, `${name}: ${r.played.presented} of ${r.frames} frames presented at 4x`);
+  let score;
+  let psnr;
+  if (!hasFfmpeg) {
+    console.log('SKIPPED ffprobe checks: ffmpeg not found (install Debian ffmpeg; scripts/setup.sh does)');
+  } else {
+    // (b) FFmpeg agrees: codec, size, every frame, duration within one frame, rotation, audio.
+    const src = probe(path);
+    const out = probe(outFile);
+    const frame = 1 / Number(eval(src.video.avg_frame_rate)); // "30/1" or "30000/1001"
+    assert.deepEqual([out.video.codec_name, out.video.width, out.video.height], ['h264', width, height], name);
+    assert.equal(out.frames, src.frames, `${name}: frame count`);
+    const srcDuration = Number(src.video.duration) || seconds(src.video.tags?.DURATION); // Matroska: a tag
+    assert.ok(Math.abs(Number(out.video.duration) - srcDuration) <= frame + 1e-6, `${name}: video ${out.video.duration} s vs ${srcDuration} s`);
+    assert.equal(out.rotation, src.rotation, `${name}: rotation kept`);
+    // Every frame at its source time (ms, presentation order; frames before 0 are never shown).
+    const times = (file) => run(['ffprobe', '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file])
+      .split('\n').map((l) => Math.round(Number(l.replace(/,$/, '')) * 1000)).filter((t) => t >= 0).sort((a, b) => a - b);
+    assert.deepEqual(times(outFile), times(path), `${name}: frame times`);
+    if (audio === 'copied') {
+      assert.equal(r.audio, 'copied', name);
+      assert.equal(out.audio?.codec_name, 'aac', `${name}: audio present`);
+      assert.equal(audioMd5(outFile), audioMd5(path), `${name}: AAC packets bit-exact`);
+      assert.equal(out.audio.start_pts, src.audio.start_pts, `${name}: audio priming edit kept`);
+    } else {
+      assert.equal(out.audio, undefined, `${name}: no audio`);
+    }
+    // (c) every frame against the source's scaled to the same size (FFmpeg's PSNR, luma), and
+    // SSIMULACRA2 of a middle frame. The synthetic fixtures' per-frame noise squares make
+    // SSIMULACRA2 meaningless there (it scores -4 for frames 45 dB apart): asserted on the
+    // natural corpus clips only.
+    const [dw, dh] = quarter ? [height, width] : [width, height];
+    psnr = psnrY(path, outFile, dw, dh);
+    assert.ok(psnr > 28, `${name}: mean luma PSNR ${psnr.toFixed(1)} dB`);
+    const n = Math.floor(src.frames / 2);
+    score = await compare(frameAt(path, n, dw, dh, join(dir, `${name}-ref.png`)), frameAt(outFile, n, dw, dh, join(dir, `${name}-out.png`)), { pool: nodePool });
+    if (natural) assert.ok(score > 30, `${name}: SSIMULACRA2 ${score.toFixed(1)} of frame ${n}`);
+  }
+  if (natural) assert.ok(r.outputBytes < input.length, `${name}: ${r.outputBytes} B is not smaller than the ${input.length} B source`);
+  console.log(
+    `${name}: ${r.source.codec} ${r.source.width}x${r.source.height} ${input.length} B -> ${r.codec} ${r.width}x${r.height} ${r.outputBytes} B ` +
+      `(${((100 * r.outputBytes) / input.length).toFixed(0)}%), ${r.frames} frames, ${r.duration.toFixed(3)} s, audio ${r.audio}, ` +
+      `${r.hardwareAcceleration}, in ${(r.ms / 1000).toFixed(2)} s${score !== undefined ? `, PSNR-Y ${psnr.toFixed(1)} dB, SSIMULACRA2 ${score.toFixed(1)} (middle frame)` : ''}`,
+  );
+  return r;
+}
+
+describe('transcode in Chromium (WebCodecs)', () => {
+  test('fixture (B-frames + AAC) -> H.264 with the AAC copied bit-exact, plays back', async () => {
+    await checkTranscode('clip', join(fixtures, 'clip-h264-aac.mp4'), { width: 320, height: 240, audio: 'copied' });
+  });
+
+  test('a Blob is read by range; maxWidth fits the picture; audio drop', async () => {
+    await checkTranscode('clip-blob', join(fixtures, 'clip-h264-aac.mp4'), { options: { maxWidth: 160, codec: 'h264', audio: 'drop' }, width: 160, height: 120, asBlob: true });
+  });
+
+  test('rotation is kept as the tkhd matrix; the box applies to the displayed picture', async () => {
+    // 160x120 coded, shown 120x160: maxHeight 80 fits the displayed height -> coded 80x60.
+    const r = await checkTranscode('rotated', join(fixtures, 'clip-rotated-cw90.mp4'), { options: { maxHeight: 80, codec: 'h264' }, width: 80, height: 60 });
+    assert.equal(r.rotation, 90);
+  });
+
+  test('WebM (VP9 + Opus) -> H.264 MP4; Opus cannot be copied into the MP4: dropped with a note', async () => {
+    const r = await checkTranscode('webm', join(fixtures, 'clip-vp9-opus.webm'), { width: 160, height: 120 });
+    assert.equal(r.audio, 'dropped');
+    assert.match(r.notes.join(' '), /opus\) dropped/);
+    if (!hasCorpus) return;
+    // A 4.7 KB flat clip: the re-encode is larger, and the result says so.
+    const small = await checkTranscode('test-webm', join(CORPUS_VIDEO, 'test.webm'), { width: 720, height: 480 });
+    assert.equal(small.notes.some((n) => /not smaller than the input/.test(n)), small.outputBytes >= small.inputBytes, small.notes.join('; '));
+  });
+
+  test('fragmented MP4 (moof/trun, read by range) -> H.264 with the AAC copied', async (t) => {
+    if (!hasFfmpeg) return t.skip('ffmpeg not found');
+    const fragmented = join(dir, 'fragmented-source.mp4');
+    run(['ffmpeg', '-v', 'error', '-y', '-i', join(fixtures, 'clip-h264-aac.mp4'), '-c', 'copy', '-movflags', '+frag_keyframe+empty_moov+default_base_moof', fragmented]);
+    await checkTranscode('fragmented', fragmented, { width: 320, height: 240, audio: 'copied', asBlob: true });
+  });
+
+  test('corpus clips -> 480p H.264 when present', async () => {
+    if (!hasCorpus) return console.log('SKIPPED corpus clips: no ../shared/corpus/video here');
+    await checkTranscode('bigbuckbunny', join(CORPUS_VIDEO, 'bigbuckbunny.mp4'), { width: 852, height: 480, audio: 'copied', natural: true });
+    await checkTranscode('bikes', join(CORPUS_VIDEO, 'bikes.mp4'), { width: 640, height: 272, natural: true });
+    await checkTranscode('carphone_pristine', join(CORPUS_VIDEO, 'carphone_pristine.mp4'), { width: 176, height: 144, natural: true });
+  });
+
+  test('auto and vp9/av1 choices encode what the browser has', async () => {
+    const bytes = readFileSync(join(fixtures, 'clip-rotated-cw90.mp4'));
+    for (const [codec, re, ff] of [['auto', /^avc1\./, 'h264'], ['vp9', /^vp09\./, 'vp9'], ['av1', /^av01\./, 'av1']]) {
+      const r = await transcodeInPage(bytes, { codec });
+      assert.match(r.codec, re, codec);
+      assert.equal(r.played.canPlay === 'probably' || r.played.canPlay === 'maybe', true, `${codec}: ${r.mimeType}`);
+      if (hasFfmpeg) {
+        const file = join(dir, `choice-${codec}.mp4`);
+        writeFileSync(file, Buffer.from(r.videoB64, 'base64'));
+        const p = probe(file);
+        assert.deepEqual([p.video.codec_name, p.frames, p.rotation], [ff, 25, -90], codec);
+      }
+      console.log(`codec ${codec}: ${r.codec}, ${r.outputBytes} B, ${r.notes.join('; ') || 'no notes'}`);
+    }
+  });
+
+  test('aborting mid-transcode rejects with ABORTED promptly and the pool keeps serving', async () => {
+    const path = hasCorpus ? join(CORPUS_VIDEO, 'bigbuckbunny.mp4') : join(fixtures, 'clip-h264-aac.mp4');
+    const result = await page.evaluate(async (b64) => {
+      const input = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const controller = new AbortController();
+      let abortedAt = 0;
+      let total = 0;
+      const job = window.mediaslim.transcode(input, {
+        pool: window.pool,
+        maxHeight: 480,
+        signal: controller.signal,
+        onProgress: (e) => {
+          if (e.done >= 3 && !abortedAt) {
+            total = e.total;
+            abortedAt = performance.now();
+            controller.abort(new Error('user cancelled'));
+          }
+        },
+      });
+      const outcome = await job.then(() => ({ code: 'resolved' }), (e) => ({ code: e.code, message: e.message }));
+      const rejectMs = performance.now() - abortedAt;
+      // The worker stops its loop: the pool must be free for the next jobs soon after.
+      const freedStart = performance.now();
+      while (window.pool.stats().running > 0 && performance.now() - freedStart < 5000) await new Promise((r) => setTimeout(r, 10));
+      const freedMs = performance.now() - freedStart;
+      const next = await window.mediaslim.transcode(input.subarray(0), { pool: window.pool, maxHeight: 120, audio: 'drop' }).then((r) => r.frames, (e) => e.code);
+      return { ...outcome, rejectMs, freedMs, total, next, stats: window.pool.stats() };
+    }, readFileSync(path).toString('base64'));
+    assert.equal(result.code, 'ABORTED');
+    assert.match(result.message, /user cancelled/);
+    assert.ok(result.rejectMs < 100, `rejected ${result.rejectMs.toFixed(0)} ms after abort`);
+    assert.ok(result.freedMs < 2000, `worker free ${result.freedMs.toFixed(0)} ms after the rejection`);
+    assert.equal(typeof result.next, 'number', `the next job: ${result.next}`);
+    assert.equal(result.stats.replaced, 0, 'no worker was replaced');
+    console.log(`abort: rejected in ${result.rejectMs.toFixed(0)} ms, worker free ${result.freedMs.toFixed(0)} ms later; the next transcode gave ${result.next} frames`);
+  });
+
+  test('posterFrame: the key frame at or before `time`, upright, as WebP/JPEG with a placeholder', async () => {
+    const r = await page.evaluate(async () => {
+      const clip = new Uint8Array(await (await fetch('/tests/fixtures/clip-h264-aac.mp4')).arrayBuffer());
+      const rotated = new Uint8Array(await (await fetch('/tests/fixtures/clip-rotated-cw90.mp4')).arrayBuffer());
+      const decode = async (p) => {
+        const bitmap = await createImageBitmap(new Blob([p.bytes], { type: p.mimeType }));
+        const out = { width: p.width, height: p.height, decoded: [bitmap.width, bitmap.height], mimeType: p.mimeType, time: p.time, bytes: p.bytes.length, placeholder: p.placeholder.slice(0, 22) };
+        bitmap.close();
+        return out;
+      };
+      const pool = window.pool;
+      return {
+        first: await decode(await window.mediaslim.posterFrame(clip, { pool })),
+        later: await decode(await window.mediaslim.posterFrame(new Blob([clip]), { pool, time: 1.5, format: 'jpeg', width: 100 })),
+        rotated: await decode(await window.mediaslim.posterFrame(rotated, { pool })),
+      };
+    });
+    assert.deepEqual(r.first, { ...r.first, width: 320, height: 240, decoded: [320, 240], mimeType: 'image/webp', time: 0, placeholder: 'data:image/png;base64,' });
+    assert.deepEqual(r.later, { ...r.later, width: 100, height: 75, decoded: [100, 75], mimeType: 'image/jpeg', time: 1 }, 'the key frame at 1 s');
+    assert.deepEqual([r.rotated.width, r.rotated.height, ...r.rotated.decoded], [120, 160, 120, 160], 'upright');
+    console.log(`posterFrame: ${JSON.stringify(r)}`);
+  });
+
+  test('typed errors', async () => {
+    const codes = await page.evaluate(async () => {
+      const clip = new Uint8Array(await (await fetch('/tests/fixtures/clip-h264-aac.mp4')).arrayBuffer());
+      const png = new Uint8Array(await (await fetch('/tests/fixtures/hopper.png')).arrayBuffer());
+      const code = (p) => p.then(() => 'resolved', (e) => e.code);
+      const pool = window.pool;
+      return {
+        codec: await code(window.mediaslim.transcode(clip, { pool, codec: 'vp8' })),
+        typo: await code(window.mediaslim.transcode(clip, { pool, maxWidht: 10 })),
+        png: await code(window.mediaslim.transcode(png, { pool })),
+        cut: await code(window.mediaslim.transcode(clip.subarray(0, 2000), { pool })),
+        posterTime: await code(window.mediaslim.posterFrame(clip, { pool, time: -1 })),
+      };
+    });
+    assert.deepEqual(codes, { codec: 'INVALID_OPTION', typo: 'INVALID_OPTION', png: 'UNSUPPORTED_FORMAT', cut: 'CORRUPT_INPUT', posterTime: 'INVALID_OPTION' });
+    if (hasCorpus) {
+      // HEVC: transcoded where this Chromium decodes it, else UNSUPPORTED_CODEC naming the codec.
+      const hevc = await page.evaluate(async (b64) => {
+        const input = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        return window.mediaslim.transcode(input, { pool: window.pool }).then((r) => ({ code: 'resolved', frames: r.frames }), (e) => ({ code: e.code, message: e.message }));
+      }, readFileSync(join(CORPUS_VIDEO, 'test.mkv')).toString('base64'));
+      if (hevc.code === 'resolved') assert.equal(hevc.frames, 29);
+      else assert.deepEqual([hevc.code, /hvc1\./.test(hevc.message)], ['UNSUPPORTED_CODEC', true], hevc.message);
+      console.log(`test.mkv (HEVC): ${JSON.stringify(hevc)}`);
+    }
+    assert.deepEqual(problems, []);
+  });
+});
