@@ -63,6 +63,17 @@ impl Error {
         Error::EncodeFailed { format, detail: detail.to_string() }
     }
 
+    /// Options parsed from JSON, refused with `INVALID_OPTION` naming the offending field
+    /// (serde_json's " at line 1 column N" suffix dropped: noise for an options object).
+    pub(crate) fn options_from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let detail = e.into_inner().to_string();
+            Error::option(path, detail.split(" at line ").next().unwrap_or_default().to_string())
+        })
+    }
+
     pub(crate) fn option(name: impl Into<String>, detail: impl Into<String>) -> Self {
         Error::InvalidOption { name: name.into(), detail: detail.into() }
     }

@@ -44,12 +44,7 @@ impl Default for Av1VideoOptions {
 
 impl Av1VideoOptions {
     pub fn from_json(json: &str) -> Result<Self> {
-        let mut de = serde_json::Deserializer::from_str(json);
-        let options: Self = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let detail = e.into_inner().to_string();
-            Error::option(path, detail.split(" at line ").next().unwrap_or_default().to_string())
-        })?;
+        let options: Self = Error::options_from_json(json)?;
         if !(1..=100).contains(&options.quality) {
             return Err(Error::option("quality", format!("must be 1 to 100, got {}", options.quality)));
         }

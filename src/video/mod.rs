@@ -29,12 +29,7 @@ impl Default for RemuxOptions {
 
 impl RemuxOptions {
     pub fn from_json(json: &str) -> Result<Self> {
-        let mut de = serde_json::Deserializer::from_str(json);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let detail = e.into_inner().to_string();
-            Error::option(path, detail.split(" at line ").next().unwrap_or_default().to_string())
-        })
+        Error::options_from_json(json)
     }
 }
 

@@ -3,23 +3,15 @@
 // page plays it in a <video> element (duration, size, decoded frames), and FFmpeg's ffprobe
 // reads codec, size, frame count and every frame's time against the GIF's.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { hasFfprobe, packetTimesMs, probeVideo } from '../ffprobe.mjs';
 import { fixtures, openTestPage, repoRoot } from './helpers.mjs';
 
 const CORPUS_GIFS = join(repoRoot, '..', 'shared', 'corpus', 'formats');
 
-const hasFfprobe = (() => {
-  try {
-    execFileSync('ffprobe', ['-version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const PAGE = '/__mediaslim_gif_video_test__.html';
 const HTML = `<!doctype html>
@@ -63,27 +55,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function ffprobe(bytes, name) {
-  const file = join(dir, name);
-  writeFileSync(file, bytes);
-  const run = (entries, extra = []) =>
-    execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', ...extra, '-show_entries', entries, '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim();
-  const [codec, width, height, frames] = run('stream=codec_name,width,height,nb_read_frames', ['-count_frames']).split(',');
-  return {
-    codec,
-    width: Number(width),
-    height: Number(height),
-    frames: Number(frames),
-    duration: Number(run('format=duration')),
-    times: run('packet=pts_time').split('\n').map((l) => Math.round(Number(l.replace(/,$/, '')) * 1000)),
-    keyIndexes: run('packet=flags').split('\n').flatMap((l, i) => (l.startsWith('K') ? [i] : [])),
-  };
-}
 
-function gifTimes(path) {
-  const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', path], { encoding: 'utf8' });
-  return out.trim().split('\n').map((l) => Math.round(Number(l.replace(/,$/, '')) * 1000));
-}
+const gifTimes = packetTimesMs;
 
 /** Runs gifToVideo in the page on the GIF at `path` (read here: the corpus lies outside the
  * served folder); returns the result (bytes as arrays) and its playback. */
@@ -135,7 +108,7 @@ async function check(name, path, options, { codec, ffprobeCodec, width, height }
   if (!hasFfprobe) {
     console.log('SKIPPED ffprobe checks: ffprobe not found (install Debian ffmpeg; scripts/setup.sh does)');
   } else {
-    const p = ffprobe(Uint8Array.from(r.video), `${name}.mp4`);
+    const p = probeVideo(Uint8Array.from(r.video), dir, `${name}.mp4`);
     const times = gifTimes(path);
     assert.deepEqual([p.codec, p.width, p.height, p.frames], [ffprobeCodec, width, height, times.length], name);
     assert.deepEqual(p.times, times, `${name}: frame times`);

@@ -12,19 +12,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { compare, Pool } from 'mediaslim';
 import { fixtures, openTestPage, repoRoot } from './helpers.mjs';
+import { hasFfmpeg } from '../ffprobe.mjs';
 
 const CORPUS_VIDEO = join(repoRoot, '..', 'shared', 'corpus', 'video');
 const hasCorpus = !process.env.MEDIASLIM_NO_CORPUS && existsSync(CORPUS_VIDEO);
 
-const hasFfmpeg = (() => {
-  try {
-    execFileSync('ffprobe', ['-version'], { stdio: 'ignore' });
-    execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const PAGE = '/__mediaslim_transcode_test__.html';
 const HTML = `<!doctype html>

@@ -3,23 +3,14 @@
 // sharp; bad GIFs and options give typed errors, bombs before any decoding.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { gifToVideo, MediaslimError, Pool } from 'mediaslim';
+import { NO_FFPROBE, packetTimesMs, probeVideo } from '../ffprobe.mjs';
 import { corpusFile, fixture, hasCorpus } from './_helpers.mjs';
 
-const hasFfprobe = (() => {
-  try {
-    execFileSync('ffprobe', ['-version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const NO_FFPROBE = !hasFfprobe && 'ffprobe not found: install Debian ffmpeg (scripts/setup.sh does)';
 
 const pool = new Pool({ size: 1 });
 const dir = mkdtempSync(join(tmpdir(), 'mediaslim-gif-video-'));
@@ -28,30 +19,12 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** ffprobe's view: { codec, width, height, frames, duration, times (ms), keys }. */
-function probe(bytes, name) {
-  const file = join(dir, name);
-  writeFileSync(file, bytes);
-  const run = (entries, extra = []) =>
-    execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', ...extra, '-show_entries', entries, '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim();
-  const [codec, width, height, frames] = run('stream=codec_name,width,height,nb_read_frames', ['-count_frames']).split(',');
-  return {
-    codec,
-    width: Number(width),
-    height: Number(height),
-    frames: Number(frames),
-    duration: Number(run('format=duration')),
-    times: run('packet=pts_time').split('\n').map((l) => Math.round(Number(l.replace(/,$/, '')) * 1000)),
-    keys: run('packet=flags').split('\n').filter((l) => l.startsWith('K')).length,
-  };
-}
 
 /** The GIF's own frame times (ms) as FFmpeg reads them (it applies the browsers' 100 ms rule). */
 function gifTimes(bytes, name) {
   const file = join(dir, name);
   writeFileSync(file, bytes);
-  const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file], { encoding: 'utf8' });
-  return out.trim().split('\n').map((l) => Math.round(Number(l.replace(/,$/, '')) * 1000));
+  return packetTimesMs(file);
 }
 
 /** A GIF of `frames` 1x1 frames on a w x h screen (valid LZW, 2-colour palette). */
@@ -76,7 +49,7 @@ describe('gifToVideo in Node (rav1e AV1)', () => {
     assert.match(r.mimeType, /^video\/mp4; codecs="av01\.0\.\d\dM\.08"$/);
     assert.deepEqual([r.width, r.height, r.frames, r.duration], [100, 100, 5, 5]);
     assert.deepEqual(progress.at(-1), 5);
-    const p = probe(r.video, 'fixture.mp4');
+    const p = probeVideo(r.video, dir, 'fixture.mp4');
     assert.deepEqual([p.codec, p.width, p.height, p.frames], ['av1', 100, 100, 5]);
     assert.deepEqual(p.times, gifTimes(gif, 'fixture.gif'));
     assert.ok(Math.abs(p.duration - 5) < 0.001, `duration ${p.duration}`);
@@ -93,12 +66,12 @@ describe('gifToVideo in Node (rav1e AV1)', () => {
       const started = performance.now();
       const r = await gifToVideo(gif, { pool, ...opts });
       const seconds = (performance.now() - started) / 1000;
-      const p = probe(r.video, `${name}.mp4`);
+      const p = probeVideo(r.video, dir, `${name}.mp4`);
       assert.deepEqual([p.codec, p.width, p.height], ['av1', ...size], name);
       const times = gifTimes(gif, name);
       assert.equal(p.frames, times.length, name);
       assert.deepEqual(p.times, times, name);
-      if (opts.keyFrameInterval) assert.ok(p.keys >= Math.ceil(times.length / opts.keyFrameInterval), `${name}: ${p.keys} key frames`);
+      if (opts.keyFrameInterval) assert.ok(p.keyIndexes.length >= Math.ceil(times.length / opts.keyFrameInterval), `${name}: ${p.keyIndexes.length} key frames`);
       console.log(`${name}: GIF ${gif.length} B -> AV1 MP4 ${r.video.length} B (${r.width}x${r.height}, ${r.frames} frames, ${r.duration} s) in ${seconds.toFixed(2)} s`);
     }
   });

@@ -12,16 +12,9 @@ import sharp from 'sharp';
 import { build, createServer } from 'vite';
 import mediaslim from 'mediaslim/vite';
 import { parseDirectives } from '../../pkg/plugin/directives.js';
+import { hasFfprobe } from '../ffprobe.mjs';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url);
-const hasFfprobe = (() => {
-  try {
-    execFileSync('ffprobe', ['-version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const temps = [];
 after(() => Promise.all(temps.map((d) => rm(d, { recursive: true, force: true }))));
 
