@@ -171,6 +171,7 @@ pub fn trap_for_tests() {
     panic!("deliberate trap (test hook)");
 }
 
+#[cfg(feature = "video")]
 /// MP4/MOV fast start: `moov` moved in front of `mdat`, sample data untouched. Returns
 /// `{ bytes, changed, notes }`.
 #[wasm_bindgen]
@@ -180,6 +181,7 @@ pub fn remux(input: &[u8], options_json: &str) -> Result<Ts<crate::video::Remuxe
     Ts::from_rust(&out).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
+#[cfg(feature = "video")]
 /// An animated GIF's frames, pulled one at a time (`next()`), composited, flattened, fitted
 /// and opaque: what a video encoder takes. Memory holds one frame whatever the length.
 /// Call `free()` when done.
@@ -188,6 +190,7 @@ pub struct GifFrameReader {
     frames: crate::video::gif::GifFrames,
 }
 
+#[cfg(feature = "video")]
 #[wasm_bindgen]
 impl GifFrameReader {
     /// `options_json`: `{ maxWidth?, maxHeight?, even? (default true), background? [r,g,b], maxFrames? }`.
@@ -237,6 +240,7 @@ impl GifFrameReader {
     }
 }
 
+#[cfg(feature = "video")]
 /// A fast-start MP4 of one video track. `codec` is "avc" (`config` an avcC record) or "av1"
 /// (`config` an av1C record; samples lose their temporal delimiters). Sample `i` is
 /// `sizes[i]` bytes of `data`, lasting `durations[i]` ticks of `timescale`; `keyframes[i]` != 0
@@ -286,6 +290,7 @@ pub fn mux_mp4(
     mux(&track, &samples, &MuxLimits::default()).map_err(js_error)
 }
 
+#[cfg(feature = "video")]
 /// The av1C record (4 bytes + the sequence header OBU) and RFC 6381 codec string of an AV1
 /// video from its first key frame: `{ record, codec }`.
 #[wasm_bindgen(js_name = av1Config)]
