@@ -15,9 +15,10 @@ pub(super) fn encode(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> 
 
 /// effort 0-10 -> libwebp method 0-6; our default effort 4 is libwebp's default method 4.
 const METHOD: [i32; 11] = [0, 1, 1, 2, 4, 4, 5, 5, 6, 6, 6];
-/// effort 0-10 -> libwebp's lossless level 0-9 (method and effort together); our default
-/// effort 4 is level 2, fast enough for photos (level 6, cwebp's default, takes seconds).
-const LOSSLESS_LEVEL: [i32; 11] = [0, 1, 1, 2, 2, 3, 4, 5, 6, 8, 9];
+/// effort 0-10 -> libwebp's lossless level 0-9 (method and effort together). Three 800 px
+/// photos: image-webp (before) 1.34 MB in 11 ms each; level 0 1.31 MB, 41 ms; level 1
+/// (our default effort 4) 1.13 MB, ~100 ms; level 2 1.10 MB, ~135-230 ms.
+const LOSSLESS_LEVEL: [i32; 11] = [0, 0, 1, 1, 1, 2, 3, 4, 6, 8, 9];
 
 fn libwebp(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> {
     let quality = f32::from(options.quality.unwrap_or(default_quality(OutputFormat::Webp)));
