@@ -2,7 +2,7 @@
 // Speed of the first-page path, for comparing builds of the core module: a 1600 px JPEG
 // (q92, made by sharp from corpus photos) decoded, resized to 800 px and encoded as WebP,
 // JPEG and PNG through the built package (one worker, one job at a time); then the same
-// photos as Display P3 JPEGs (colour conversion) and as PNGs, to WebP. Prints the median
+// photos as Display P3 JPEGs (colour conversion) and as PNGs, to WebP, and as WebPs to JPEG. Prints the median
 // in-core timings per row and the output sizes, plus the module sizes.
 //   node bench/core-speed.mjs [--reps N] [--photos N]
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
@@ -30,11 +30,13 @@ const photos = readdirSync(CORPUS).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort
 const inputs = [];
 const p3 = [];
 const pngs = [];
+const webps = [];
 for (const f of photos) {
   const resized = sharp(path.join(CORPUS, f)).resize({ width: 1600 });
   inputs.push(new Uint8Array(await resized.clone().jpeg({ quality: 92 }).toBuffer()));
   p3.push(new Uint8Array(await resized.clone().withIccProfile('p3').jpeg({ quality: 92 }).toBuffer()));
   pngs.push(new Uint8Array(await resized.clone().png().toBuffer()));
+  webps.push(new Uint8Array(await resized.clone().webp({ quality: 90 }).toBuffer()));
 }
 const median = (v) => {
   const s = [...v].sort((a, b) => a - b);
@@ -48,6 +50,7 @@ const cases = [
   ['png', 'png', inputs],
   ['P3 JPEG -> webp', 'webp', p3],
   ['PNG -> webp', 'webp', pngs],
+  ['WebP -> jpeg', 'jpeg', webps],
 ];
 for (const [label, format, sources] of cases) {
   const t = { decode: [], resize: [], encode: [], wall: [] };
