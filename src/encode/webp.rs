@@ -33,7 +33,8 @@ fn libwebp(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> {
         }
         let effort = usize::from(options.effort.min(10));
         if options.lossless {
-            if webp::WebPConfigLosslessPreset(&mut config, LOSSLESS_LEVEL[effort]) == 0 {
+            let level = LOSSLESS_LEVEL.get(effort).copied().unwrap_or(1);
+            if webp::WebPConfigLosslessPreset(&mut config, level) == 0 {
                 return Err(Error::encode("webp", "invalid lossless level"));
             }
             config.exact = 1; // keep the colour under transparent pixels: lossless means lossless
