@@ -786,8 +786,8 @@ const gz = (file) => {
   return { raw: raw.length, gzip: zlib.gzipSync(raw, { level: 9 }).length };
 };
 const moduleSizes = [
-  { name: 'mediaslim_core_bg.wasm (ours: every format but the AVIF encoder; loaded first)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_core_bg.wasm')) },
-  { name: 'mediaslim_full_bg.wasm (ours: the same plus the AVIF encoder; loaded on the first AVIF)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_full_bg.wasm')) },
+  { name: 'mediaslim_core_bg.wasm (ours: decode, resize, JPEG and WebP output; loaded first)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_core_bg.wasm')) },
+  { name: 'mediaslim_full_bg.wasm (ours: everything, also PNG output, scoring, AVIF; loaded when first needed)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_full_bg.wasm')) },
   { name: 'jSquash mozjpeg_dec.wasm', ...gz(jsq.files.jpegDec) },
   { name: 'jSquash mozjpeg_enc.wasm', ...gz(jsq.files.jpegEnc) },
   { name: 'jSquash squoosh_resize_bg.wasm', ...gz(jsq.files.resize) },

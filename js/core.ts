@@ -1,11 +1,15 @@
 // Loads the wasm modules once per realm, from a file in Node and by URL elsewhere (the
 // `new URL(..., import.meta.url)` pattern that every bundler understands). Two builds of
-// the same Rust core: `core` (no AVIF encoder, loaded first) and `full` (with rav1e), which
-// is fetched only when an AVIF is first asked for.
+// the same Rust core: `core` (decode, resize, JPEG and WebP output, probe, placeholder:
+// loaded first) and `full` (everything: also PNG output, scoring and `quality: "auto"`,
+// video, the AVIF encoder), fetched only when a job first needs it. A job the core cannot
+// do fails there with the code NOT_BUILT and runs again in the full module.
 import * as coreGlue from './wasm/mediaslim_core.js';
+import type * as fullGlue from './wasm/mediaslim_full.js';
 import { MediaslimError, fromCoreError } from './errors.js';
 
-export type Core = typeof coreGlue;
+/** The full module's API; the core module has a subset (calls outside it fail NOT_BUILT or are routed to full). */
+export type Core = typeof fullGlue;
 export type Flavor = 'core' | 'full';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
@@ -32,7 +36,7 @@ async function glue(flavor: Flavor): Promise<Core> {
     const url = new URL(/* webpackIgnore: true */ './wasm/' + `mediaslim_${flavor}.js?instance=` + generation, import.meta.url).href;
     return import(/* @vite-ignore */ /* webpackIgnore: true */ url) as Promise<Core>;
   }
-  return flavor === 'core' ? coreGlue : ((await import('./wasm/mediaslim_full.js')) as unknown as Core);
+  return flavor === 'core' ? (coreGlue as unknown as Core) : ((await import('./wasm/mediaslim_full.js')) as unknown as Core);
 }
 
 async function instantiate(flavor: Flavor): Promise<Core> {
@@ -76,7 +80,15 @@ function discard(): void {
   delete loading.full;
 }
 
-/** Runs `fn` against a module, mapping core errors and traps to MediaslimError. */
+/** True for the core's answer "this build leaves that out" (the full module has it). */
+export function notBuilt(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'NOT_BUILT';
+}
+
+/**
+ * Runs `fn` against a module, mapping core errors and traps to MediaslimError. What the
+ * core module leaves out (NOT_BUILT) runs again in the full module, loading it.
+ */
 export async function withCore<T>(fn: (core: Core) => T, flavor: Flavor = 'core'): Promise<T> {
   const core = await loadCore(flavor);
   try {
@@ -86,6 +98,7 @@ export async function withCore<T>(fn: (core: Core) => T, flavor: Flavor = 'core'
       discard();
       throw new MediaslimError('WORKER_CRASHED', `the wasm instance trapped (${err.message}); it was replaced`, { cause: err });
     }
+    if (flavor === 'core' && notBuilt(err)) return withCore(fn, 'full');
     throw fromCoreError(err);
   }
 }

@@ -6,7 +6,7 @@
 // which cannot hold one. And a Web Worker must install its message handler synchronously:
 // a module worker still awaiting its top-level code when the first job arrives would
 // drop that message (Chromium dispatches it to the missing handler), leaving the job hanging.
-import { hasFull, loadCore, memoryBytes, withCore, type Core, type Flavor } from './core.js';
+import { hasFull, loadCore, memoryBytes, notBuilt, withCore, type Core, type Flavor } from './core.js';
 import { MediaslimError } from './errors.js';
 import { readAll } from './input.js';
 import type { JobReply, JobRequest, WorkerMessage } from './protocol.js';
@@ -17,15 +17,21 @@ import { decodePosterFrame, transcodeVideo, type PosterJobOptions, type Transcod
 
 type Post = (reply: JobReply, transfer: ArrayBuffer[]) => void;
 
-/** AVIF needs the full module; once it is loaded it serves everything (one instance busy). */
+/**
+ * The module a job starts in: the small core unless the job plainly needs the full one
+ * (AVIF, PNG output, scoring, video); once the full one is loaded it serves everything (one
+ * instance busy). What this cannot see from the options (a PNG input re-encoded as PNG)
+ * fails in the core with NOT_BUILT and runs again in the full module (see `withCore`).
+ */
 function flavorFor(req: JobRequest): Flavor {
   if (hasFull()) return 'full';
+  if (['compare', 'remux', 'gifToVideo', 'demux', 'transcode', 'posterFrame'].includes(req.kind)) return 'full';
   if (req.kind !== 'optimize' && req.kind !== 'optimizeMany') return 'core';
-  type Asked = { format?: string; accept?: string[] };
+  type Asked = { format?: string; quality?: unknown; score?: boolean };
   const parsed = JSON.parse(req.optionsJson) as Asked | Asked[];
-  // AVIF output, or `format: 'auto'` allowed to pick it, needs the module with the AVIF encoder.
-  const wantsAvif = (o: Asked) => o?.format === 'avif' || (o?.format === 'auto' && !!o.accept?.includes('avif'));
-  return (Array.isArray(parsed) ? parsed : [parsed]).some(wantsAvif) ? 'full' : 'core';
+  const needsFull = (o: Asked) =>
+    o?.format === 'avif' || o?.format === 'png' || o?.format === 'auto' || o?.quality === 'auto' || o?.score === true;
+  return (Array.isArray(parsed) ? parsed : [parsed]).some(needsFull) ? 'full' : 'core';
 }
 
 type Output = { bytes: Uint8Array; format: string; warnings: string[]; encoder?: 'webcodecs' | 'rav1e' };
@@ -83,7 +89,8 @@ function throttled(id: number, post: Post): (done: number, total: number) => voi
 const cancellers = new Map<number, AbortController>();
 
 async function run(req: JobRequest, post: Post): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
-  const inFlavor = <T>(fn: (core: Core) => T, f?: Flavor) => withCore(fn, f ?? (hasFull() ? 'full' : 'core'));
+  // Video (GIF frames, demuxers, the MP4 muxer) is built into the full module only.
+  const inFlavor = <T>(fn: (core: Core) => T, f?: Flavor) => withCore(fn, f ?? 'full');
   // Video jobs read their input by range (a Blob stays a Blob); the rest need it whole.
   switch (req.kind) {
     case 'demux':
@@ -142,6 +149,12 @@ async function run(req: JobRequest, post: Post): Promise<{ value: unknown; trans
       if (rest.length > 0) {
         const json = rest.length < list.length ? JSON.stringify(rest) : req.optionsJson;
         const fromCore = (await withCore((core) => core.optimizeMany(bytes, json), flavor)) as ManyEntry[];
+        // Entries the core module leaves out (NOT_BUILT) run again in the full module.
+        const missing = fromCore.flatMap((e, i) => (!e.ok && notBuilt(e) ? [i] : []));
+        if (missing.length > 0) {
+          const again = (await withCore((core) => core.optimizeMany(bytes, JSON.stringify(missing.map((i) => rest[i]))), 'full')) as ManyEntry[];
+          missing.forEach((i, k) => (fromCore[i] = again[k]));
+        }
         let next = 0;
         for (let i = 0; i < outs.length; i++) if (!outs[i]) outs[i] = fromCore[next++];
       }

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds the npm package payload into pkg/: the Rust core as two wasm modules (wasm-pack,
 # then the npm binaryen wasm-opt, since Debian's is too old) and the TypeScript API (tsc).
-#   mediaslim_core  everything but AVIF encoding: what a page loads first
-#   mediaslim_full  the same plus the AVIF encoder (rav1e): loaded on the first AVIF request
+#   mediaslim_core  decode, resize, JPEG and WebP output, probe, placeholder: what a page
+#                   loads first (built without default features)
+#   mediaslim_full  everything: also PNG output (oxipng, palettes), scoring and
+#                   `quality: "auto"`, video, the AVIF encoder (rav1e); loaded on the first
+#                   job that needs one of them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -21,11 +24,11 @@ optimize_wasm() { # wasm-opt only when the module changed (it takes ~30 s; resul
   cp "$cached" "$wasm"
 }
 
-say "wasm: mediaslim_core (no AVIF)"
+say "wasm: mediaslim_core (no AVIF, PNG output, scoring, video)"
 wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_core \
   -- --no-default-features >/dev/null
 optimize_wasm pkg/wasm/mediaslim_core_bg.wasm
-say "wasm: mediaslim_full (with AVIF)"
+say "wasm: mediaslim_full (everything)"
 wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_full >/dev/null
 optimize_wasm pkg/wasm/mediaslim_full_bg.wasm
 rm -f pkg/wasm/.gitignore

@@ -41,6 +41,11 @@ pub enum Error {
 
     #[error("{format} encoding failed: {detail}")]
     EncodeFailed { format: &'static str, detail: String },
+
+    /// A part of the core this build leaves out (the small wasm module); js/ reruns the
+    /// job in the module that has it, so this never reaches a JS caller.
+    #[error("{what} is not in this build (cargo feature `{feature}`)")]
+    NotBuilt { what: &'static str, feature: &'static str },
 }
 
 impl Error {
@@ -52,6 +57,7 @@ impl Error {
             Error::TooLarge { .. } => "TOO_LARGE",
             Error::InvalidOption { .. } => "INVALID_OPTION",
             Error::EncodeFailed { .. } => "ENCODE_FAILED",
+            Error::NotBuilt { .. } => "NOT_BUILT",
         }
     }
 
@@ -72,6 +78,11 @@ impl Error {
             let detail = e.into_inner().to_string();
             Error::option(path, detail.split(" at line ").next().unwrap_or_default().to_string())
         })
+    }
+
+    #[allow(dead_code)] // used only in builds without some features
+    pub(crate) fn not_built(what: &'static str, feature: &'static str) -> Self {
+        Error::NotBuilt { what, feature }
     }
 
     pub(crate) fn option(name: impl Into<String>, detail: impl Into<String>) -> Self {

@@ -582,6 +582,9 @@ impl<'a> Source<'a> {
             Some(Quality::Fixed(q)) => Goal::Quality(Some(q)),
             None => Goal::Quality(None),
         };
+        if (options.score || matches!(goal, Goal::Score(_))) && !crate::quality::CAN_SCORE {
+            return Err(Error::not_built("SSIMULACRA2 scoring", "score"));
+        }
         if let (true, Some(Quality::Fixed(q))) = (auto_format, options.quality) {
             warnings.push(format!(
                 "quality {q} is ignored with format \"auto\": formats are compared at the target score instead"

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::encode::{self, EncodeOptions, OutputFormat};
+use crate::encode;
 use crate::error::{Error, Result};
 use crate::image::{Image, PixelLayout};
 use crate::pipeline::Source;
@@ -53,7 +53,7 @@ pub fn placeholder(source: &Source) -> Result<Placeholder> {
     let (w, h, rgba) = thumbhash::thumb_hash_to_rgba(&thumbhash).map_err(|()| fail("decoded"))?;
     let (r, g, b, a) = thumbhash::thumb_hash_to_average_rgba(&thumbhash).map_err(|()| fail("averaged"))?;
     let preview = Image::new(w as u32, h as u32, PixelLayout::Rgba8, rgba);
-    let png = encode::encode(&preview, OutputFormat::Png, &EncodeOptions { effort: 2, ..Default::default() })?;
+    let png = encode::png_plain::encode(&preview)?;
     let byte = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
     Ok(Placeholder {
         thumbhash,
@@ -68,6 +68,7 @@ pub fn placeholder(source: &Source) -> Result<Placeholder> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encode::{EncodeOptions, OutputFormat};
     use crate::limits::Limits;
 
     #[test]

@@ -171,6 +171,7 @@ pub fn trap_for_tests() {
     panic!("deliberate trap (test hook)");
 }
 
+#[cfg(feature = "video")]
 /// MP4/MOV fast start: `moov` moved in front of `mdat`, sample data untouched. Returns
 /// `{ bytes, changed, notes }`.
 #[wasm_bindgen]
@@ -180,6 +181,7 @@ pub fn remux(input: &[u8], options_json: &str) -> Result<Ts<crate::video::Remuxe
     Ts::from_rust(&out).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
+#[cfg(feature = "video")]
 /// An animated GIF's frames, pulled one at a time (`next()`), composited, flattened, fitted
 /// and opaque: what a video encoder takes. Memory holds one frame whatever the length.
 /// Call `free()` when done.
@@ -188,6 +190,7 @@ pub struct GifFrameReader {
     frames: crate::video::gif::GifFrames,
 }
 
+#[cfg(feature = "video")]
 #[wasm_bindgen]
 impl GifFrameReader {
     /// `options_json`: `{ maxWidth?, maxHeight?, even? (default true), background? [r,g,b], maxFrames? }`.
@@ -237,6 +240,7 @@ impl GifFrameReader {
     }
 }
 
+#[cfg(feature = "video")]
 /// A fast-start MP4 of one video track. `codec` is "avc" (`config` an avcC record) or "av1"
 /// (`config` an av1C record; samples lose their temporal delimiters). Sample `i` is
 /// `sizes[i]` bytes of `data`, lasting `durations[i]` ticks of `timescale`; `keyframes[i]` != 0
@@ -286,6 +290,7 @@ pub fn mux_mp4(
     mux(&track, &samples, &MuxLimits::default()).map_err(js_error)
 }
 
+#[cfg(feature = "video")]
 /// The av1C record (4 bytes + the sequence header OBU) and RFC 6381 codec string of an AV1
 /// video from its first key frame: `{ record, codec }`.
 #[wasm_bindgen(js_name = av1Config)]
@@ -320,6 +325,7 @@ pub fn gif_to_av1(input: Vec<u8>, options_json: &str, progress: Option<js_sys::F
     Ok(obj.into())
 }
 
+#[cfg(feature = "video")]
 /// A video file's index parsed once: the track list and the sample table, which JS pages
 /// through while reading sample bytes itself (by offset and size, e.g. Blob slices). For
 /// MP4/MOV it is built from the `moov` box alone (plus each `moof` of a fragmented file), so a
@@ -330,6 +336,7 @@ pub struct VideoDemuxer {
     movie: crate::video::mp4::Movie,
 }
 
+#[cfg(feature = "video")]
 #[wasm_bindgen]
 impl VideoDemuxer {
     /// `moov`: the whole `moov` box (header included); `file_size`: the file's length in bytes
@@ -429,12 +436,14 @@ impl VideoDemuxer {
     }
 }
 
+#[cfg(feature = "video")]
 impl VideoDemuxer {
     fn track(&self, id: u32) -> Result<&crate::video::mp4::Track, JsValue> {
         self.movie.tracks.iter().find(|t| t.id == id).ok_or_else(|| js_error(Error::option("trackId", format!("no track {id} in this file"))))
     }
 }
 
+#[cfg(feature = "video")]
 /// What `muxMovie` writes besides the sample data (JSON).
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -451,6 +460,7 @@ struct MovieSpec {
     audio: Option<AudioSpec>,
 }
 
+#[cfg(feature = "video")]
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct AudioSpec {
@@ -461,6 +471,7 @@ struct AudioSpec {
     media_start: i64,
 }
 
+#[cfg(feature = "video")]
 /// Sample `i` is `sizes[i]` bytes of `data`, in order.
 fn split_samples<'a>(data: &'a [u8], sizes: &[u32], what: &str) -> Result<Vec<&'a [u8]>, JsValue> {
     let total: u64 = sizes.iter().map(|&s| u64::from(s)).sum();
@@ -479,6 +490,7 @@ fn split_samples<'a>(data: &'a [u8], sizes: &[u32], what: &str) -> Result<Vec<&'
         .collect())
 }
 
+#[cfg(feature = "video")]
 /// A fast-start MP4 of one encoded video track and, optionally, an AAC track copied from
 /// the source (`audio_*`, with `spec.audio`). `spec_json`: `{ codec: "avc"|"av1"|"vp9", width,
 /// height, rotation?, timescale, mediaStart?, audio?: { sampleRate, channels, timescale,

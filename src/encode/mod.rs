@@ -6,7 +6,9 @@ mod avif_container;
 mod jpeg;
 #[cfg(target_arch = "wasm32")]
 mod libc_shim;
+#[cfg(feature = "png-encode")]
 mod png;
+pub(crate) mod png_plain;
 mod webp;
 
 use serde::Deserialize;
@@ -110,22 +112,28 @@ pub const MAX_EFFORT: u8 = 10;
 pub fn encode(image: &Image, format: OutputFormat, options: &EncodeOptions) -> Result<Vec<u8>> {
     match format {
         OutputFormat::Jpeg => jpeg::encode(image, options),
+        #[cfg(feature = "png-encode")]
         OutputFormat::Png => png::encode(image, options),
+        #[cfg(not(feature = "png-encode"))]
+        OutputFormat::Png => Err(crate::error::Error::not_built("PNG output (oxipng)", "png-encode")),
         OutputFormat::Webp => webp::encode(image, options),
         #[cfg(feature = "avif")]
         OutputFormat::Avif => avif::encode(image, options),
         #[cfg(not(feature = "avif"))]
-        OutputFormat::Avif => Err(crate::error::Error::encode(
-            "avif",
-            "this module was built without the AVIF encoder (the JS layer loads the full module for AVIF)",
-        )),
+        OutputFormat::Avif => Err(crate::error::Error::not_built("the AVIF encoder (rav1e)", "avif")),
     }
 }
 
 /// A palette (lossy) PNG of at most `colors` colours; `None` when the image has soft alpha,
 /// which a palette here cannot keep.
 pub fn encode_png_palette(image: &Image, colors: u16, options: &EncodeOptions) -> Result<Option<Vec<u8>>> {
-    png::encode_palette(image, colors, options)
+    #[cfg(feature = "png-encode")]
+    return png::encode_palette(image, colors, options);
+    #[cfg(not(feature = "png-encode"))]
+    {
+        let _ = (image, colors, options);
+        Err(crate::error::Error::not_built("lossy PNG (quantette)", "png-encode"))
+    }
 }
 
 /// The quality a lossy encoder uses when none is given.

@@ -4,12 +4,25 @@
 
 pub mod search;
 
+#[cfg(feature = "score")]
 use ssimulacra2::{ColorPrimaries, LinearRgb, Rgb, TransferCharacteristic, compute_frame_ssimulacra2};
 
 use crate::error::{Error, Result};
-use crate::image::{Image, PixelLayout};
+use crate::image::Image;
+#[cfg(feature = "score")]
+use crate::image::PixelLayout;
+
+/// Whether this build can score (SSIMULACRA2 is left out of the small wasm module).
+pub const CAN_SCORE: bool = cfg!(feature = "score");
+
+/// Without the `score` feature: every scoring request fails with NOT_BUILT.
+#[cfg(not(feature = "score"))]
+pub fn ssimulacra2(_reference: &Image, _distorted: &Image) -> Result<f64> {
+    Err(Error::not_built("SSIMULACRA2 scoring", "score"))
+}
 
 /// SSIMULACRA2 of `distorted` against `reference`; both must have the same size (>= 8x8).
+#[cfg(feature = "score")]
 pub fn ssimulacra2(reference: &Image, distorted: &Image) -> Result<f64> {
     if (reference.width, reference.height) != (distorted.width, distorted.height) {
         return Err(Error::option(
@@ -35,6 +48,7 @@ pub fn ssimulacra2(reference: &Image, distorted: &Image) -> Result<f64> {
 }
 
 /// 8-bit sRGB RGB pixels as the metric's linear-light input (alpha must be flattened first).
+#[cfg(feature = "score")]
 pub fn linear_rgb(img: &Image) -> LinearRgb {
     assert_eq!(img.layout, PixelLayout::Rgb8, "flatten alpha before scoring");
     let data: Vec<[f32; 3]> = img
@@ -48,7 +62,7 @@ pub fn linear_rgb(img: &Image) -> LinearRgb {
     LinearRgb::try_from(rgb.expect("pixel count matches the image size")).expect("sRGB converts to linear")
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "score"))]
 mod tests {
     use super::*;
 

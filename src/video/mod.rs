@@ -4,8 +4,11 @@
 
 #[cfg(feature = "avif")]
 pub mod av1;
+#[cfg(feature = "video")]
 pub mod gif;
+#[cfg(feature = "video")]
 pub mod mp4;
+#[cfg(feature = "video")]
 pub mod webm;
 
 use serde::{Deserialize, Serialize};
@@ -46,6 +49,7 @@ pub struct Remuxed {
 }
 
 /// Rewrites an MP4/MOV container as `options` ask; every sample stays bit-exact.
+#[cfg(feature = "video")]
 pub fn remux(input: &[u8], options: &RemuxOptions) -> Result<Remuxed> {
     if !options.fast_start {
         return Ok(Remuxed { bytes: input.to_vec(), changed: false, notes: vec!["nothing asked".into()] });
