@@ -12,6 +12,9 @@ import { fixture } from './_helpers.mjs';
 const PKG = new URL('../../pkg/wasm/', import.meta.url);
 const core = await import(new URL('mediaslim_core.js', PKG).href);
 core.initSync({ module: readFileSync(new URL('mediaslim_core_bg.wasm', PKG)) });
+// Scoring (cargo feature `score`) is in the full module only; the core says NOT_BUILT.
+const full = await import(new URL('mediaslim_full.js', PKG).href);
+full.initSync({ module: readFileSync(new URL('mediaslim_full_bg.wasm', PKG)) });
 
 describe('avifEncoder in Node', () => {
   it('auto and wasm use rav1e silently; webcodecs falls back with the reason', async () => {
@@ -62,11 +65,12 @@ describe('core exports for the WebCodecs path', () => {
 
   it('scorePixels() is 100 for identical pixels, lower for noise, and checks sizes', () => {
     const { width, height, rgba } = core.render(fixture('hopper.jpg'), '{"width":64}');
-    assert.ok(Math.abs(core.scorePixels(rgba, rgba, width, height) - 100) < 0.01);
+    assert.throws(() => core.scorePixels(rgba, rgba, width, height), (e) => e.code === 'NOT_BUILT', 'the core has no scorer');
+    assert.ok(Math.abs(full.scorePixels(rgba, rgba, width, height) - 100) < 0.01);
     const noisy = rgba.map((v, i) => (i % 4 === 3 ? v : Math.min(255, v + ((i * 7919) % 17))));
-    const s = core.scorePixels(rgba, noisy, width, height);
+    const s = full.scorePixels(rgba, noisy, width, height);
     assert.ok(s < 90, `${s}`);
-    assert.throws(() => core.scorePixels(rgba, rgba.subarray(4), width, height), (e) => e.code === 'INVALID_OPTION');
+    assert.throws(() => full.scorePixels(rgba, rgba.subarray(4), width, height), (e) => e.code === 'INVALID_OPTION');
   });
 
   it("avifFromAv1() wraps Chromium's WebCodecs AV1 frames into an AVIF that libheif decodes", async () => {

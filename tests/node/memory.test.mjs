@@ -9,10 +9,10 @@ import { fixture } from './_helpers.mjs';
 
 const PKG = new URL('../../pkg/wasm/', import.meta.url);
 
-/** A fresh instance of the core module (a query string makes Node load a new copy). */
-async function freshCore(tag) {
-  const glue = await import(new URL(`mediaslim_core.js?memory=${tag}`, PKG).href);
-  const exports = glue.initSync({ module: readFileSync(new URL('mediaslim_core_bg.wasm', PKG)) });
+/** A fresh instance of a module, `core` or `full` (a query string makes Node load a new copy). */
+async function freshCore(tag, flavor = 'core') {
+  const glue = await import(new URL(`mediaslim_${flavor}.js?memory=${tag}`, PKG).href);
+  const exports = glue.initSync({ module: readFileSync(new URL(`mediaslim_${flavor}_bg.wasm`, PKG)) });
   return { glue, memory: exports.memory };
 }
 
@@ -21,7 +21,8 @@ const MiB = 1024 * 1024;
 describe('wasm memory', () => {
   let core;
   before(async () => {
-    core = await freshCore('steady');
+    // The full module: it has every encoder the list below uses (the core has no PNG output).
+    core = await freshCore('steady', 'full');
   });
 
   it('1000 sequential optimizations keep a steady high-water mark', () => {

@@ -64,7 +64,7 @@ describe('video in Node', () => {
     const blob = new Blob([bytes]);
     let read = 0;
     const counting = { size: blob.size, slice: (a, b) => ((read += b - a), blob.slice(a, b)) };
-    const demuxer = await openVideo(new ByteSource(counting, 4096), (fn) => withCore(fn));
+    const demuxer = await openVideo(new ByteSource(counting, 4096), (fn) => withCore(fn, 'full')); // video is in the full module
     const tracks = demuxer.tracks();
     demuxer.free();
     assert.ok(tracks.length >= 1);
