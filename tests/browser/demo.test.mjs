@@ -202,6 +202,8 @@ describe('files in, results out', { timeout: 120_000 }, () => {
   test('remove a card, then clear', async () => {
     await page.getByRole('button', { name: 'Remove truncated_jpeg.jpg' }).click();
     assert.equal(await page.locator('#results .card').count(), 4);
+    // The summary is rendered on the next frame: wait for it rather than read it once.
+    await page.waitForFunction(() => /^4 files · 4 optimized/.test(document.querySelector('#summary').textContent), null, { timeout: 5_000 }).catch(() => undefined);
     assert.match(await page.locator('#summary').textContent(), /^4 files · 4 optimized/);
     await page.getByRole('button', { name: 'Clear' }).click();
     // The batch bar hides on the next frame after the last card goes: wait, do not poll once.
