@@ -10,10 +10,16 @@ import { hasFull, loadCore, memoryBytes, notBuilt, withCore, type Core, type Fla
 import { MediaslimError } from './errors.js';
 import { readAll } from './input.js';
 import type { JobReply, JobRequest, WorkerMessage } from './protocol.js';
-import { WebCodecsFallback, encodeAvifWithWebCodecs, ineligible, type AvifEncoder } from './webcodecs/avif.js';
-import { encodeGifVideo, type GifVideoJobOptions } from './video/encode-gif.js';
-import { demuxJob } from './video/video-source.js';
-import { decodePosterFrame, transcodeVideo, type PosterJobOptions, type TranscodeJobOptions } from './video/transcode-worker.js';
+import type { AvifEncoder } from './webcodecs/avif.js';
+import type { GifVideoJobOptions } from './video/encode-gif.js';
+import type { PosterJobOptions, TranscodeJobOptions } from './video/transcode-worker.js';
+
+// The WebCodecs AVIF path and video load on their first job (dynamic imports: bundlers make
+// them separate chunks): a page that only shrinks photos never fetches them.
+const webCodecsAvif = () => import('./webcodecs/avif.js');
+const gifVideo = () => import('./video/encode-gif.js');
+const videoSource = () => import('./video/video-source.js');
+const transcoder = () => import('./video/transcode-worker.js');
 
 type Post = (reply: JobReply, transfer: ArrayBuffer[]) => void;
 
@@ -47,6 +53,7 @@ async function tryWebCodecs(bytes: Uint8Array, json: string, options: Record<str
   if (choice === 'wasm' || options.format !== 'avif') return {};
   const demanded = choice === 'webcodecs';
   const note = (why: string) => (demanded ? { note: `avifEncoder "webcodecs": ${why}; encoded with rav1e (wasm) instead` } : {});
+  const { WebCodecsFallback, encodeAvifWithWebCodecs, ineligible } = await webCodecsAvif();
   const why = ineligible(options);
   if (why) return note(why);
   try {
@@ -94,17 +101,17 @@ async function run(req: JobRequest, post: Post): Promise<{ value: unknown; trans
   // Video jobs read their input by range (a Blob stays a Blob); the rest need it whole.
   switch (req.kind) {
     case 'demux':
-      return { value: await demuxJob(req.input, inFlavor), transfer: [] };
+      return { value: await (await videoSource()).demuxJob(req.input, inFlavor), transfer: [] };
     case 'transcode':
     case 'posterFrame': {
       const controller = new AbortController();
       cancellers.set(req.id, controller);
       try {
         if (req.kind === 'posterFrame') {
-          const out = await decodePosterFrame(req.input, parseObject(req.optionsJson) as PosterJobOptions, inFlavor, controller.signal);
+          const out = await (await transcoder()).decodePosterFrame(req.input, parseObject(req.optionsJson) as PosterJobOptions, inFlavor, controller.signal);
           return { value: out, transfer: [out.png.buffer as ArrayBuffer] };
         }
-        const out = await transcodeVideo(req.input, parseObject(req.optionsJson) as TranscodeJobOptions, inFlavor, throttled(req.id, post), controller.signal);
+        const out = await (await transcoder()).transcodeVideo(req.input, parseObject(req.optionsJson) as TranscodeJobOptions, inFlavor, throttled(req.id, post), controller.signal);
         return { value: out, transfer: [out.video.buffer as ArrayBuffer] };
       } finally {
         cancellers.delete(req.id);
@@ -176,7 +183,7 @@ async function run(req: JobRequest, post: Post): Promise<{ value: unknown; trans
       return { value: out, transfer: [out.bytes.buffer as ArrayBuffer] };
     }
     case 'gifToVideo': {
-      const out = await encodeGifVideo(bytes, parseObject(req.optionsJson) as GifVideoJobOptions, inFlavor, throttled(req.id, post));
+      const out = await (await gifVideo()).encodeGifVideo(bytes, parseObject(req.optionsJson) as GifVideoJobOptions, inFlavor, throttled(req.id, post));
       return { value: out, transfer: [out.video.buffer as ArrayBuffer] };
     }
     case 'trap':
