@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { hasFfprobe, packetTimesMs, probeVideo } from '../ffprobe.mjs';
-import { fixtures, openTestPage, repoRoot } from './helpers.mjs';
+import { fixtures, openTestPage, repoRoot, playVideoScript } from './helpers.mjs';
 
 const CORPUS_GIFS = join(repoRoot, '..', 'shared', 'corpus', 'formats');
 
@@ -20,23 +20,7 @@ const HTML = `<!doctype html>
   import * as mediaslim from '/pkg/index.js';
   window.mediaslim = mediaslim;
   window.pool = new mediaslim.Pool({ size: 2 });
-  // Plays an MP4 in a <video> element: metadata, then every frame presented until it ends.
-  window.play = (bytes, type) => new Promise((resolve, reject) => {
-    const video = document.createElement('video');
-    video.muted = true;
-    video.playsInline = true;
-    const url = URL.createObjectURL(new Blob([bytes], { type: 'video/mp4' }));
-    let presented = 0;
-    const count = (now, meta) => { presented = meta.presentedFrames; video.requestVideoFrameCallback(count); };
-    video.requestVideoFrameCallback(count);
-    video.onerror = () => reject(new Error('video error ' + (video.error && video.error.message)));
-    video.onended = () => {
-      URL.revokeObjectURL(url);
-      resolve({ duration: video.duration, width: video.videoWidth, height: video.videoHeight, presented, canPlay: video.canPlayType(type) });
-    };
-    video.src = url;
-    video.play().catch(reject);
-  });
+  ${playVideoScript()}
   window.packageReady = true;
 </script>
 </html>`;

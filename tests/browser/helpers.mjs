@@ -199,3 +199,27 @@ window.measure = async (url) => {
 };
 document.body.dataset.ready = 'true';
 `;
+
+/**
+ * In-page script defining `window.play(bytes, type)`: plays an MP4 in a <video> element to its
+ * end and resolves with its metadata and the frames presented (at `rate` x speed).
+ */
+export function playVideoScript({ rate = 1 } = {}) {
+  return `window.play = (bytes, type) => new Promise((resolve, reject) => {
+    const video = document.createElement('video');
+    video.muted = true;
+    video.playsInline = true;
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'video/mp4' }));
+    let presented = 0;
+    const count = (now, meta) => { presented = meta.presentedFrames; video.requestVideoFrameCallback(count); };
+    video.requestVideoFrameCallback(count);
+    video.onerror = () => reject(new Error('video error ' + (video.error && video.error.message)));
+    video.onended = () => {
+      URL.revokeObjectURL(url);
+      resolve({ duration: video.duration, width: video.videoWidth, height: video.videoHeight, presented, canPlay: video.canPlayType(type) });
+    };
+    video.playbackRate = ${rate};
+    video.src = url;
+    video.play().catch(reject);
+  });`;
+}

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { compare, Pool } from 'mediaslim';
-import { fixtures, openTestPage, repoRoot } from './helpers.mjs';
+import { fixtures, openTestPage, repoRoot, playVideoScript } from './helpers.mjs';
 import { hasFfmpeg } from '../ffprobe.mjs';
 
 const CORPUS_VIDEO = join(repoRoot, '..', 'shared', 'corpus', 'video');
@@ -30,24 +30,7 @@ const HTML = `<!doctype html>
     for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
     return btoa(s);
   };
-  // Plays an MP4 in a <video> element to its end: metadata and frames presented.
-  window.play = (bytes, type) => new Promise((resolve, reject) => {
-    const video = document.createElement('video');
-    video.muted = true;
-    video.playsInline = true;
-    const url = URL.createObjectURL(new Blob([bytes], { type: 'video/mp4' }));
-    let presented = 0;
-    const count = (now, meta) => { presented = meta.presentedFrames; video.requestVideoFrameCallback(count); };
-    video.requestVideoFrameCallback(count);
-    video.onerror = () => reject(new Error('video error ' + (video.error && video.error.message)));
-    video.onended = () => {
-      URL.revokeObjectURL(url);
-      resolve({ duration: video.duration, width: video.videoWidth, height: video.videoHeight, presented, canPlay: video.canPlayType(type) });
-    };
-    video.playbackRate = 4;
-    video.src = url;
-    video.play().catch(reject);
-  });
+  ${playVideoScript({ rate: 4 })}
   window.packageReady = true;
 </script>
 </html>`;
