@@ -52,7 +52,12 @@ export interface GifToVideoResult {
   placeholder: string;
   /** `<video autoplay loop muted playsinline ...>` that plays it like the GIF played. */
   markup: string;
-  /** Why codecs tried first were not used. */
+  /**
+   * True when the MP4 is not smaller than the GIF (tiny or flat animations): serve the GIF
+   * then; `notes` says so too. Nothing is dropped: the MP4 is still returned.
+   */
+  biggerThanGif: boolean;
+  /** Why codecs tried first were not used; that the video is bigger than the GIF. */
   notes: string[];
   timings: { encode: number };
 }
@@ -123,6 +128,10 @@ export async function gifToVideo(input: Input, options: GifToVideoOptions = {}, 
   }
   const [encoded, poster, placeholder] = results;
   const mimeType = `video/mp4; codecs="${encoded.codec}"`;
+  const biggerThanGif = encoded.video.byteLength >= bytes.byteLength;
+  const notes = biggerThanGif
+    ? [...encoded.notes, `the MP4 (${encoded.video.byteLength} B) is not smaller than the GIF (${bytes.byteLength} B): serve the GIF`]
+    : encoded.notes;
   return {
     video: encoded.video,
     mimeType,
@@ -135,7 +144,8 @@ export async function gifToVideo(input: Input, options: GifToVideoOptions = {}, 
     poster: { bytes: poster.bytes, mimeType: `image/${poster.format}`, width: poster.width, height: poster.height },
     placeholder: placeholder.dataUrl,
     markup: videoMarkup({ src: options.src ?? 'video.mp4', mimeType, poster: options.posterSrc ?? placeholder.dataUrl, width: encoded.width, height: encoded.height }),
-    notes: encoded.notes,
+    biggerThanGif,
+    notes,
     timings: encoded.timings,
   };
 }

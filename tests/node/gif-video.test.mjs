@@ -57,6 +57,9 @@ describe('gifToVideo in Node (rav1e AV1)', () => {
     assert.deepEqual([poster.format, poster.width, poster.height, r.poster.mimeType], ['webp', 100, 100, 'image/webp']);
     assert.match(r.placeholder, /^data:image\/png;base64,/);
     assert.match(r.markup, /^<video autoplay loop muted playsinline poster="data:image\/png;base64,[^"]+" width="100" height="100"><source src="video\.mp4" type="video\/mp4; codecs=&quot;av01[^"]+"><\/video>$/);
+    // A 1.4 KB flat GIF makes a bigger MP4: said, not hidden (the MP4 is still there).
+    assert.ok(r.video.length > gif.length && r.biggerThanGif, `${r.video.length} B vs ${gif.length} B`);
+    assert.ok(r.notes.some((n) => /not smaller than the GIF \(1450 B\): serve the GIF/.test(n)), r.notes.join('; '));
     console.log(`dispose_bgnd.gif: GIF ${gif.length} B -> AV1 MP4 ${r.video.length} B, poster ${r.poster.bytes.length} B, in ${seconds.toFixed(2)} s`);
   });
 
@@ -72,6 +75,7 @@ describe('gifToVideo in Node (rav1e AV1)', () => {
       assert.equal(p.frames, times.length, name);
       assert.deepEqual(p.times, times, name);
       if (opts.keyFrameInterval) assert.ok(p.keyIndexes.length >= Math.ceil(times.length / opts.keyFrameInterval), `${name}: ${p.keyIndexes.length} key frames`);
+      assert.equal(r.biggerThanGif, false, `${name}: the MP4 is smaller than the GIF`);
       console.log(`${name}: GIF ${gif.length} B -> AV1 MP4 ${r.video.length} B (${r.width}x${r.height}, ${r.frames} frames, ${r.duration} s) in ${seconds.toFixed(2)} s`);
     }
   });
