@@ -314,6 +314,9 @@ export const unpluginFactory = (rawOptions: MediaslimPluginOptions | undefined, 
     if (typeof directives.quality === 'number') options.quality = directives.quality;
     const e = getEngine();
     const video = await e.video(src, options);
+    if (video.bytes.length >= src.bytes.length) {
+      warn(`${rel}: the MP4 (${video.bytes.length} B) is not smaller than the GIF (${src.bytes.length} B); import the GIF itself for this one`);
+    }
     // The poster at the video's (even) size, so the page does not jump when playback starts.
     const posterOptions = { ...defaults, width: video.width, height: video.height, fit: 'fill' as const, format: 'webp' as const };
     const [[poster], placeholder] = await Promise.all([e.variants(src, [posterOptions]), placeholderOf(src, directives.placeholder)]);

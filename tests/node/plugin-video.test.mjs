@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { build, createServer } from 'vite';
+import { build, createLogger, createServer } from 'vite';
 import mediaslim from 'mediaslim/vite';
 import { parseDirectives } from '../../pkg/plugin/directives.js';
 import { hasFfprobe } from '../ffprobe.mjs';
@@ -27,12 +27,19 @@ async function site(mainJs) {
   return dir;
 }
 
+/** Warnings of the last `viteBuild`. */
+let warnings = [];
+
 async function viteBuild(root) {
   let report;
+  warnings = [];
+  const customLogger = createLogger('silent');
+  customLogger.warn = (message) => warnings.push(message);
   await build({
     root,
     configFile: false,
     logLevel: 'silent',
+    customLogger,
     build: { outDir: 'dist', emptyOutDir: true, modulePreload: { polyfill: false } },
     plugins: [mediaslim({ report: false, progress: false, onReport: (r) => (report = r) })],
   });
@@ -54,6 +61,10 @@ describe('build plugin: as=video', () => {
     assert.match(js, /data:image\/png;base64,/, 'ThumbHash placeholder');
     const poster = await sharp(join(root, 'dist', 'assets', webp)).metadata();
     assert.deepEqual([poster.format, poster.width, poster.height], ['webp', 64, 64], 'poster at the video size');
+    // This 1.4 KB flat GIF makes a bigger MP4: the build says so, naming the file.
+    const mp4Bytes = (await readFile(join(root, 'dist', 'assets', mp4))).length;
+    assert.ok(mp4Bytes > 1450, `${mp4Bytes} B`);
+    assert.ok(warnings.some((w) => /anim\.gif: the MP4 \(\d+ B\) is not smaller than the GIF \(1450 B\)/.test(w)), warnings.join('\n'));
     const mp4Entry = report.files.find((f) => f.format === 'mp4');
     assert.ok(mp4Entry && !mp4Entry.cached && mp4Entry.output === `assets/${mp4}`, JSON.stringify(report.files));
     if (!hasFfprobe) {
