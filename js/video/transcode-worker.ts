@@ -10,18 +10,23 @@ import { ByteSource, openVideo, type VideoDemuxer, type VideoSamples, type Video
 
 export type TranscodeCodec = 'auto' | 'h264' | 'vp9' | 'av1';
 
-/** The options the worker job takes (JSON). */
+/** What to make: the options the worker job takes (JSON); `transcode()` adds how to run it. */
 export interface TranscodeJobOptions {
+  /** Fit the displayed picture inside `maxWidth` x `maxHeight` (never upscaled; even sides). */
   maxWidth?: number;
+  /** See `maxWidth`. */
   maxHeight?: number;
+  /** `auto` (default): H.264, else VP9, else AV1, whichever this browser's VideoEncoder has. */
   codec?: TranscodeCodec;
-  /** Bits per second; without it, `quality` picks a constant quantizer. */
+  /** Target bits per second (variable bit rate); without it `quality` sets a constant quantizer. */
   bitrate?: number;
+  /** `medium` (default), `high`, or 1-100. */
   quality?: VideoQuality;
+  /** The output container: `mp4` (the only one yet). */
   container?: 'mp4';
+  /** `copy` (default): AAC samples copied bit-exact; `drop`: a silent video. */
   audio?: 'copy' | 'drop';
-  /** At most this many frames between key frames (default: the source's key frames, and at
-   * least one every 300 frames). */
+  /** At most this many frames between key frames (default 300; the source's key frames are kept). */
   keyFrameInterval?: number;
 }
 

@@ -7,8 +7,7 @@ import { MediaslimError } from '../errors.js';
 import { readAll, type Input } from '../input.js';
 import type { Pool, Priority, ProgressEvent } from '../pool.js';
 import type { DemuxedVideo } from './video-source.js';
-import type { PosterFrameData, TranscodeCodec, TranscodedVideo } from './transcode-worker.js';
-import type { VideoQuality } from './encode-gif.js';
+import type { PosterFrameData, TranscodedVideo, TranscodeJobOptions } from './transcode-worker.js';
 
 export type { TranscodeCodec } from './transcode-worker.js';
 export type { DemuxedVideo, VideoSamples, VideoTrackInfo } from './video-source.js';
@@ -22,23 +21,7 @@ interface RunFields {
   pool?: Pool;
 }
 
-export interface TranscodeOptions extends RunFields {
-  /** Fit the displayed picture inside `maxWidth` x `maxHeight` (never upscaled; even sides). */
-  maxWidth?: number;
-  /** See `maxWidth`. */
-  maxHeight?: number;
-  /** `auto` (default): H.264, else VP9, else AV1, whichever this browser's VideoEncoder has. */
-  codec?: TranscodeCodec;
-  /** Target bits per second (variable bit rate); without it `quality` sets a constant quantizer. */
-  bitrate?: number;
-  /** `medium` (default), `high`, or 1-100. */
-  quality?: VideoQuality;
-  /** The output container: `mp4` (the only one yet). */
-  container?: 'mp4';
-  /** `copy` (default): AAC samples copied bit-exact; `drop`: a silent video. */
-  audio?: 'copy' | 'drop';
-  /** At most this many frames between key frames (default 300; the source's key frames are kept). */
-  keyFrameInterval?: number;
+export interface TranscodeOptions extends TranscodeJobOptions, RunFields {
   /** Frames encoded so far: `done` of `total` while running. */
   onProgress?: (event: ProgressEvent) => void;
 }
