@@ -6,6 +6,11 @@ import type { Core, Flavor } from '../core.js';
 import { MediaslimError } from '../errors.js';
 import { codecFor as av1CodecFor } from '../webcodecs/avif.js';
 
+/** A copy of a WebCodecs buffer (the decoder config's description is only lent). */
+export function bytesOf(src: AllowSharedBufferSource): Uint8Array {
+  return ArrayBuffer.isView(src) ? new Uint8Array(src.buffer, src.byteOffset, src.byteLength).slice() : new Uint8Array(src as ArrayBuffer).slice();
+}
+
 export type VideoCodecChoice = 'auto' | 'h264' | 'av1';
 export type VideoQuality = 'medium' | 'high' | number;
 
@@ -130,10 +135,7 @@ async function encodeFrames(reader: Reader, plan: Plan, keyFrameInterval: number
       chunk.copyTo(data);
       chunks.push({ data, key: chunk.type === 'key', timestamp: chunk.timestamp });
       const d = meta?.decoderConfig;
-      if (d?.description) {
-        const src = d.description;
-        description = ArrayBuffer.isView(src) ? new Uint8Array(src.buffer, src.byteOffset, src.byteLength).slice() : new Uint8Array(src as ArrayBuffer).slice();
-      }
+      if (d?.description) description = bytesOf(d.description);
       if (d?.codec) codec = d.codec;
     },
     error: (e) => {

@@ -5,7 +5,7 @@
 import type { Core, Flavor } from '../core.js';
 import { MediaslimError } from '../errors.js';
 import { codecFor as av1CodecFor } from '../webcodecs/avif.js';
-import { h264Candidates, qualityNumber, type VideoQuality } from './encode-gif.js';
+import { bytesOf, h264Candidates, qualityNumber, type VideoQuality } from './encode-gif.js';
 import { ByteSource, openVideo, type VideoDemuxer, type VideoSamples, type VideoTrackInfo } from './video-source.js';
 
 export type TranscodeCodec = 'auto' | 'h264' | 'vp9' | 'av1';
@@ -208,10 +208,6 @@ function waitUntil(ready: () => boolean, signal: AbortSignal): Promise<void> {
 function aborted(signal: AbortSignal): MediaslimError {
   const why = signal.reason instanceof Error ? signal.reason.message : signal.reason !== undefined ? String(signal.reason) : 'aborted';
   return new MediaslimError('ABORTED', `the job was cancelled: ${why}`);
-}
-
-function bytesOf(src: AllowSharedBufferSource): Uint8Array {
-  return ArrayBuffer.isView(src) ? new Uint8Array(src.buffer, src.byteOffset, src.byteLength).slice() : new Uint8Array(src as ArrayBuffer).slice();
 }
 
 async function videoTrackOf(demuxer: VideoDemuxer, withCore: WithCore): Promise<{ video: VideoTrackInfo; tracks: VideoTrackInfo[] }> {

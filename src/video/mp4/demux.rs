@@ -203,16 +203,7 @@ impl Movie {
             _ => return Err(corrupt("expected exactly one 'moov' box")),
         };
         let mvhd = require(moov_bytes, &moov, b"mvhd")?;
-        let mut c = Cursor::new(mvhd.payload(moov_bytes), "mvhd");
-        let version = c.u8()?;
-        c.skip(3)?;
-        let (timescale, duration) = if version == 1 {
-            c.skip(16)?;
-            (c.u32()?, c.u64()?)
-        } else {
-            c.skip(8)?;
-            (c.u32()?, u64::from(c.u32()?))
-        };
+        let (timescale, duration) = timescale_and_duration(mvhd.payload(moov_bytes), "mvhd")?;
         let mut movie = Movie {
             tracks: Vec::new(),
             timescale,
@@ -278,16 +269,7 @@ impl Movie {
             _ => return Ok(None),
         };
         let mdhd = require(bytes, &mdia, b"mdhd")?;
-        let mut c = Cursor::new(mdhd.payload(bytes), "mdhd");
-        let version = c.u8()?;
-        c.skip(3)?;
-        let (timescale, duration) = if version == 1 {
-            c.skip(16)?;
-            (c.u32()?, c.u64()?)
-        } else {
-            c.skip(8)?;
-            (c.u32()?, u64::from(c.u32()?))
-        };
+        let (timescale, duration) = timescale_and_duration(mdhd.payload(bytes), "mdhd")?;
         if timescale == 0 {
             return Err(corrupt(format!("track {id} has a timescale of 0")));
         }
@@ -419,6 +401,21 @@ impl Movie {
             t.duration = t.duration.max(u64::try_from(end).unwrap_or(0));
         }
         Ok(())
+    }
+}
+
+/// `mvhd` and `mdhd` share their start: version, flags, creation and modification times (32
+/// or 64 bits by version), then the timescale and the duration.
+fn timescale_and_duration(payload: &[u8], what: &'static str) -> Result<(u32, u64)> {
+    let mut c = Cursor::new(payload, what);
+    let version = c.u8()?;
+    c.skip(3)?;
+    if version == 1 {
+        c.skip(16)?;
+        Ok((c.u32()?, c.u64()?))
+    } else {
+        c.skip(8)?;
+        Ok((c.u32()?, u64::from(c.u32()?)))
     }
 }
 
