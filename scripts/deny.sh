@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Supply chain checks: `npm run deny`.
+# Supply chain checks: `npm run deny`, and the first layer of `npm test`.
 #  - cargo deny: licences (DESIGN.md's list), duplicate/banned crates and sources (crates.io
 #    only), from deny.toml; these work offline. Advisories need the RustSec database from
 #    GitHub: checked when it can be fetched, otherwise reported as skipped.
@@ -11,8 +11,7 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 if ! cargo deny --version >/dev/null 2>&1; then
-  echo "== installing cargo-deny (once, a few minutes)"
-  cargo install cargo-deny --locked
+  echo "cargo-deny is missing: run scripts/setup.sh (it installs the pinned version)"; exit 1
 fi
 
 echo "== cargo deny: licenses, bans, sources"

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 # Keep in step with Cargo.toml (wasm-bindgen is pinned with `=`).
 WASM_BINDGEN_VERSION=0.2.130
 WASM_PACK_VERSION=0.15.1
+CARGO_DENY_VERSION=0.20.2
 DEBIAN_PACKAGES=(clang lld llvm wasi-libc chromium chromium-driver firefox-esr webkit2gtk-driver libwebkit2gtk-4.1-0 xvfb ffmpeg)
 
 say() { printf '[setup] %s\n' "$*"; }
@@ -54,6 +55,11 @@ fi
 if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERSION" ]; then
   say "installing wasm-pack $WASM_PACK_VERSION (a few minutes, once)"
   cargo install -q wasm-pack --version "$WASM_PACK_VERSION" --locked --force
+fi
+# cargo-deny checks licences, banned/duplicate crates and sources in `npm test` (scripts/deny.sh).
+if [ "$(cargo deny --version 2>/dev/null | awk '{print $2}')" != "$CARGO_DENY_VERSION" ]; then
+  say "installing cargo-deny $CARGO_DENY_VERSION (a few minutes, once)"
+  cargo install -q cargo-deny --version "$CARGO_DENY_VERSION" --locked --force
 fi
 
 # 3. npm packages, exactly as locked. Re-run only when the lockfile changed.

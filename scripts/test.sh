@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Every test layer, in order: the Rust core natively, the built package in Node, then the
-# package and the demo page in headless Chromium, then the packed tarball as users install it
-# (bundlers, Chromium, Firefox ESR, WebKitGTK, Deno, Bun). Fails on the first failing layer.
+# Every test layer, in order: supply-chain checks (cargo deny, npm audit), the Rust core
+# natively, the built package in Node, then the package and the demo page in headless
+# Chromium, then the packed tarball as users install it (bundlers, Chromium, Firefox ESR,
+# WebKitGTK, Deno, Bun). Fails on the first failing layer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+
+echo "== supply chain (cargo deny, npm audit)"
+bash scripts/deny.sh
 
 echo "== cargo test (Rust core, native)"
 cargo test --quiet
