@@ -46,14 +46,8 @@ impl Image {
         if self.layout == PixelLayout::Rgb8 {
             return self.clone();
         }
-        let mut out = Vec::with_capacity(self.width as usize * self.height as usize * 3);
-        for p in self.pixels.chunks_exact(4) {
-            let a = u32::from(p[3]);
-            for c in 0..3 {
-                let v = (u32::from(p[c]) * a + u32::from(background[c]) * (255 - a) + 127) / 255;
-                out.push(v as u8);
-            }
-        }
+        let mut out = vec![0; self.width as usize * self.height as usize * 3];
+        flatten_rgba_row(&self.pixels, background, &mut out);
         Image::new(self.width, self.height, PixelLayout::Rgb8, out)
     }
 
@@ -67,6 +61,16 @@ impl Image {
             out.extend_from_slice(&[p[0], p[1], p[2], 255]);
         }
         Image::new(self.width, self.height, PixelLayout::Rgba8, out)
+    }
+}
+
+/// RGBA pixels composited onto `background` as RGB (`rgb` holds 3 bytes per pixel of `rgba`).
+pub fn flatten_rgba_row(rgba: &[u8], background: [u8; 3], rgb: &mut [u8]) {
+    for (p, out) in rgba.chunks_exact(4).zip(rgb.chunks_exact_mut(3)) {
+        let a = u32::from(p[3]);
+        for c in 0..3 {
+            out[c] = ((u32::from(p[c]) * a + u32::from(background[c]) * (255 - a) + 127) / 255) as u8;
+        }
     }
 }
 

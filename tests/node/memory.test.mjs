@@ -53,25 +53,43 @@ describe('wasm memory', () => {
     assert.equal(at1000, at100, `memory grew from ${at100} to ${at1000} bytes between jobs 100 and 1000`);
   });
 
-  it('a 24 MP photo peaks within 3x its RGBA size (fresh instance)', async () => {
-    const [w, h] = [6000, 4000];
-    // A photo-like image (smooth gradients plus noise), so the JPEG is realistically sized.
+  // One photo-like 24 MP JPEG (smooth gradients plus noise, so it is realistically sized) for both cases.
+  let jpeg24;
+  const [w, h] = [6000, 4000];
+  const rgba = w * h * 4;
+  async function photo24() {
     const noise = await sharp({ create: { width: w / 8, height: h / 8, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
       .png()
       .toBuffer();
-    const jpeg = new Uint8Array(await sharp(noise).resize(w, h, { kernel: 'cubic' }).jpeg({ quality: 85 }).toBuffer());
-    const fresh = await freshCore('24mp');
+    jpeg24 ??= new Uint8Array(await sharp(noise).resize(w, h, { kernel: 'cubic' }).jpeg({ quality: 85 }).toBuffer());
+    return jpeg24;
+  }
+  async function peakOf(name, options, limit) {
+    const jpeg = await photo24();
+    const fresh = await freshCore(name);
     const start = fresh.memory.buffer.byteLength;
     const t0 = performance.now();
-    const out = fresh.glue.optimize(jpeg, JSON.stringify({ width: 1600, format: 'webp' }));
+    const out = fresh.glue.optimize(jpeg, JSON.stringify(options));
     const took = performance.now() - t0;
     const peak = fresh.memory.buffer.byteLength;
-    const rgba = w * h * 4;
     console.log(
-      `24 MP JPEG (${(jpeg.length / MiB).toFixed(1)} MiB) -> ${out.width}x${out.height} WebP in ${(took / 1000).toFixed(1)} s: ` +
+      `24 MP JPEG (${(jpeg.length / MiB).toFixed(1)} MiB) -> ${out.width}x${out.height} ${out.format} in ${(took / 1000).toFixed(1)} s: ` +
         `wasm memory ${(start / MiB).toFixed(1)} -> ${(peak / MiB).toFixed(1)} MiB = ${(peak / rgba).toFixed(2)}x the RGBA size (${(rgba / MiB).toFixed(0)} MiB)`,
     );
+    assert.ok(peak <= limit * rgba, `peak ${(peak / MiB).toFixed(0)} MiB is over ${limit}x the ${(rgba / MiB).toFixed(0)} MiB RGBA size`);
+    return out;
+  }
+
+  it('a 24 MP photo resized to 1600 px peaks within 3x its RGBA size (fresh instance)', async () => {
+    const out = await peakOf('24mp', { width: 1600, format: 'webp' }, 3);
     assert.equal(out.width, 1600);
-    assert.ok(peak <= 3 * rgba, `peak ${(peak / MiB).toFixed(0)} MiB is over 3x the ${(rgba / MiB).toFixed(0)} MiB RGBA size`);
+  });
+
+  // Full size is the worst case: the whole image is held as RGB, as Y'CbCr planes and as
+  // coefficients. It was 5.16x before the JPEG encoder took planes built two rows at a time and
+  // dropped DC trellis for big images (src/encode/jpeg.rs): 3.16-3.23x now, the 3x goal not met yet.
+  it('a 24 MP photo re-encoded at full size peaks within 3.4x its RGBA size (fresh instance)', async () => {
+    const out = await peakOf('24mp-full', { format: 'jpeg' }, 3.4);
+    assert.equal(out.width, w);
   });
 });
