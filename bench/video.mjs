@@ -439,7 +439,13 @@ function gifReport(gifs, p) {
     ]),
   ));
   p();
-  for (const g of gifs.filter((g) => g.referenceError || g.referenceNote)) p(`- ${g.name}: reference frames: ${g.referenceError ?? g.referenceNote}`);
+  const unscored = gifs.filter((g) => g.referenceError || g.referenceNote);
+  if (unscored.length) {
+    p("Reference frames (Chromium's ImageDecoder) that differ from FFmpeg's reading:");
+    p();
+    for (const g of unscored) p(`- ${g.name}: ${g.referenceError ?? g.referenceNote}`);
+    p();
+  }
   const failures = gifs.flatMap((g) => ['h264', 'av1'].filter((k) => g.outputs[k]?.error).map((k) => `- ${g.name} (${g.width}x${g.height}) ${k}: ${g.outputs[k].error}`));
   if (failures.length) {
     p('Not converted (typed errors):');

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser } from '../browser/helpers.mjs';
 import { hasFfprobe, probeVideo } from '../ffprobe.mjs';
-import { makeApp, packTarball, repoRoot, serveDir } from './helpers.mjs';
+import { makeApp, packTarball, repoRoot, serveDir, topBoxes } from './helpers.mjs';
 
 const FIREFOX = process.env.FIREFOX_PATH || '/usr/bin/firefox-esr';
 const MINIBROWSER = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu'].map((d) => `${d}/webkit2gtk-4.1/MiniBrowser`).find(existsSync);
@@ -151,18 +151,6 @@ const videoDir = mkdtempSync(join(tmpdir(), 'mediaslim-engines-video-'));
 function judge(b64, name) {
   if (!hasFfprobe) return null;
   return probeVideo(Buffer.from(b64, 'base64'), videoDir, name);
-}
-
-/** Top-level MP4 box types in file order. */
-function topBoxes(bytes) {
-  const types = [];
-  for (let at = 0; at + 8 <= bytes.length; ) {
-    const size = bytes.readUInt32BE(at);
-    types.push(bytes.toString('latin1', at + 4, at + 8));
-    if (size < 8) break;
-    at += size;
-  }
-  return types;
 }
 
 /** A rejection that is the documented fallback: UNSUPPORTED_CODEC naming what is missing. */
