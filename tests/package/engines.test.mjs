@@ -5,15 +5,15 @@
 // optimize to each format (decoded by the engine itself), probe, a pool of 2, a lazy page.
 // An engine that cannot start is skipped with the reason printed, never passed silently.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser } from '../browser/helpers.mjs';
-import { hasFfprobe, probeVideo } from '../ffprobe.mjs';
+import { hasFfmpeg, hasFfprobe, probeVideo } from '../ffprobe.mjs';
 import { makeApp, packTarball, repoRoot, serveDir, topBoxes } from './helpers.mjs';
 
 const FIREFOX = process.env.FIREFOX_PATH || '/usr/bin/firefox-esr';
@@ -151,6 +151,13 @@ const videoDir = mkdtempSync(join(tmpdir(), 'mediaslim-engines-video-'));
 function judge(b64, name) {
   if (!hasFfprobe) return null;
   return probeVideo(Buffer.from(b64, 'base64'), videoDir, name);
+}
+
+/** What FFmpeg says while decoding every frame of a video the page made ('' when clean). */
+function decodeWarnings(b64, name) {
+  const file = join(videoDir, name);
+  writeFileSync(file, Buffer.from(b64, 'base64'));
+  return spawnSync('ffmpeg', ['-v', 'warning', '-i', file, '-f', 'null', '-'], { encoding: 'utf8' }).stderr.trim();
 }
 
 /** A rejection that is the documented fallback: UNSUPPORTED_CODEC naming what is missing. */
@@ -317,6 +324,7 @@ for (const [engine, { start }] of Object.entries(ENGINES)) {
     // pieces, the output is checked by FFmpeg; without them, the call must reject with
     // UNSUPPORTED_CODEC naming what is missing. remux needs no codec and works everywhere.
     let support;
+    const h264Outputs = {}; // name -> base64 MP4, for the clean-decode check
     const needSupport = () => assert.ok(support, 'videoSupport did not run');
     check('videoSupport: what WebCodecs has here (reported)', async () => {
       support = await session.run(CHECKS.videoSupport);
@@ -335,6 +343,7 @@ for (const [engine, { start }] of Object.entries(ENGINES)) {
       assert.deepEqual([r.size, r.frames], [[160, 120], CLIP_FRAMES]);
       const p = judge(r.b64, `${engine}-transcode.mp4`);
       if (p) assert.deepEqual([p.codec, p.width, p.height, p.frames], [ffprobeName(r.codec), 160, 120, CLIP_FRAMES], `ffprobe of ${r.mimeType}`);
+      if (r.codec.startsWith('avc1')) h264Outputs.transcode = r.b64;
       console.log(`# ${engine} transcode: ${r.mimeType}, audio ${r.audio}`);
     });
 
@@ -350,12 +359,23 @@ for (const [engine, { start }] of Object.entries(ENGINES)) {
       if (p) assert.deepEqual([p.codec, p.width, p.height, p.frames], [ffprobeName(auto.codec), 100, 100, GIF_FRAMES]);
       if (support.api.VideoEncoder && support.encode.h264) {
         assert.equal(h264.ok, true, `h264: ${h264.code}: ${h264.message}`);
+        h264Outputs.gifToVideo = h264.b64;
         const q = judge(h264.b64, `${engine}-gif-h264.mp4`);
         if (q) assert.deepEqual([q.codec, q.frames], ['h264', GIF_FRAMES]);
       } else {
         assertFallback(h264, support.api.VideoEncoder ? /no video encoder for H\.264/ : /needs WebCodecs \(VideoEncoder\)/, 'gifToVideo h264');
       }
       console.log(`# ${engine} gifToVideo: auto -> ${auto.codec} (${auto.encoder}); h264 -> ${h264.ok ? 'ok' : h264.code}`);
+    });
+
+    // Firefox ESR 153's VideoEncoder gives an avcC whose SPS and PPS each repeat their NAL
+    // header byte (67 67 4d..., 68 68 eb...); FFmpeg warns "sps_id 1 out of range" and
+    // decodes from the in-band copies, stricter decoders may not. Recorded, not yet repaired.
+    test('H.264 outputs decode without FFmpeg warnings', { todo: engine === 'firefox' && 'Firefox ESR avcC repeats the SPS/PPS NAL header byte' }, (t) => {
+      if (!session) return t.skip(`${engine} cannot start: ${whyNot}`);
+      if (!hasFfmpeg) return t.skip('ffmpeg not found (Debian ffmpeg)');
+      assert.ok(Object.keys(h264Outputs).length > 0 || !support?.encode.h264, 'no H.264 output to check');
+      for (const [what, b64] of Object.entries(h264Outputs)) assert.equal(decodeWarnings(b64, `${engine}-${what}-decode.mp4`), '', `${what}: FFmpeg's warnings`);
     });
 
     check('posterFrame: a WebP of the first key frame where VideoDecoder can, UNSUPPORTED_CODEC where not', async () => {
