@@ -144,12 +144,12 @@ const avifencVersion = haveAvifenc.status === 0 ? haveAvifenc.stdout.split('\n')
 
 let browser; // { page, close }
 async function openBrowser() {
-  const { launchBrowser, serveStatic } = await import('../tests/browser/helpers.mjs');
+  const { BASE64_SCRIPT, launchBrowser, serveStatic } = await import('../tests/browser/helpers.mjs');
   const html = `<!doctype html><title>bench avif</title><script type="module">
     import * as m from '/pkg/index.js';
     window.m = m;
     window.pool = new m.Pool({ size: 1 });
-    window.b64 = (u8) => { let s = ''; for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000)); return btoa(s); };
+    ${BASE64_SCRIPT}
     window.ready = true;
   </script>`;
   const server = await serveStatic(ROOT, { routes: { '/__bench_avif__.html': { type: 'text/html; charset=utf-8', body: html } } });

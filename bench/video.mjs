@@ -33,6 +33,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { barChart } from './quality/chart.mjs';
 import { fmt, kb, median, mkdir, table } from './quality/util.mjs';
+import { BASE64_SCRIPT, launchBrowser, serveStatic } from '../tests/browser/helpers.mjs';
 import { framesAt, hasFfmpeg, psnrY } from '../tests/ffprobe.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -111,7 +112,7 @@ const HTML = `<!doctype html><html lang="en"><meta charset="utf-8"><title>bench 
   window.mediabunny = mediabunny;
   window.FFmpeg = FFmpeg;
   window.pool = new mediaslim.Pool({ size: 2 });
-  window.b64 = (u8) => { let s = ''; for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000)); return btoa(s); };
+  ${BASE64_SCRIPT}
   window.clip = async () => (window.clipBlob ??= new Blob([await (await fetch('${CLIP_URL}')).arrayBuffer()], { type: 'video/mp4' }));
   window.ready = true;
 </script></html>`;
@@ -162,7 +163,6 @@ const IN_PAGE = {
 
 let browser; // { page, version, close }
 async function openBrowser() {
-  const { launchBrowser, serveStatic } = await import('../tests/browser/helpers.mjs');
   const server = await serveStatic(ROOT, {
     routes: { [PAGE]: { type: 'text/html; charset=utf-8', body: HTML }, [CLIP_URL]: { type: 'video/mp4', body: readFileSync(CLIP) } },
   });

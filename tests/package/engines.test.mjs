@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser } from '../browser/helpers.mjs';
+import { BASE64_SCRIPT, launchBrowser } from '../browser/helpers.mjs';
 import { hasFfmpeg, hasFfprobe, probeVideo } from '../ffprobe.mjs';
 import { makeApp, packTarball, repoRoot, serveDir, topBoxes } from './helpers.mjs';
 
@@ -32,7 +32,7 @@ const SMOKE_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><
     bitmap.close();
     return size;
   };
-  window.b64 = (u8) => { let s = ''; for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000)); return btoa(s); };
+  ${BASE64_SCRIPT}
   // A video call's outcome as JSON: what it made, or the typed error it rejected with.
   window.outcome = (promise, made) => promise.then((r) => ({ ok: true, ...made(r) }), (e) => ({ ok: false, code: e && e.code, message: String(e && e.message) }));
   window.ready = true;
