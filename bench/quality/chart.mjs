@@ -110,7 +110,9 @@ export function lineChart({ title, subtitle = '', panels, columns = panels.lengt
  */
 export function barChart({ title, subtitle = '', panels, barWidth = 46, panelHeight = 260 }) {
   const padL = 62, padR = 20, padT = 56 + 14 * [subtitle].flat().length, padB = 74;
-  const widths = panels.map((p) => padL + padR + Math.max(2, p.bars.length) * (barWidth + 14));
+  const slot = barWidth + 30; // room for a label under each bar
+  // Wide enough for the bars and for the panel's title (about 7.5 px a character at 13 px).
+  const widths = panels.map((p) => padL + padR + Math.max(Math.max(2, p.bars.length) * slot, p.title.length * 7.5));
   const W = widths.reduce((a, b) => a + b, 0) + 20;
   const H = padT + panelHeight + padB + 16 * Math.max(0, ...panels.map((p) => p.hlines?.length ?? 0));
   const parts = [
@@ -124,7 +126,7 @@ export function barChart({ title, subtitle = '', panels, barWidth = 46, panelHei
     const left = x0 + padL, y1 = padT + panelHeight;
     const values = [...panel.bars.map((b) => b.value), ...(panel.hlines ?? []).map((h) => h.y)].filter(Number.isFinite);
     const ticks = niceTicks(0, Math.max(1e-9, ...values) * 1.08, false);
-    const top = ticks.at(-1);
+    const top = Math.max(ticks.at(-1), Math.max(1e-9, ...values) * 1.1); // room for the value labels
     const Y = (v) => y1 - (v / top) * panelHeight;
     parts.push(`<text x="${left}" y="${padT - 12}" font-size="13" font-weight="bold">${esc(panel.title)}</text>`);
     for (const t of ticks) {
@@ -133,7 +135,7 @@ export function barChart({ title, subtitle = '', panels, barWidth = 46, panelHei
     }
     parts.push(`<text transform="translate(${left - 46} ${padT + panelHeight / 2}) rotate(-90)" text-anchor="middle">${esc(panel.yLabel ?? '')}</text>`);
     panel.bars.forEach((b, i) => {
-      const x = left + 8 + i * (barWidth + 14);
+      const x = left + 8 + i * slot + (slot - barWidth) / 2 - 8;
       if (Number.isFinite(b.value)) {
         parts.push(`<rect x="${x}" y="${Y(b.value)}" width="${barWidth}" height="${y1 - Y(b.value)}" fill="${b.color ?? '#4a7bd0'}"><title>${esc(b.label)}: ${b.value}</title></rect>`);
         parts.push(`<text x="${x + barWidth / 2}" y="${Y(b.value) - 4}" text-anchor="middle">${esc(b.text ?? +b.value.toPrecision(3))}</text>`);
