@@ -388,13 +388,13 @@ function transcodeReport(t, p) {
   p(`Frames/s = ${t.source.frames} source frames / wall time (median of the runs listed; ffmpeg.wasm: 1 run). SSIMULACRA2: frame ${t.middleFrame} of the output against the source frame scaled by FFmpeg (bicubic) to the output's size; PSNR-Y: mean over every frame, same reference.${t.ffmpegWasmLoad ? ` ffmpeg.wasm's load() (not in its time): ${fmt(t.ffmpegWasmLoad.ms)} ms, crossOriginIsolated ${t.ffmpegWasmLoad.crossOriginIsolated}.` : ''}`);
   p();
   p(table(
-    ['tool', 'ms (median)', 'runs ms', 'frames/s', 'ours speed x', 'KB', 'bytes ours/peer', 'output (ffprobe)', 'SSIMULACRA2', 'PSNR-Y dB', 'note'],
+    ['tool', 'ms (median)', 'runs ms', 'frames/s', 'time ours/peer', 'KB', 'bytes ours/peer', 'output (ffprobe)', 'SSIMULACRA2', 'PSNR-Y dB', 'note'],
     t.rows.map((r) => [
       r.label,
       fmt(r.ms),
       r.runs.map((x) => fmt(x)).join(', '),
       fmt(r.fps, 1),
-      r.key === 'ours' ? '1' : fmt(ours.fps / r.fps, 2),
+      r.key === 'ours' ? '1' : fmt(ours.ms / r.ms, 2),
       kb(r.bytes),
       r.key === 'ours' ? '1' : fmt(ours.bytes / r.bytes, 2),
       `${r.out.codec} ${r.out.width}x${r.out.height}, ${r.out.frames} frames, audio ${r.out.audio}`,
