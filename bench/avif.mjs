@@ -29,10 +29,11 @@
 // Results: bench/out/avif.json and bench/out/avif.md.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fmt, kb, median, mkdir, table } from './quality/util.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CORPUS = fileURLToPath(new URL('../../shared/corpus/photos', import.meta.url));
@@ -84,17 +85,7 @@ const { optimize, Pool } = await import('../pkg/index.js');
 sharp.concurrency(1);
 sharp.cache(false);
 
-const mkdir = (d) => (mkdirSync(d, { recursive: true }), d);
-const median = (v) => {
-  const s = [...v].filter(Number.isFinite).sort((a, b) => a - b);
-  const n = s.length;
-  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
 const geomean = (v) => (v.length ? Math.exp(v.reduce((a, b) => a + Math.log(b), 0) / v.length) : NaN);
-const fmt = (v, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
-const kb = (b) => fmt(b / 1024, 1);
-const table = (head, rows) =>
-  [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 const pkgVersion = (name) => {
   try {
     return JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
@@ -153,12 +144,12 @@ const avifencVersion = haveAvifenc.status === 0 ? haveAvifenc.stdout.split('\n')
 
 let browser; // { page, close }
 async function openBrowser() {
-  const { launchBrowser, serveStatic } = await import('../tests/browser/helpers.mjs');
+  const { BASE64_SCRIPT, launchBrowser, serveStatic } = await import('../tests/browser/helpers.mjs');
   const html = `<!doctype html><title>bench avif</title><script type="module">
     import * as m from '/pkg/index.js';
     window.m = m;
     window.pool = new m.Pool({ size: 1 });
-    window.b64 = (u8) => { let s = ''; for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000)); return btoa(s); };
+    ${BASE64_SCRIPT}
     window.ready = true;
   </script>`;
   const server = await serveStatic(ROOT, { routes: { '/__bench_avif__.html': { type: 'text/html; charset=utf-8', body: html } } });

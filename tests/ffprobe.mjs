@@ -1,8 +1,8 @@
 // FFmpeg's ffprobe as the independent judge of the videos the tests make (Debian `ffmpeg`,
 // installed by scripts/setup.sh). Shared by the Node and Chromium suites.
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /** Whether `command -version` runs here. */
 function runs(command) {
@@ -46,4 +46,29 @@ export function probeVideo(bytes, dir, name) {
     times: packetTimesMs(file),
     keyIndexes: entries(file, 'packet=flags').split('\n').flatMap((l, i) => (l.startsWith('K') ? [i] : [])),
   };
+}
+
+/**
+ * Frames `indexes` (presentation order, ascending) of `file` as PNGs `${prefix}-1.png`, ... in
+ * that order, optionally scaled by FFmpeg (bicubic) to width x height; `rgba` keeps alpha (GIF).
+ * Returns the paths.
+ */
+export function framesAt(file, indexes, prefix, { width, height, rgba = false } = {}) {
+  mkdirSync(dirname(prefix), { recursive: true });
+  const select = `select=${indexes.map((n) => `eq(n\\,${n})`).join('+')}`;
+  const scale = width && height ? `,scale=${width}:${height}:flags=bicubic` : '';
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', file, '-vf', select + scale, '-fps_mode', 'passthrough', ...(rgba ? ['-pix_fmt', 'rgba'] : []), '-frames:v', String(indexes.length), `${prefix}-%d.png`]);
+  const paths = indexes.map((_, i) => `${prefix}-${i + 1}.png`);
+  const missing = paths.filter((p) => !existsSync(p));
+  if (missing.length) throw new Error(`${file}: FFmpeg wrote no frame for ${missing.map((p) => indexes[paths.indexOf(p)]).join(', ')}`);
+  return paths;
+}
+
+/** Mean luma PSNR (dB) of `out` against `src` scaled (bicubic) to w x h, frame by frame (both
+ * from their first frame: FFmpeg shifts each input by its own start time, audio included). */
+export function psnrY(src, out, w, h) {
+  const r = spawnSync('ffmpeg', ['-v', 'info', '-nostats', '-i', out, '-i', src, '-lavfi', `[1:v]setpts=PTS-STARTPTS,scale=${w}:${h}:flags=bicubic[ref];[0:v]setpts=PTS-STARTPTS[out];[out][ref]psnr`, '-f', 'null', '-'], { encoding: 'utf8' });
+  const m = /PSNR y:([\d.]+|inf)/.exec(r.stderr);
+  if (!m) throw new Error(`no PSNR in FFmpeg's output: ${r.stderr.slice(-500)}`);
+  return m[1] === 'inf' ? Infinity : Number(m[1]);
 }

@@ -102,3 +102,55 @@ export function lineChart({ title, subtitle = '', panels, columns = panels.lengt
   parts.push('</svg>');
   return parts.join('\n');
 }
+
+/**
+ * A small SVG bar chart: side-by-side panels, each with labelled bars and optional dashed
+ * reference lines. panels: [{ title, yLabel, bars: [{ label, value, color?, text? }],
+ * hlines?: [{ y, label, color? }] }]. Returns the SVG text.
+ */
+export function barChart({ title, subtitle = '', panels, barWidth = 46, panelHeight = 260 }) {
+  const padL = 62, padR = 20, padT = 56 + 14 * [subtitle].flat().length, padB = 74;
+  const slot = barWidth + 30; // room for a label under each bar
+  // Wide enough for the bars and for the panel's title (about 7.5 px a character at 13 px).
+  const widths = panels.map((p) => padL + padR + Math.max(Math.max(2, p.bars.length) * slot, p.title.length * 7.5));
+  const W = widths.reduce((a, b) => a + b, 0) + 20;
+  const H = padT + panelHeight + padB + 16 * Math.max(0, ...panels.map((p) => p.hlines?.length ?? 0));
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="16" y="22" font-size="15" font-weight="bold">${esc(title)}</text>`,
+    ...[subtitle].flat().map((line, i) => `<text x="16" y="${40 + i * 14}" font-size="11" fill="#444">${esc(line)}</text>`),
+  ];
+  let x0 = 10;
+  panels.forEach((panel, pi) => {
+    const left = x0 + padL, y1 = padT + panelHeight;
+    const values = [...panel.bars.map((b) => b.value), ...(panel.hlines ?? []).map((h) => h.y)].filter(Number.isFinite);
+    const ticks = niceTicks(0, Math.max(1e-9, ...values) * 1.08, false);
+    const top = Math.max(ticks.at(-1), Math.max(1e-9, ...values) * 1.1); // room for the value labels
+    const Y = (v) => y1 - (v / top) * panelHeight;
+    parts.push(`<text x="${left}" y="${padT - 12}" font-size="13" font-weight="bold">${esc(panel.title)}</text>`);
+    for (const t of ticks) {
+      parts.push(`<line x1="${left}" x2="${x0 + widths[pi] - padR}" y1="${Y(t)}" y2="${Y(t)}" stroke="#e3e3e3"/>`);
+      parts.push(`<text x="${left - 5}" y="${Y(t) + 4}" text-anchor="end">${+t.toPrecision(3)}</text>`);
+    }
+    parts.push(`<text transform="translate(${left - 46} ${padT + panelHeight / 2}) rotate(-90)" text-anchor="middle">${esc(panel.yLabel ?? '')}</text>`);
+    panel.bars.forEach((b, i) => {
+      const x = left + 8 + i * slot + (slot - barWidth) / 2 - 8;
+      if (Number.isFinite(b.value)) {
+        parts.push(`<rect x="${x}" y="${Y(b.value)}" width="${barWidth}" height="${y1 - Y(b.value)}" fill="${b.color ?? '#4a7bd0'}"><title>${esc(b.label)}: ${b.value}</title></rect>`);
+        parts.push(`<text x="${x + barWidth / 2}" y="${Y(b.value) - 4}" text-anchor="middle">${esc(b.text ?? +b.value.toPrecision(3))}</text>`);
+      }
+      String(b.label).split('\n').forEach((line, j) => parts.push(`<text x="${x + barWidth / 2}" y="${y1 + 14 + j * 12}" text-anchor="middle">${esc(line)}</text>`));
+    });
+    (panel.hlines ?? []).forEach((h, hi) => {
+      const color = h.color ?? '#c00';
+      parts.push(`<line x1="${left}" x2="${x0 + widths[pi] - padR}" y1="${Y(h.y)}" y2="${Y(h.y)}" stroke="${color}" stroke-width="1.2" stroke-dasharray="4,3"/>`);
+      const ly = y1 + padB - 18 + hi * 16;
+      parts.push(`<line x1="${left}" x2="${left + 26}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="1.5" stroke-dasharray="4,3"/><text x="${left + 32}" y="${ly + 4}">${esc(h.label)}</text>`);
+    });
+    parts.push(`<line x1="${left}" x2="${x0 + widths[pi] - padR}" y1="${y1}" y2="${y1}" stroke="#888"/>`);
+    x0 += widths[pi];
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}

@@ -6,6 +6,11 @@ import path from 'node:path';
 export const sum = (v) => v.reduce((a, b) => a + b, 0);
 export const mean = (v) => (v.length ? sum(v) / v.length : NaN);
 export const finite = (v) => v.filter(Number.isFinite);
+export const median = (v) => {
+  const s = finite(v).sort((a, b) => a - b);
+  const n = s.length;
+  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+};
 export const geomean = (v) => {
   const f = v.filter((x) => Number.isFinite(x) && x > 0);
   return f.length ? Math.exp(mean(f.map(Math.log))) : NaN;

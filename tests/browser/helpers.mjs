@@ -150,6 +150,9 @@ globalThis.analyzeImage = async function analyzeImage(bytes, type) {
 };
 `;
 
+/** In-page script defining `window.b64(bytes)`: bytes as base64, to hand outputs back to Node. */
+export const BASE64_SCRIPT = "window.b64 = (u8) => { let s = ''; for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000)); return btoa(s); };";
+
 /** The format a file's leading bytes say it is. */
 export function sniff(bytes) {
   const b = Uint8Array.from(bytes.slice(0, 16));

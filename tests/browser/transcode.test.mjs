@@ -5,14 +5,14 @@
 // plays it in a <video>, and SSIMULACRA2 (the package's `compare`) scores a middle frame
 // against the source frame scaled the same way by FFmpeg.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { compare, Pool } from 'mediaslim';
 import { fixtures, openTestPage, repoRoot, playVideoScript } from './helpers.mjs';
-import { hasFfmpeg } from '../ffprobe.mjs';
+import { framesAt, hasFfmpeg, psnrY } from '../ffprobe.mjs';
 
 const CORPUS_VIDEO = join(repoRoot, '..', 'shared', 'corpus', 'video');
 const hasCorpus = !process.env.MEDIASLIM_NO_CORPUS && existsSync(CORPUS_VIDEO);
@@ -67,20 +67,8 @@ const seconds = (hms = '') => hms.split(':').reduce((t, part) => t * 60 + Number
 /** MD5 of the audio stream's packets, copied out by FFmpeg: equal means bit-exact samples. */
 const audioMd5 = (file) => run(['ffmpeg', '-v', 'error', '-i', file, '-map', '0:a:0', '-c', 'copy', '-f', 'md5', '-']);
 
-/** Mean luma PSNR of `out` against `src` scaled (bicubic) to w x h, frame by frame (both from
- * their first frame: FFmpeg shifts each input by its own start time, audio included). */
-function psnrY(src, out, w, h) {
-  const r = spawnSync('ffmpeg', ['-v', 'info', '-nostats', '-i', out, '-i', src, '-lavfi', `[1:v]setpts=PTS-STARTPTS,scale=${w}:${h}:flags=bicubic[ref];[0:v]setpts=PTS-STARTPTS[out];[out][ref]psnr`, '-f', 'null', '-'], { encoding: 'utf8' });
-  const m = /PSNR y:([\d.]+|inf)/.exec(r.stderr);
-  assert.ok(m, `no PSNR in FFmpeg's output: ${r.stderr.slice(-500)}`);
-  return m[1] === 'inf' ? Infinity : Number(m[1]);
-}
-
-/** Frame `n` (presentation order) of `file` as PNG, scaled to w x h by FFmpeg (bicubic). */
-function frameAt(file, n, w, h, out) {
-  run(['ffmpeg', '-v', 'error', '-y', '-i', file, '-vf', `select=eq(n\\,${n}),scale=${w}:${h}:flags=bicubic`, '-frames:v', '1', out]);
-  return new Uint8Array(readFileSync(out));
-}
+/** Frame `n` (presentation order) of `file` as PNG bytes, scaled to w x h by FFmpeg (bicubic). */
+const frameAt = (file, n, w, h, prefix) => new Uint8Array(readFileSync(framesAt(file, [n], prefix, { width: w, height: h })[0]));
 
 /** Transcodes `bytes` in the page (as a Blob when `asBlob`); returns the result and playback. */
 function transcodeInPage(bytes, options, { asBlob = false } = {}) {
@@ -147,7 +135,7 @@ async function checkTranscode(name, path, { options = { maxHeight: 480, codec: '
     psnr = psnrY(path, outFile, dw, dh);
     assert.ok(psnr > 28, `${name}: mean luma PSNR ${psnr.toFixed(1)} dB`);
     const n = Math.floor(src.frames / 2);
-    score = await compare(frameAt(path, n, dw, dh, join(dir, `${name}-ref.png`)), frameAt(outFile, n, dw, dh, join(dir, `${name}-out.png`)), { pool: nodePool });
+    score = await compare(frameAt(path, n, dw, dh, join(dir, `${name}-ref`)), frameAt(outFile, n, dw, dh, join(dir, `${name}-out`)), { pool: nodePool });
     if (natural) assert.ok(score > 30, `${name}: SSIMULACRA2 ${score.toFixed(1)} of frame ${n}`);
   }
   if (natural) assert.ok(r.outputBytes < input.length, `${name}: ${r.outputBytes} B is not smaller than the ${input.length} B source`);

@@ -122,3 +122,47 @@ export const SMOKE_EXPECTED = {
   probe: ['jpeg', 640, 427],
   pool: [2, [120, 140, 160, 180], 4],
 };
+
+/** Top-level MP4 box types in file order. */
+export function topBoxes(bytes) {
+  const types = [];
+  for (let at = 0; at + 8 <= bytes.length; ) {
+    const size = bytes.readUInt32BE(at);
+    types.push(bytes.toString('latin1', at + 4, at + 8));
+    if (size < 8) break;
+    at += size;
+  }
+  return types;
+}
+
+/**
+ * The body of the runtime video smoke (`m` is the imported package), for runtimes without
+ * WebCodecs: transcode, posterFrame and gifToVideo H.264 must reject with UNSUPPORTED_CODEC
+ * naming WebCodecs; gifToVideo 'auto' encodes AV1 with rav1e; remux works. Prints one JSON
+ * line (the videos as base64, for ffprobe).
+ */
+export const VIDEO_SMOKE_BODY = `
+const fs = await import('node:fs');
+const clip = fs.readFileSync(${JSON.stringify(join(repoRoot, 'tests', 'fixtures', 'clip-h264-aac.mp4'))});
+const gif = fs.readFileSync(${JSON.stringify(join(repoRoot, 'tests', 'fixtures', 'dispose_bgnd.gif'))});
+const pool = new m.Pool({ size: 1 });
+const rejection = (p) => p.then(() => 'resolved', (e) => [e.code, /WebCodecs/.test(e.message) ? 'names WebCodecs' : e.message]);
+const { Buffer } = await import('node:buffer');
+const b64 = (u8) => Buffer.from(u8).toString('base64');
+const out = {
+  transcode: await rejection(m.transcode(clip, { pool, maxHeight: 120 })),
+  posterFrame: await rejection(m.posterFrame(clip, { pool })),
+  gifToVideoH264: await rejection(m.gifToVideo(gif, { pool, codec: 'h264' })),
+};
+const auto = await m.gifToVideo(gif, { pool });
+out.gifToVideoAuto = [auto.encoder, auto.codec.slice(0, 5), auto.width, auto.height, auto.frames];
+const remuxed = await m.remux(clip, { fastStart: true }, { pool });
+pool.terminate();
+console.log(JSON.stringify({ out, autoB64: b64(auto.video), remuxB64: b64(remuxed.bytes) }));
+`;
+export const VIDEO_SMOKE_EXPECTED = {
+  transcode: ['UNSUPPORTED_CODEC', 'names WebCodecs'],
+  posterFrame: ['UNSUPPORTED_CODEC', 'names WebCodecs'],
+  gifToVideoH264: ['UNSUPPORTED_CODEC', 'names WebCodecs'],
+  gifToVideoAuto: ['rav1e', 'av01.', 100, 100, 5],
+};
