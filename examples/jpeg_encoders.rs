@@ -91,7 +91,7 @@ fn load_source(path: &Path) -> Image {
         background: [255, 255, 255, 255],
     };
     let plan = req.plan(image.width, image.height).expect("plan");
-    mediaslim::resize::resize(&image, &plan, &req, &Limits::default()).expect("resize")
+    mediaslim::resize::resize(&image, &plan, &req, &Limits::default()).expect("resize").into_owned()
 }
 
 #[derive(Clone, Copy, Debug)]

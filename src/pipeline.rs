@@ -443,7 +443,7 @@ struct Prepared<'s> {
     image: &'s Image,
     request: ResizeRequest,
     source_size: (u32, u32),
-    resized: Image,
+    resized: std::borrow::Cow<'s, Image>,
     t1: f64,
     t2: f64,
 }
@@ -550,7 +550,7 @@ impl<'a> Source<'a> {
         options.validate()?;
         let p = self.prepare(options, now_ms)?;
         Ok(Pixels {
-            image: p.resized,
+            image: p.resized.into_owned(),
             exif: if options.keep_metadata { self.decoded.exif.clone() } else { None },
             warnings: p.warnings,
             timings: Timings { decode: self.decode_ms, resize: p.t2 - p.t1, encode: 0.0 },

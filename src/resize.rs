@@ -1,6 +1,8 @@
 //! Resizing with `fast_image_resize`: fit modes, premultiplied alpha (no dark fringes on
 //! transparent edges), and no upscaling unless asked.
 
+use std::borrow::Cow;
+
 use fast_image_resize::images::{TypedImage, TypedImageRef};
 use fast_image_resize::pixels::{U8x3, U8x4};
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
@@ -135,17 +137,19 @@ impl ResizeRequest {
 }
 
 /// Applies `plan` to `image`. Output dimensions are checked against `limits` first.
-pub fn resize(image: &Image, plan: &ResizePlan, req: &ResizeRequest, limits: &Limits) -> Result<Image> {
+/// The image itself (borrowed, not copied) when the plan changes nothing: a full-size
+/// re-encode of a 24 MP photo would otherwise hold a second 72 MiB copy of its pixels.
+pub fn resize<'i>(image: &'i Image, plan: &ResizePlan, req: &ResizeRequest, limits: &Limits) -> Result<Cow<'i, Image>> {
     let (ow, oh) = plan.output_size();
     limits.check_dimensions(ow, oh)?;
     if plan.is_identity((image.width, image.height)) {
-        return Ok(image.clone());
+        return Ok(Cow::Borrowed(image));
     }
     let scaled = resample(image, plan, req.kernel)?;
-    match plan.canvas {
-        None => Ok(scaled),
-        Some((cw, ch, x, y)) => Ok(pad(&scaled, cw, ch, x, y, req.background)),
-    }
+    Ok(Cow::Owned(match plan.canvas {
+        None => scaled,
+        Some((cw, ch, x, y)) => pad(&scaled, cw, ch, x, y, req.background),
+    }))
 }
 
 fn resample(image: &Image, plan: &ResizePlan, kernel: Kernel) -> Result<Image> {

@@ -176,11 +176,11 @@ impl GifFrames {
             return Err(Error::corrupt("gif", format!("frame {} composited at {w}x{h}, not the screen size", self.next_index)));
         }
         let flat = Image::new(w, h, PixelLayout::Rgba8, buffer.into_raw()).flatten(self.background);
-        let sized = match &self.resize {
-            Some((plan, request)) => resize(&flat, plan, request, &self.limits)?,
-            None => flat,
+        let image = match &self.resize {
+            Some((plan, request)) => resize(&flat, plan, request, &self.limits)?.to_rgba(),
+            None => flat.to_rgba(),
         };
-        let out = GifFrame { index: self.next_index, image: sized.to_rgba(), timestamp_ms: self.elapsed_ms, duration_ms };
+        let out = GifFrame { index: self.next_index, image, timestamp_ms: self.elapsed_ms, duration_ms };
         self.next_index += 1;
         self.elapsed_ms += u64::from(duration_ms);
         Ok(Some(out))
