@@ -348,3 +348,74 @@ fn long_audio_only_track_gets_clusters_every_5_s() {
     let cues = check_index(&out);
     assert_eq!(cues, 3, "clusters at 0, 5 and 10 s, each cued");
 }
+
+/// Opus from the WebM fixture into an MP4 (`Opus` sample entry + `dOps`), with the VP9 video:
+/// FFmpeg reads the very same Opus packets back (MD5 each) and decodes the file cleanly.
+#[test]
+fn opus_copied_into_mp4_bit_exact() {
+    use mediaslim::video::mp4::{AudioTrack, MuxTrack, TrackMedia, VideoCodec, VideoTrack, mux_tracks};
+    let path = common::fixtures().join("clip-vp9-opus.webm");
+    let file = common::read(&path);
+    let movie = demux(&file, &DemuxLimits::default()).unwrap();
+    let (video, audio) = (&movie.tracks[0], &movie.tracks[1]);
+    let head = audio.description.clone().unwrap();
+    let pre_skip = i64::from(u16::from_le_bytes([head[10], head[11]]));
+    // VP9 profile 0, level 1, 8-bit 4:2:0, BT.709-unspecified colour.
+    let vpcc = vec![1, 0, 0, 0, 0, 10, 0x82, 2, 2, 2, 0, 0];
+    let video_media = TrackMedia::Video {
+        track: VideoTrack { codec: VideoCodec::Vp9 { vpcc }, width: video.width, height: video.height, timescale: 1000 },
+        rotation: 0,
+    };
+    // Opus in MP4 counts in 48 kHz samples: every packet is a whole number of 2.5 ms frames.
+    let audio_media = TrackMedia::Audio(AudioTrack { config: head, sample_rate: 48_000, channels: audio.channels, timescale: 48_000 });
+    let (video_samples, _) = samples_of(&file, video);
+    let (mut audio_samples, _) = samples_of(&file, audio);
+    audio_samples.iter_mut().for_each(|s| s.duration *= 48);
+    let tracks = [
+        MuxTrack { media: &video_media, samples: &video_samples, composition_offsets: &[], media_start: 0 },
+        MuxTrack { media: &audio_media, samples: &audio_samples, composition_offsets: &[], media_start: pre_skip },
+    ];
+    let out = mux_tracks(&tracks, &MuxLimits::default()).unwrap();
+    if !has_ffmpeg() {
+        eprintln!("SKIPPED opus_copied_into_mp4_bit_exact: ffmpeg/ffprobe not installed");
+        return;
+    }
+    let written = temp_file("opus.mp4", &out);
+    assert_eq!(ffprobe(&written, "stream=codec_name,channels,sample_rate").replace('\n', " "), "vp9 opus,48000,1");
+    let (theirs, ours) = (ffmpeg_packets(&path), ffmpeg_packets(&written));
+    let hashes = |packets: &Vec<(i64, u64, String)>| packets.iter().map(|p| p.2.clone()).collect::<Vec<_>>();
+    assert_eq!(hashes(&theirs[1]), hashes(&ours[1]), "every Opus packet bit-exact");
+    assert_eq!(hashes(&theirs[0]), hashes(&ours[0]), "every VP9 frame bit-exact");
+    ffmpeg_decodes_cleanly(&written);
+    eprintln!("Opus into MP4: {} packets bit-exact", ours[1].len());
+}
+
+/// GIF -> AV1 WebM with rav1e (the Node path of `gifToVideo({ container: 'webm' })`): FFmpeg
+/// reads an AV1 WebM with every frame, at the GIF's times, and decodes it cleanly.
+#[test]
+fn gif_to_av1_webm() {
+    use mediaslim::video::VideoContainer;
+    use mediaslim::video::av1::{Av1VideoOptions, gif_to_av1};
+    let gif = common::read(&common::fixtures().join("dispose_bgnd.gif"));
+    let options = Av1VideoOptions { container: VideoContainer::Webm, ..Av1VideoOptions::default() };
+    assert_eq!(Av1VideoOptions::from_json(r#"{"container":"webm"}"#).unwrap(), options);
+    let video = gif_to_av1(gif, &options, &mut |_, _| {}).unwrap();
+    let movie = demux(&video.bytes, &DemuxLimits::default()).unwrap();
+    let t = &movie.tracks[0];
+    assert_eq!((t.fourcc.as_str(), t.samples.len() as u32), ("V_AV1", video.frames));
+    let total: u64 = t.samples.iter().map(|s| u64::from(s.duration)).sum();
+    assert_eq!(total, video.duration_ms, "every frame keeps its GIF time");
+    check_index(&video.bytes);
+    if !has_ffmpeg() {
+        eprintln!("SKIPPED ffmpeg checks of the GIF WebM: ffmpeg/ffprobe not installed");
+        return;
+    }
+    let written = temp_file("gif.webm", &video.bytes);
+    assert_eq!(ffprobe(&written, "stream=codec_name"), "av1");
+    let packets = ffmpeg_packets(&written);
+    let times: Vec<i64> = packets[0].iter().map(|p| p.0).collect();
+    let expected: Vec<i64> = t.samples.iter().map(|s| s.pts).collect();
+    assert_eq!(times, expected);
+    ffmpeg_decodes_cleanly(&written);
+    eprintln!("GIF -> AV1 WebM: {} frames, {} ms, {} bytes", video.frames, video.duration_ms, video.bytes.len());
+}
