@@ -37,12 +37,12 @@ const SECTIONS = [
   { title: '`remux(input, options)`', text: 'MP4/MOV container rewrite, no re-encode. Its third argument takes `priority`, `signal`, `onProgress` and `pool` as `optimize` does.', source: { type: 'RemuxOptions' } },
   {
     title: '`gifToVideo(input, options)`',
-    text: 'An animated GIF as a looping, muted MP4 with a poster, a placeholder and the markup.',
+    text: 'An animated GIF as a looping, muted MP4 or WebM with a poster, a placeholder and the markup.',
     source: { type: 'GifToVideoOptions' },
   },
   {
     title: '`transcode(input, options)`',
-    text: 'Browsers with WebCodecs: an MP4/MOV or WebM re-encoded as an MP4.',
+    text: 'Browsers with WebCodecs: an MP4/MOV or WebM re-encoded as an MP4 or a WebM.',
     source: { type: 'TranscodeOptions' },
   },
   {

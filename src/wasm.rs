@@ -464,6 +464,9 @@ struct MovieSpec {
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct AudioSpec {
+    /// "aac" (default; MP4 only), "opus" (both containers) or "vorbis" (WebM only).
+    #[serde(default)]
+    codec: Option<String>,
     sample_rate: u32,
     channels: u16,
     timescale: u32,
@@ -491,10 +494,114 @@ fn split_samples<'a>(data: &'a [u8], sizes: &[u32], what: &str) -> Result<Vec<&'
 }
 
 #[cfg(feature = "video")]
-/// A fast-start MP4 of one encoded video track and, optionally, an AAC track copied from
-/// the source (`audio_*`, with `spec.audio`). `spec_json`: `{ codec: "avc"|"av1"|"vp9", width,
-/// height, rotation?, timescale, mediaStart?, audio?: { sampleRate, channels, timescale,
-/// mediaStart? } }`; `video_config` the avcC / av1C / vpcC payload; per sample: sizes,
+/// The arguments of `muxMovie` / `muxWebm`, checked: the spec, each track's sample bytes
+/// split per sample, and the audio's codec name.
+struct MovieParts<'a> {
+    spec: MovieSpec,
+    video_config: Vec<u8>,
+    video: Vec<crate::video::mp4::Sample<'a>>,
+    audio: Option<(String, Vec<u8>, Vec<crate::video::mp4::Sample<'a>>)>,
+}
+
+#[cfg(feature = "video")]
+#[allow(clippy::too_many_arguments)]
+fn movie_parts<'a>(
+    spec_json: &str,
+    video_config: Vec<u8>,
+    video_data: &'a [u8],
+    video_sizes: &[u32],
+    video_durations: &[u32],
+    video_keyframes: &[u8],
+    audio_config: Option<Vec<u8>>,
+    audio_data: &'a [u8],
+    audio_sizes: &[u32],
+    audio_durations: &[u32],
+) -> Result<MovieParts<'a>, JsValue> {
+    use crate::video::mp4::Sample;
+    let spec: MovieSpec = serde_json::from_str(spec_json).map_err(|e| js_error(Error::option("spec", e.to_string())))?;
+    let n = video_sizes.len();
+    if video_durations.len() != n || video_keyframes.len() != n {
+        return Err(js_error(Error::option("samples", format!("{n} sizes, {} durations, {} key frame flags", video_durations.len(), video_keyframes.len()))));
+    }
+    let frames = split_samples(video_data, video_sizes, "samples")?;
+    let video = frames.iter().zip(video_durations.iter().zip(video_keyframes)).map(|(data, (&duration, &key))| Sample { duration, keyframe: key != 0, data }).collect();
+    let audio = match (&spec.audio, audio_config) {
+        (Some(a), Some(config)) => {
+            if audio_durations.len() != audio_sizes.len() {
+                return Err(js_error(Error::option("audio", format!("{} sizes, {} durations", audio_sizes.len(), audio_durations.len()))));
+            }
+            let chunks = split_samples(audio_data, audio_sizes, "audio")?;
+            // AAC access units and Opus/Vorbis packets are all sync samples.
+            let samples = chunks.iter().zip(audio_durations).map(|(data, &duration)| Sample { duration, keyframe: true, data }).collect();
+            Some((a.codec.clone().unwrap_or_else(|| "aac".into()), config, samples))
+        }
+        _ => None,
+    };
+    Ok(MovieParts { spec, video_config, video, audio })
+}
+
+#[cfg(feature = "video")]
+/// A WebM file of one encoded video track (VP9 or AV1) and, optionally, an Opus or Vorbis
+/// track: the same arguments as `muxMovie`. `spec.codec` is "vp9" or "av1" (`video_config`
+/// its av1C record; ignored for VP9); `spec.audio.codec` "opus" (`audio_config` the OpusHead)
+/// or "vorbis" (the three headers Xiph-laced). Video presentation offsets must be empty
+/// (VP9 and AV1 encoders do not reorder frames here).
+#[wasm_bindgen(js_name = muxWebm)]
+#[allow(clippy::too_many_arguments)]
+pub fn mux_webm(
+    spec_json: &str,
+    video_config: Vec<u8>,
+    video_data: &[u8],
+    video_sizes: &[u32],
+    video_durations: &[u32],
+    video_keyframes: &[u8],
+    video_offsets: &[i32],
+    audio_config: Option<Vec<u8>>,
+    audio_data: Option<Vec<u8>>,
+    audio_sizes: Option<Vec<u32>>,
+    audio_durations: Option<Vec<u32>>,
+) -> Result<Vec<u8>, JsValue> {
+    use crate::video::mp4::MuxLimits;
+    use crate::video::webm::{WebmCodec, WebmMedia, WebmTrack, mux};
+    let audio_data = audio_data.unwrap_or_default();
+    let (audio_sizes, audio_durations) = (audio_sizes.unwrap_or_default(), audio_durations.unwrap_or_default());
+    let parts = movie_parts(spec_json, video_config, video_data, video_sizes, video_durations, video_keyframes, audio_config, &audio_data, &audio_sizes, &audio_durations)?;
+    let spec = &parts.spec;
+    if spec.rotation != 0 {
+        return Err(js_error(Error::option("rotation", "WebM has no rotation: turn the frames before encoding")));
+    }
+    let codec = match spec.codec.as_str() {
+        "vp9" => WebmCodec::Vp9,
+        "av1" => WebmCodec::Av1 { av1c: parts.video_config.clone() },
+        other => return Err(js_error(Error::option("codec", format!("WebM holds \"vp9\" or \"av1\" video, got {other:?}")))),
+    };
+    let owned: Vec<Vec<u8>>;
+    let mut video_samples = parts.video.clone();
+    if matches!(codec, WebmCodec::Av1 { .. }) {
+        // The same AV1 sample form as in MP4 (no temporal delimiters).
+        owned = parts.video.iter().map(|s| crate::encode::av1_video_sample(s.data)).collect::<Result<_, _>>().map_err(js_error)?;
+        video_samples.iter_mut().zip(&owned).for_each(|(s, data)| s.data = data);
+    }
+    let video = WebmMedia::Video { codec, width: spec.width, height: spec.height };
+    let mut tracks = vec![WebmTrack { media: &video, timescale: spec.timescale, samples: &video_samples, composition_offsets: video_offsets, media_start: spec.media_start }];
+    let audio_media;
+    if let (Some(a), Some((codec, config, samples))) = (&spec.audio, &parts.audio) {
+        let codec = match codec.as_str() {
+            "opus" => WebmCodec::Opus { opus_head: config.clone() },
+            "vorbis" => WebmCodec::Vorbis { headers: config.clone() },
+            other => return Err(js_error(Error::option("audio.codec", format!("WebM holds \"opus\" or \"vorbis\" audio, got {other:?}")))),
+        };
+        audio_media = WebmMedia::Audio { codec, sample_rate: a.sample_rate, channels: a.channels };
+        tracks.push(WebmTrack { media: &audio_media, timescale: a.timescale, samples, composition_offsets: &[], media_start: a.media_start });
+    }
+    mux(&tracks, &MuxLimits::default()).map_err(js_error)
+}
+
+#[cfg(feature = "video")]
+/// A fast-start MP4 of one encoded video track and, optionally, an AAC or Opus track
+/// (`audio_*`, with `spec.audio`). `spec_json`: `{ codec: "avc"|"av1"|"vp9", width,
+/// height, rotation?, timescale, mediaStart?, audio?: { codec?: "aac"|"opus", sampleRate,
+/// channels, timescale, mediaStart? } }`; `video_config` the avcC / av1C / vpcC payload; per sample: sizes,
 /// durations (ticks), key frame flags and presentation offsets (empty when none).
 #[wasm_bindgen(js_name = muxMovie)]
 #[allow(clippy::too_many_arguments)]
@@ -511,47 +618,33 @@ pub fn mux_movie(
     audio_sizes: Option<Vec<u32>>,
     audio_durations: Option<Vec<u32>>,
 ) -> Result<Vec<u8>, JsValue> {
-    use crate::video::mp4::{AudioTrack, MuxLimits, MuxTrack, Sample, TrackMedia, VideoCodec, VideoTrack, mux_tracks};
-    let spec: MovieSpec = serde_json::from_str(spec_json).map_err(|e| js_error(Error::option("spec", e.to_string())))?;
-    let n = video_sizes.len();
-    if video_durations.len() != n || video_keyframes.len() != n {
-        return Err(js_error(Error::option("samples", format!("{n} sizes, {} durations, {} key frame flags", video_durations.len(), video_keyframes.len()))));
-    }
+    use crate::video::mp4::{AudioTrack, MuxLimits, MuxTrack, TrackMedia, VideoCodec, VideoTrack, mux_tracks};
+    let audio_data = audio_data.unwrap_or_default();
+    let (audio_sizes, audio_durations) = (audio_sizes.unwrap_or_default(), audio_durations.unwrap_or_default());
+    let parts = movie_parts(spec_json, video_config, video_data, video_sizes, video_durations, video_keyframes, audio_config, &audio_data, &audio_sizes, &audio_durations)?;
+    let spec = &parts.spec;
     let codec = match spec.codec.as_str() {
-        "avc" => VideoCodec::Avc { avcc: video_config },
-        "av1" => VideoCodec::Av1 { av1c: video_config },
-        "vp9" => VideoCodec::Vp9 { vpcc: video_config },
+        "avc" => VideoCodec::Avc { avcc: parts.video_config.clone() },
+        "av1" => VideoCodec::Av1 { av1c: parts.video_config.clone() },
+        "vp9" => VideoCodec::Vp9 { vpcc: parts.video_config.clone() },
         other => return Err(js_error(Error::option("codec", format!("must be \"avc\", \"av1\" or \"vp9\", got {other:?}")))),
     };
-    let av1 = matches!(codec, VideoCodec::Av1 { .. });
-    let mut owned: Vec<Vec<u8>> = Vec::new();
-    let frames = split_samples(video_data, video_sizes, "samples")?;
-    if av1 {
-        owned = frames.iter().map(|f| crate::encode::av1_video_sample(f)).collect::<Result<_, _>>().map_err(js_error)?;
+    let owned: Vec<Vec<u8>>;
+    let mut video_samples = parts.video.clone();
+    if matches!(codec, VideoCodec::Av1 { .. }) {
+        owned = parts.video.iter().map(|s| crate::encode::av1_video_sample(s.data)).collect::<Result<_, _>>().map_err(js_error)?;
+        video_samples.iter_mut().zip(&owned).for_each(|(s, data)| s.data = data);
     }
-    let frames: Vec<&[u8]> = if av1 { owned.iter().map(Vec::as_slice).collect() } else { frames };
-    let video_samples: Vec<Sample<'_>> = frames
-        .iter()
-        .zip(video_durations.iter().zip(video_keyframes))
-        .map(|(data, (&duration, &key))| Sample { duration, keyframe: key != 0, data })
-        .collect();
     let video = TrackMedia::Video { track: VideoTrack { codec, width: spec.width, height: spec.height, timescale: spec.timescale }, rotation: spec.rotation };
     let mut tracks = vec![MuxTrack { media: &video, samples: &video_samples, composition_offsets: video_offsets, media_start: spec.media_start }];
-
-    let audio_data = audio_data.unwrap_or_default();
-    let audio_sizes = audio_sizes.unwrap_or_default();
-    let audio_durations = audio_durations.unwrap_or_default();
     let audio_media;
-    let audio_samples: Vec<Sample<'_>>;
-    if let (Some(a), Some(config)) = (&spec.audio, audio_config) {
-        if audio_durations.len() != audio_sizes.len() {
-            return Err(js_error(Error::option("audio", format!("{} sizes, {} durations", audio_sizes.len(), audio_durations.len()))));
+    if let (Some(a), Some((codec, config, samples))) = (&spec.audio, &parts.audio) {
+        let opus = config.starts_with(b"OpusHead");
+        if !matches!((codec.as_str(), opus), ("aac", false) | ("opus", true)) {
+            return Err(js_error(Error::option("audio.codec", format!("an MP4 holds \"aac\" (an AudioSpecificConfig) or \"opus\" (an OpusHead) audio, got {codec:?}"))));
         }
-        let chunks = split_samples(&audio_data, &audio_sizes, "audio")?;
-        // AAC access units are all sync samples.
-        audio_samples = chunks.iter().zip(&audio_durations).map(|(data, &duration)| Sample { duration, keyframe: true, data }).collect();
-        audio_media = TrackMedia::Audio(AudioTrack { config, sample_rate: a.sample_rate, channels: a.channels, timescale: a.timescale });
-        tracks.push(MuxTrack { media: &audio_media, samples: &audio_samples, composition_offsets: &[], media_start: a.media_start });
+        audio_media = TrackMedia::Audio(AudioTrack { config: config.clone(), sample_rate: a.sample_rate, channels: a.channels, timescale: a.timescale });
+        tracks.push(MuxTrack { media: &audio_media, samples, composition_offsets: &[], media_start: a.media_start });
     }
     mux_tracks(&tracks, &MuxLimits::default()).map_err(js_error)
 }

@@ -37,7 +37,7 @@ declare module '*as=meta' {
 
 declare module '*as=video' {
   const video: {
-    /** The MP4 (AV1). */
+    /** The MP4 (AV1); a WebM with `container=webm` (give it before `as=video` for these types). */
     src: string;
     /** For `<source type>`, e.g. `video/mp4; codecs="av01.0.00M.08"`. */
     type: string;

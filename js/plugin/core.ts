@@ -302,7 +302,7 @@ export const unpluginFactory = (rawOptions: MediaslimPluginOptions | undefined, 
   type Emit = (name: string, v: Pick<Variant, 'bytes'>, rel: string, key: string) => Url;
 
   /**
-   * `as=video`: the GIF as an MP4 (AV1 by rav1e: a build has no WebCodecs), a WebP poster of
+   * `as=video`: the GIF as an MP4 (or a WebM with `container=webm`; AV1 by rav1e: a build has no WebCodecs), a WebP poster of
    * its first frame at the video's size, and a placeholder. In the dev server both files are
    * made at import and served from memory (a video is one encode, not a ladder).
    */
@@ -312,29 +312,32 @@ export const unpluginFactory = (rawOptions: MediaslimPluginOptions | undefined, 
     if (width !== undefined) options.maxWidth = width;
     if (directives.height !== undefined) options.maxHeight = directives.height;
     if (typeof directives.quality === 'number') options.quality = directives.quality;
+    // Only a WebM is named in the options: MP4 imports keep their cache keys.
+    if (directives.container === 'webm') options.container = 'webm';
+    const ext = directives.container ?? 'mp4';
     const e = getEngine();
     const video = await e.video(src, options);
     if (video.bytes.length >= src.bytes.length) {
-      warn(`${rel}: the MP4 (${video.bytes.length} B) is not smaller than the GIF (${src.bytes.length} B); import the GIF itself for this one`);
+      warn(`${rel}: the ${ext === 'webm' ? 'WebM' : 'MP4'} (${video.bytes.length} B) is not smaller than the GIF (${src.bytes.length} B); import the GIF itself for this one`);
     }
     // The poster at the video's (even) size, so the page does not jump when playback starts.
     const posterOptions = { ...defaults, width: video.width, height: video.height, fit: 'fill' as const, format: 'webp' as const };
     const [[poster], placeholder] = await Promise.all([e.variants(src, [posterOptions]), placeholderOf(src, directives.placeholder)]);
     const base = basename(file, extname(file));
-    const type = `video/mp4; codecs="${video.codec}"`;
+    const type = `video/${ext}; codecs="${video.codec}"`;
     let videoUrl: Url;
     let posterUrl: Url;
     if (command === 'serve') {
-      videoUrl = dev!.bytesUrl(`${src.hash}\0video\0${JSON.stringify(options)}`, `${base}.mp4`, video.bytes, 'video/mp4');
+      videoUrl = dev!.bytesUrl(`${src.hash}\0video\0${JSON.stringify(options)}`, `${base}.${ext}`, video.bytes, `video/${ext}`);
       posterUrl = dev!.bytesUrl(`${src.hash}\0poster\0${JSON.stringify(posterOptions)}`, `${base}-poster.webp`, poster.bytes, 'image/webp');
     } else {
       const videoKey = `${src.hash}:video:${JSON.stringify(options)}`;
       const posterKey = `${src.hash}:${JSON.stringify(posterOptions)}`;
-      files.set(videoKey, { source: rel, kind: 'variant', format: 'mp4', width: video.width, height: video.height, before: src.bytes.length, after: video.bytes.length, cached: video.cached, keptOriginal: false });
+      files.set(videoKey, { source: rel, kind: 'variant', format: ext, width: video.width, height: video.height, before: src.bytes.length, after: video.bytes.length, cached: video.cached, keptOriginal: false });
       if (!files.has(posterKey)) {
         files.set(posterKey, { source: rel, kind: 'variant', format: poster.format, width: poster.width, height: poster.height, before: src.bytes.length, after: poster.bytes.length, cached: poster.cached, keptOriginal: poster.keptOriginal });
       }
-      videoUrl = emit(`${base}.mp4`, video, rel, videoKey);
+      videoUrl = emit(`${base}.${ext}`, video, rel, videoKey);
       posterUrl = emit(`${base}-poster.${EXT[poster.format]}`, poster, rel, posterKey);
     }
     const value: Value = {

@@ -18,6 +18,8 @@ export interface Directives {
   effort?: number;
   as: As;
   placeholder: PlaceholderKind;
+  /** `as=video` only: the container (default `mp4`). */
+  container?: 'mp4' | 'webm';
   /** True when the import asks for no variant at all (`?as=meta` alone): nothing is encoded. */
   metaOnly: boolean;
 }
@@ -36,6 +38,7 @@ export const DIRECTIVES: Record<string, string> = {
   effort: 'a whole number from 0 (fastest) to 10 (smallest)',
   as: '`picture`, `srcset`, `meta`, `url`, or `video` (animated GIFs)',
   placeholder: '`thumbhash`, `color` or `none`',
+  container: '`mp4` or `webm` (with `as=video`)',
 };
 
 /** Query keys that bundlers add themselves (Vite's `?import`, `?t=` in dev...): ignored. */
@@ -174,9 +177,16 @@ export function parseDirectives(file: string, query: string): Directives {
   if (as === 'video') {
     // An MP4 (AV1, made with rav1e: the build runs in Node) and a WebP poster: size and quality only.
     if (!/\.gif$/i.test(file)) fail(file, 'as', 'video', 'only animated GIFs become videos');
-    for (const key of ['format', 'fit', 'effort']) if (seen.has(key)) fail(file, key, seen.get(key), '`as=video` takes only `w`, `h`, `quality` and `placeholder`');
+    for (const key of ['format', 'fit', 'effort']) if (seen.has(key)) fail(file, key, seen.get(key), '`as=video` takes only `w`, `h`, `quality`, `container` and `placeholder`');
     if (widths.length > 1) fail(file, 'w', seen.get('w'), '`as=video` makes one video: give one width (the largest it may be)');
     if (quality === 'auto') fail(file, 'quality', 'auto', '`as=video` takes a number (no perceptual search for video)');
+  }
+  let container: 'mp4' | 'webm' | undefined;
+  if (seen.has('container')) {
+    const raw = seen.get('container')!;
+    if (as !== 'video') fail(file, 'container', raw, `only \`as=video\` has a container (this import is \`as=${as}\`)`);
+    if (raw !== 'mp4' && raw !== 'webm') fail(file, 'container', raw, `\`${raw}\` is not a video container`);
+    container = raw as 'mp4' | 'webm';
   }
   const variantKeys = ['w', 'h', 'format', 'quality', 'effort', 'fit'];
   const metaOnly = as === 'meta' && !variantKeys.some((k) => seen.has(k));
@@ -189,7 +199,7 @@ export function parseDirectives(file: string, query: string): Directives {
   if (as === 'meta' && count > 1) fail(file, 'as', 'meta', `\`as=meta\` describes one image, but this asks for ${count} variants`);
 
 
-  return { widths, height, fit, formats, quality, effort, as, placeholder, metaOnly };
+  return { widths, height, fit, formats, quality, effort, as, placeholder, metaOnly, ...(container ? { container } : {}) };
 }
 
 /** One variant to encode: the core's options, canonical (stable key order, no undefined). */

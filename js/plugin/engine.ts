@@ -48,7 +48,7 @@ export interface EngineCounters {
 
 type VariantMeta = Omit<Variant, 'bytes' | 'cached'>;
 
-/** An animated GIF as an MP4 (`as=video`). */
+/** An animated GIF as an MP4 or WebM (`as=video`). */
 export interface VideoVariant {
   bytes: Uint8Array;
   /** RFC 6381, e.g. `av01.0.00M.08`. */
@@ -65,6 +65,7 @@ export interface VideoOptions {
   maxWidth?: number;
   maxHeight?: number;
   quality?: number;
+  container?: 'webm';
 }
 
 /** The core's options, with `quality: 'auto'` (passed through; the core decides). */
@@ -155,7 +156,7 @@ export class Engine {
     });
   }
 
-  /** `src` (an animated GIF) as an MP4: from the disk cache, else one pool job (AV1 by rav1e). */
+  /** `src` (an animated GIF) as an MP4 or WebM: from the disk cache, else one pool job (AV1 by rav1e). */
   async video(src: Source, options: VideoOptions): Promise<VideoVariant> {
     const key = this.cache?.key('video', src.hash, options) ?? `video:${src.hash}:${JSON.stringify(options)}`;
     return this.once(key, async () => {

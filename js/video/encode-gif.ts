@@ -1,7 +1,8 @@
-// GIF -> MP4 inside a pool worker. The core pulls composited frames out of the GIF one at a
-// time (GifFrameReader); the browser's WebCodecs VideoEncoder encodes them (H.264, else AV1)
-// with the GIF's timing; the core muxes the chunks into a fast-start MP4. Without WebCodecs
-// (Node, Deno, Bun) the core does it all with rav1e (AV1, the full wasm module).
+// GIF -> MP4 or WebM inside a pool worker. The core pulls composited frames out of the GIF one
+// at a time (GifFrameReader); the browser's WebCodecs VideoEncoder encodes them (MP4: H.264,
+// else AV1; WebM: VP9, else AV1) with the GIF's timing; the core muxes the chunks into a
+// fast-start MP4 or a WebM. Without WebCodecs (Node, Deno, Bun) the core does it all with
+// rav1e (AV1, the full wasm module).
 import type { Core, Flavor } from '../core.js';
 import { MediaslimError } from '../errors.js';
 import { codecFor as av1CodecFor } from '../webcodecs/avif.js';
@@ -11,7 +12,8 @@ export function bytesOf(src: AllowSharedBufferSource): Uint8Array {
   return ArrayBuffer.isView(src) ? new Uint8Array(src.buffer, src.byteOffset, src.byteLength).slice() : new Uint8Array(src as ArrayBuffer).slice();
 }
 
-export type VideoCodecChoice = 'auto' | 'h264' | 'av1';
+export type VideoCodecChoice = 'auto' | 'h264' | 'vp9' | 'av1';
+export type GifVideoContainer = 'mp4' | 'webm';
 export type VideoQuality = 'medium' | 'high' | number;
 
 /** The options the worker job takes (JSON). */
@@ -22,6 +24,7 @@ export interface GifVideoJobOptions {
   quality?: VideoQuality;
   /** Frames between forced key frames (default 120). */
   keyFrameInterval?: number;
+  container?: GifVideoContainer;
 }
 
 /** What the worker answers. */
@@ -51,13 +54,14 @@ interface Reader {
 }
 type CoreWithVideo = Core & {
   GifFrameReader: new (input: Uint8Array, optionsJson: string) => Reader;
+  muxWebm(spec: string, videoConfig: Uint8Array, data: Uint8Array, sizes: Uint32Array, durations: Uint32Array, keyframes: Uint8Array, offsets: Int32Array): Uint8Array;
   muxMp4(codec: string, config: Uint8Array, width: number, height: number, timescale: number, data: Uint8Array, sizes: Uint32Array, durations: Uint32Array, keyframes: Uint8Array): Uint8Array;
   av1Config(keyFrame: Uint8Array): { record: Uint8Array; codec: string };
   gifToAv1?: (input: Uint8Array, optionsJson: string, progress?: Progress) => { bytes: Uint8Array; codec: string; width: number; height: number; frames: number; durationMs: number };
 };
 
 const QUALITY_WORDS: Record<string, number> = { medium: 50, high: 75 };
-const JOB_OPTIONS = ['codec', 'maxWidth', 'maxHeight', 'quality', 'keyFrameInterval'];
+const JOB_OPTIONS = ['codec', 'maxWidth', 'maxHeight', 'quality', 'keyFrameInterval', 'container'];
 const DEFAULT_KEY_FRAME_INTERVAL = 120;
 
 /** quality (1-100, or a word) -> 1-100. */
@@ -70,6 +74,13 @@ export function qualityNumber(q: VideoQuality | undefined): number {
   }
   if (!Number.isFinite(q) || q < 1 || q > 100) throw new MediaslimError('INVALID_OPTION', `invalid option \`quality\`: must be "medium", "high" or 1-100, got ${q}`);
   return Math.round(q);
+}
+
+/** VP9 level for a picture size (VP9 levels table, luma samples per picture). */
+export function vp9Codec(width: number, height: number): string {
+  const samples = width * height;
+  const levels: [number, string][] = [[36864, '10'], [73728, '11'], [122880, '20'], [245760, '21'], [552960, '30'], [983040, '31'], [2228224, '40'], [8912896, '50']];
+  return `vp09.00.${(levels.find(([max]) => samples <= max) ?? [0, '60'])[1]}.08`;
 }
 
 /** H.264 level_idc whose frame size (in 16x16 macroblocks) holds width x height. */
@@ -86,7 +97,7 @@ export function h264Candidates(width: number, height: number): string[] {
 }
 
 interface Plan {
-  kind: 'h264' | 'av1';
+  kind: 'h264' | 'vp9' | 'av1';
   config: VideoEncoderConfig;
   /** Per-frame quantizer when the encoder takes one (bitrateMode "quantizer"). */
   quantizer?: number;
@@ -96,15 +107,15 @@ interface Plan {
  * The first encoder configuration this browser supports for `choice`, or the reasons none is.
  * Quantizer mode first (constant quality, as for images), a bit rate from bits per pixel else.
  */
-async function planEncoder(choice: VideoCodecChoice, width: number, height: number, fps: number, quality: number): Promise<{ plan?: Plan; notes: string[] }> {
+async function planEncoder(choice: VideoCodecChoice, container: GifVideoContainer, width: number, height: number, fps: number, quality: number): Promise<{ plan?: Plan; notes: string[] }> {
   const notes: string[] = [];
-  const kinds: ('h264' | 'av1')[] = choice === 'auto' ? ['h264', 'av1'] : [choice];
+  const kinds: Plan['kind'][] = choice !== 'auto' ? [choice] : container === 'webm' ? ['vp9', 'av1'] : ['h264', 'av1'];
   // WebKit's web process dies when its first WebCodecs call is VideoEncoder.isConfigSupported
   // (see webcodecs/avif.ts); a decoder query first avoids it.
   if (typeof VideoDecoder !== 'undefined') await VideoDecoder.isConfigSupported({ codec: h264Candidates(width, height)[1]! }).catch(() => undefined);
   for (const kind of kinds) {
-    const codecs = kind === 'h264' ? h264Candidates(width, height) : [av1CodecFor(width, height)];
-    // H.264 QP 0-51 and AV1's WebCodecs quantizer 0-63, from quality 1-100.
+    const codecs = kind === 'h264' ? h264Candidates(width, height) : kind === 'vp9' ? [vp9Codec(width, height)] : [av1CodecFor(width, height)];
+    // H.264 QP 0-51, VP9's and AV1's WebCodecs quantizers 0-63, from quality 1-100.
     const quantizer = kind === 'h264' ? Math.round(Math.min(51, Math.max(10, 45 - 0.3 * quality))) : Math.round(Math.min(63, Math.max(0, 63 - 0.55 * quality)));
     const bitsPerPixel = 0.04 + 0.003 * quality;
     for (const codec of codecs) {
@@ -123,7 +134,7 @@ async function planEncoder(choice: VideoCodecChoice, width: number, height: numb
 
 /** Encodes every frame of `reader` with `plan`; returns the MP4 and its codec string. Core
  * calls go through `withCore`, which maps core errors and traps to MediaslimError. */
-async function encodeFrames(reader: Reader, plan: Plan, keyFrameInterval: number, withCore: WithCore, progress: Progress): Promise<{ video: Uint8Array; codec: string; frames: number; durationMs: number }> {
+async function encodeFrames(reader: Reader, plan: Plan, container: GifVideoContainer, keyFrameInterval: number, withCore: WithCore, progress: Progress): Promise<{ video: Uint8Array; codec: string; frames: number; durationMs: number }> {
   const video = (fn: (core: CoreWithVideo) => Uint8Array | { record: Uint8Array; codec: string }) => withCore((core) => fn(core as CoreWithVideo));
   const chunks: { data: Uint8Array; key: boolean; timestamp: number }[] = [];
   let description: Uint8Array | undefined;
@@ -153,8 +164,8 @@ async function encodeFrames(reader: Reader, plan: Plan, keyFrameInterval: number
       durations.set(timestamp, frame.durationMs);
       durationMs += frame.durationMs;
       const vf = new VideoFrame(frame.rgba as Uint8Array<ArrayBuffer>, { format: 'RGBX', codedWidth: reader.width, codedHeight: reader.height, timestamp, duration: frame.durationMs * 1000 });
-      const options: VideoEncoderEncodeOptions & { avc?: { quantizer?: number }; av1?: { quantizer?: number } } = { keyFrame: frame.index % keyFrameInterval === 0 };
-      if (plan.quantizer !== undefined) options[plan.kind === 'h264' ? 'avc' : 'av1'] = { quantizer: plan.quantizer };
+      const options: VideoEncoderEncodeOptions & { avc?: { quantizer?: number }; vp9?: { quantizer?: number }; av1?: { quantizer?: number } } = { keyFrame: frame.index % keyFrameInterval === 0 };
+      if (plan.quantizer !== undefined) options[plan.kind === 'h264' ? 'avc' : plan.kind] = { quantizer: plan.quantizer };
       encoder.encode(vf, options);
       vf.close();
       // Backpressure: hold at most a few frames in the encoder's queue.
@@ -175,6 +186,8 @@ async function encodeFrames(reader: Reader, plan: Plan, keyFrameInterval: number
   if (plan.kind === 'h264') {
     if (!description) throw new MediaslimError('ENCODE_FAILED', `the browser's H.264 encoder gave no avcC description (asked for avc: { format: 'avc' })`);
     config = description;
+  } else if (plan.kind === 'vp9') {
+    config = new Uint8Array(0); // WebM's VP9 track needs no CodecPrivate
   } else {
     // Chromium gives AV1 no description: the record is built from the first key frame.
     const made = (await video((core) => core.av1Config(chunks[0]!.data))) as { record: Uint8Array; codec: string };
@@ -194,8 +207,10 @@ async function encodeFrames(reader: Reader, plan: Plan, keyFrameInterval: number
     return d;
   });
   const keys = Uint8Array.from(chunks, (c) => (c.key ? 1 : 0));
-  const mp4 = (await video((core) => core.muxMp4(plan.kind === 'h264' ? 'avc' : 'av1', config, reader.width, reader.height, 1000, data, sizes, frameDurations, keys))) as Uint8Array;
-  return { video: mp4, codec, frames: chunks.length, durationMs };
+  const out = container === 'webm'
+    ? ((await video((core) => core.muxWebm(JSON.stringify({ codec: plan.kind, width: reader.width, height: reader.height, timescale: 1000 }), config, data, sizes, frameDurations, keys, new Int32Array(0)))) as Uint8Array)
+    : ((await video((core) => core.muxMp4(plan.kind === 'h264' ? 'avc' : 'av1', config, reader.width, reader.height, 1000, data, sizes, frameDurations, keys))) as Uint8Array);
+  return { video: out, codec, frames: chunks.length, durationMs };
 }
 
 /** Runs in a pool worker: the whole GIF -> MP4 encode. */
@@ -205,8 +220,18 @@ export async function encodeGifVideo(input: Uint8Array, options: GifVideoJobOpti
     throw new MediaslimError('INVALID_OPTION', `invalid option \`${unknown[0]}\`: unknown; allowed: ${JOB_OPTIONS.map((k) => `\`${k}\``).join(', ')}`);
   }
   const choice = options.codec ?? 'auto';
-  if (!['auto', 'h264', 'av1'].includes(choice)) {
-    throw new MediaslimError('INVALID_OPTION', `invalid option \`codec\`: must be "auto", "h264" or "av1", got ${JSON.stringify(choice)}`);
+  if (!['auto', 'h264', 'vp9', 'av1'].includes(choice)) {
+    throw new MediaslimError('INVALID_OPTION', `invalid option \`codec\`: must be "auto", "h264", "vp9" or "av1", got ${JSON.stringify(choice)}`);
+  }
+  const container = options.container ?? 'mp4';
+  if (container !== 'mp4' && container !== 'webm') {
+    throw new MediaslimError('INVALID_OPTION', `invalid option \`container\`: must be "mp4" or "webm", got ${JSON.stringify(container)}`);
+  }
+  if (container === 'webm' && choice === 'h264') {
+    throw new MediaslimError('INVALID_OPTION', 'invalid option `codec`: "h264" cannot go into a WebM (it holds VP9 and AV1): use codec "vp9", "av1" or "auto", or container "mp4"');
+  }
+  if (container === 'mp4' && choice === 'vp9') {
+    throw new MediaslimError('INVALID_OPTION', 'invalid option `codec`: "vp9" is offered with container "webm" only');
   }
   const quality = qualityNumber(options.quality);
   const keyFrameInterval = options.keyFrameInterval ?? DEFAULT_KEY_FRAME_INTERVAL;
@@ -217,26 +242,27 @@ export async function encodeGifVideo(input: Uint8Array, options: GifVideoJobOpti
   const started = performance.now();
 
   if (typeof VideoEncoder === 'undefined' || typeof VideoFrame === 'undefined') {
-    if (choice === 'h264') {
-      throw new MediaslimError('UNSUPPORTED_CODEC', 'codec "h264" needs WebCodecs (VideoEncoder), which this runtime lacks; use codec "av1" or "auto" to encode AV1 with rav1e');
+    if (choice === 'h264' || choice === 'vp9') {
+      throw new MediaslimError('UNSUPPORTED_CODEC', `codec "${choice}" needs WebCodecs (VideoEncoder), which this runtime lacks; use codec "av1" or "auto" to encode AV1 with rav1e`);
     }
-    return rav1e(input, { ...size, quality, keyFrameInterval }, withCore, progress, started, ['this runtime has no WebCodecs VideoEncoder']);
+    return rav1e(input, { ...size, quality, keyFrameInterval, container }, withCore, progress, started, ['this runtime has no WebCodecs VideoEncoder']);
   }
 
   const reader = await withCore((core) => new (core as CoreWithVideo).GifFrameReader(input, JSON.stringify({ ...size, even: true })));
   let plan: Plan | undefined;
   let notes: string[];
   try {
-    ({ plan, notes } = await planEncoder(choice, reader.width, reader.height, RATE_MODEL_FPS, quality));
+    ({ plan, notes } = await planEncoder(choice, container, reader.width, reader.height, RATE_MODEL_FPS, quality));
     if (plan) {
-      const out = await encodeFrames(reader, plan, keyFrameInterval, withCore, progress);
+      const out = await encodeFrames(reader, plan, container, keyFrameInterval, withCore, progress);
       return { ...out, encoder: 'webcodecs', width: reader.width, height: reader.height, notes, timings: { encode: performance.now() - started } };
     }
   } finally {
     reader.free();
   }
-  if (choice === 'av1') return rav1e(input, { ...size, quality, keyFrameInterval }, withCore, progress, started, notes);
-  throw new MediaslimError('UNSUPPORTED_CODEC', `no video encoder for ${choice === 'auto' ? 'H.264 or AV1' : 'H.264'}: ${notes.join('; ')}; codec "av1" encodes with rav1e in wasm instead`);
+  if (choice === 'av1') return rav1e(input, { ...size, quality, keyFrameInterval, container }, withCore, progress, started, notes);
+  const wanted = choice !== 'auto' ? choice : container === 'webm' ? 'VP9 or AV1' : 'H.264 or AV1';
+  throw new MediaslimError('UNSUPPORTED_CODEC', `no video encoder for ${wanted}: ${notes.join('; ')}; codec "av1" encodes with rav1e in wasm instead`);
 }
 
 /** The frame rate the encoder's rate model assumes (GIFs are mostly 10-25 fps); every frame

@@ -1,4 +1,4 @@
-// gifToVideo: an animated GIF as a looping, muted MP4 (what `<img src="x.gif">` becomes on a
+// gifToVideo: an animated GIF as a looping, muted MP4 or WebM (what `<img src="x.gif">` becomes on a
 // fast page), with a WebP poster of the first frame, a ThumbHash placeholder and the markup.
 // The encode runs as one pool job (js/video/encode-gif.ts in a worker); the poster and the
 // placeholder are ordinary image jobs on the same pool, in parallel with it.
@@ -6,13 +6,16 @@ import { Asset } from '../asset.js';
 import { MediaslimError } from '../errors.js';
 import { readAll, type Input } from '../input.js';
 import type { Pool, Priority, ProgressEvent } from '../pool.js';
-import type { EncodedGifVideo, VideoCodecChoice, VideoQuality } from './encode-gif.js';
+import type { EncodedGifVideo, GifVideoContainer, VideoCodecChoice, VideoQuality } from './encode-gif.js';
 
-export type { VideoCodecChoice, VideoQuality } from './encode-gif.js';
+export type { GifVideoContainer, VideoCodecChoice, VideoQuality } from './encode-gif.js';
 
 export interface GifToVideoOptions {
-  /** `auto` (default): H.264 where WebCodecs has it, else AV1; without WebCodecs, AV1 by rav1e. */
+  /** `auto` (default): for MP4 H.264 where WebCodecs has it, else AV1; for WebM VP9, else AV1;
+   * without WebCodecs, AV1 by rav1e. `vp9` goes with `container: 'webm'` only, `h264` with MP4 only. */
   codec?: VideoCodecChoice;
+  /** `mp4` (default) or `webm`. */
+  container?: GifVideoContainer;
   /** Fit inside this width (never upscaled); sides are rounded down to even numbers. */
   maxWidth?: number;
   /** Fit inside this height (never upscaled); sides are rounded down to even numbers. */
@@ -21,7 +24,7 @@ export interface GifToVideoOptions {
   quality?: VideoQuality;
   /** At most this many frames between key frames (default 120). */
   keyFrameInterval?: number;
-  /** The URL the markup's `<source>` uses: where the MP4 will be served. */
+  /** The URL the markup's `<source>` uses: where the video will be served (default `video.mp4` / `video.webm`). */
   src?: string;
   /** The URL the markup's `poster` uses; default: the inline ThumbHash preview (no request). */
   posterSrc?: string;
@@ -37,7 +40,7 @@ export interface GifToVideoOptions {
 
 export interface GifToVideoResult {
   video: Uint8Array;
-  /** For `<source type>` and `MediaSource.isTypeSupported`, e.g. `video/mp4; codecs="avc1.4d401e"`. */
+  /** For `<source type>` and `MediaSource.isTypeSupported`, e.g. `video/mp4; codecs="avc1.4d401e"`, `video/webm; codecs="vp09.00.10.08"`. */
   mimeType: string;
   codec: string;
   /** `webcodecs` (the browser's encoder) or `rav1e` (AV1 in wasm). */
@@ -53,8 +56,8 @@ export interface GifToVideoResult {
   /** `<video autoplay loop muted playsinline ...>` that plays it like the GIF played. */
   markup: string;
   /**
-   * True when the MP4 is not smaller than the GIF (tiny or flat animations): serve the GIF
-   * then; `notes` says so too. Nothing is dropped: the MP4 is still returned.
+   * True when the video is not smaller than the GIF (tiny or flat animations): serve the GIF
+   * then; `notes` says so too. Nothing is dropped: the video is still returned.
    */
   biggerThanGif: boolean;
   /** Why codecs tried first were not used; that the video is bigger than the GIF. */
@@ -77,7 +80,7 @@ export function videoMarkup(v: { src: string; mimeType: string; poster: string; 
 }
 
 /**
- * Turns an animated GIF into an MP4 (H.264 or AV1) that keeps every frame's timing, plus a
+ * Turns an animated GIF into an MP4 (H.264 or AV1) or a WebM (VP9 or AV1) that keeps every frame's timing, plus a
  * poster (first frame, WebP), a placeholder and the markup. Rejects with `MediaslimError`:
  * `UNSUPPORTED_CODEC` when no encoder for the asked codec exists here, `CORRUPT_INPUT`,
  * `TOO_LARGE` (frames, pixels), `INVALID_OPTION`, `ABORTED`.
@@ -127,10 +130,11 @@ export async function gifToVideo(input: Input, options: GifToVideoOptions = {}, 
     options.signal?.removeEventListener('abort', cancel);
   }
   const [encoded, poster, placeholder] = results;
-  const mimeType = `video/mp4; codecs="${encoded.codec}"`;
+  const container = options.container ?? 'mp4';
+  const mimeType = `video/${container}; codecs="${encoded.codec}"`;
   const biggerThanGif = encoded.video.byteLength >= bytes.byteLength;
   const notes = biggerThanGif
-    ? [...encoded.notes, `the MP4 (${encoded.video.byteLength} B) is not smaller than the GIF (${bytes.byteLength} B): serve the GIF`]
+    ? [...encoded.notes, `the ${container === 'webm' ? 'WebM' : 'MP4'} (${encoded.video.byteLength} B) is not smaller than the GIF (${bytes.byteLength} B): serve the GIF`]
     : encoded.notes;
   return {
     video: encoded.video,
@@ -143,7 +147,7 @@ export async function gifToVideo(input: Input, options: GifToVideoOptions = {}, 
     frames: encoded.frames,
     poster: { bytes: poster.bytes, mimeType: `image/${poster.format}`, width: poster.width, height: poster.height },
     placeholder: placeholder.dataUrl,
-    markup: videoMarkup({ src: options.src ?? 'video.mp4', mimeType, poster: options.posterSrc ?? placeholder.dataUrl, width: encoded.width, height: encoded.height }),
+    markup: videoMarkup({ src: options.src ?? `video.${container}`, mimeType, poster: options.posterSrc ?? placeholder.dataUrl, width: encoded.width, height: encoded.height }),
     biggerThanGif,
     notes,
     timings: encoded.timings,

@@ -1,11 +1,14 @@
-// MP4/MOV/WebM -> MP4 inside a pool worker: the core demuxes (for MP4 the index only; samples are read by range),
-// the browser's WebCodecs VideoDecoder decodes, an OffscreenCanvas scales, a VideoEncoder
-// encodes (H.264, else VP9, else AV1), and the core muxes the new frames with the source's
-// AAC samples copied bit-exact. Also the poster frame: one key frame decoded to a PNG.
+// MP4/MOV/WebM -> MP4 or WebM inside a pool worker: the core demuxes (for MP4 the index only;
+// samples are read by range), the browser's WebCodecs VideoDecoder decodes, an OffscreenCanvas
+// scales (and, for WebM, which has no rotation matrix, turns the picture upright), a
+// VideoEncoder encodes (MP4: H.264, else VP9, else AV1; WebM: VP9, else AV1), the audio is
+// copied or re-encoded (./audio.ts), and the core muxes. Also the poster frame: one key frame
+// decoded to a PNG.
 import type { Core, Flavor } from '../core.js';
 import { MediaslimError } from '../errors.js';
 import { codecFor as av1CodecFor } from '../webcodecs/avif.js';
-import { bytesOf, h264Candidates, qualityNumber, type VideoQuality } from './encode-gif.js';
+import { aborted, prepareAudio, type AudioMode, type Container } from './audio.js';
+import { bytesOf, h264Candidates, qualityNumber, vp9Codec, type VideoQuality } from './encode-gif.js';
 import { ByteSource, openVideo, type VideoDemuxer, type VideoSamples, type VideoTrackInfo } from './video-source.js';
 
 export type TranscodeCodec = 'auto' | 'h264' | 'vp9' | 'av1';
@@ -16,16 +19,21 @@ export interface TranscodeJobOptions {
   maxWidth?: number;
   /** See `maxWidth`. */
   maxHeight?: number;
-  /** `auto` (default): H.264, else VP9, else AV1, whichever this browser's VideoEncoder has. */
+  /** `auto` (default): for MP4 H.264, else VP9, else AV1; for WebM VP9, else AV1; whichever
+   * this browser's VideoEncoder has. WebM holds VP9 and AV1 only (`h264` with it is refused). */
   codec?: TranscodeCodec;
   /** Target bits per second (variable bit rate); without it `quality` sets a constant quantizer. */
   bitrate?: number;
   /** `medium` (default), `high`, or 1-100. */
   quality?: VideoQuality;
-  /** The output container: `mp4` (the only one yet). */
-  container?: 'mp4';
-  /** `copy` (default): AAC samples copied bit-exact; `drop`: a silent video. */
-  audio?: 'copy' | 'drop';
+  /** The output container: `mp4` (default) or `webm`. WebM has no rotation matrix, so a
+   * rotated source's frames are turned upright before encoding. */
+  container?: Container;
+  /** `copy` (default): the audio packets copied bit-exact when the container holds their codec
+   * (AAC or Opus into MP4; Opus or Vorbis into WebM), else re-encoded (said in `notes`);
+   * `reencode`: always decoded and encoded again (Opus for WebM; AAC for MP4 when the
+   * browser's AudioEncoder has it, else Opus in MP4); `drop`: a silent video. */
+  audio?: AudioMode;
   /** At most this many frames between key frames (default 300; the source's key frames are kept). */
   keyFrameInterval?: number;
 }
@@ -35,19 +43,24 @@ export interface TranscodedVideo {
   video: Uint8Array;
   /** RFC 6381 codec string of the new video track, e.g. `avc1.4D401E`. */
   codec: string;
-  /** `video/mp4; codecs="avc1.4D401E, mp4a.40.2"`. */
+  /** `video/mp4; codecs="avc1.4D401E, mp4a.40.2"`, `video/webm; codecs="vp09.00.21.08, opus"`. */
   mimeType: string;
+  container: Container;
   /** Hardware or software, as the browser reported it could configure. */
   hardwareAcceleration: 'prefer-hardware' | 'no-preference';
   /** Coded size of the new frames (before rotation). */
   width: number;
   height: number;
-  /** Clockwise degrees, kept from the source's `tkhd` matrix (players apply it). */
+  /** Clockwise degrees a player turns the picture: the source's, in an MP4 (its `tkhd`
+   * matrix); 0 in a WebM, whose frames were turned upright before encoding. */
   rotation: number;
   frames: number;
   /** Seconds, as presented. */
   duration: number;
-  audio: 'copied' | 'dropped' | 'none';
+  /** What became of the source's audio (`none`: it had none). */
+  audio: 'copied' | 'reencoded' | 'dropped' | 'none';
+  /** The output's audio codec (RFC 6381), when it has audio. */
+  audioCodec?: string;
   source: { codec: string; width: number; height: number; frames: number; audioCodec?: string };
   notes: string[];
   timings: { total: number };
@@ -69,11 +82,13 @@ export interface PosterFrameData {
 
 type WithCore = <T>(fn: (core: Core) => T, flavor?: Flavor) => Promise<T>;
 type Progress = (done: number, total: number) => void;
+type MuxFn = (
+  spec: string, videoConfig: Uint8Array, data: Uint8Array, sizes: Uint32Array, durations: Uint32Array, keyframes: Uint8Array, offsets: Int32Array,
+  audioConfig?: Uint8Array, audioData?: Uint8Array, audioSizes?: Uint32Array, audioDurations?: Uint32Array,
+) => Uint8Array;
 type CoreWithMux = Core & {
-  muxMovie(
-    spec: string, videoConfig: Uint8Array, data: Uint8Array, sizes: Uint32Array, durations: Uint32Array, keyframes: Uint8Array, offsets: Int32Array,
-    audioConfig?: Uint8Array, audioData?: Uint8Array, audioSizes?: Uint32Array, audioDurations?: Uint32Array,
-  ): Uint8Array;
+  muxMovie: MuxFn;
+  muxWebm: MuxFn;
   av1Config(keyFrame: Uint8Array): { record: Uint8Array; codec: string };
 };
 
@@ -108,11 +123,14 @@ export function checkTranscodeOptions(options: TranscodeJobOptions) {
   unknownOption(options, JOB_OPTIONS);
   const codec = options.codec ?? 'auto';
   if (!CODECS.includes(codec)) throw new MediaslimError('INVALID_OPTION', `invalid option \`codec\`: must be ${CODECS.map((c) => `"${c}"`).join(', ')}, got ${JSON.stringify(codec)}`);
-  if ((options.container ?? 'mp4') !== 'mp4') throw new MediaslimError('INVALID_OPTION', `invalid option \`container\`: must be "mp4", got ${JSON.stringify(options.container)}`);
+  const container = options.container ?? 'mp4';
+  if (container !== 'mp4' && container !== 'webm') throw new MediaslimError('INVALID_OPTION', `invalid option \`container\`: must be "mp4" or "webm", got ${JSON.stringify(options.container)}`);
+  if (container === 'webm' && codec === 'h264') throw new MediaslimError('INVALID_OPTION', 'invalid option `codec`: "h264" cannot go into a WebM (it holds VP9 and AV1): use codec "vp9", "av1" or "auto", or container "mp4"');
   const audio = options.audio ?? 'copy';
-  if (audio !== 'copy' && audio !== 'drop') throw new MediaslimError('INVALID_OPTION', `invalid option \`audio\`: must be "copy" or "drop", got ${JSON.stringify(audio)}`);
+  if (audio !== 'copy' && audio !== 'reencode' && audio !== 'drop') throw new MediaslimError('INVALID_OPTION', `invalid option \`audio\`: must be "copy", "reencode" or "drop", got ${JSON.stringify(audio)}`);
   return {
     codec,
+    container,
     audio,
     quality: qualityNumber(options.quality),
     maxWidth: positiveInt('maxWidth', options.maxWidth),
@@ -155,13 +173,6 @@ const bitsPerPixel = (quality: number) => 0.04 + 0.003 * quality;
  * more than it saves. */
 const SOURCE_BITRATE_SHARE = 0.9;
 
-/** VP9 level for a picture size (VP9 levels table, luma samples per picture). */
-function vp9Codec(width: number, height: number): string {
-  const samples = width * height;
-  const levels: [number, string][] = [[36864, '10'], [73728, '11'], [122880, '20'], [245760, '21'], [552960, '30'], [983040, '31'], [2228224, '40'], [8912896, '50']];
-  return `vp09.00.${(levels.find(([max]) => samples <= max) ?? [0, '60'])[1]}.08`;
-}
-
 interface Plan {
   kind: 'h264' | 'vp9' | 'av1';
   config: VideoEncoderConfig;
@@ -170,9 +181,9 @@ interface Plan {
 }
 
 /** The first encoder configuration this browser supports, hardware first, or why none is. */
-async function planEncoder(choice: TranscodeCodec, width: number, height: number, fps: number, quality: number, bitrate: number | undefined): Promise<{ plan?: Plan; notes: string[] }> {
+async function planEncoder(choice: TranscodeCodec, container: Container, width: number, height: number, fps: number, quality: number, bitrate: number | undefined): Promise<{ plan?: Plan; notes: string[] }> {
   const notes: string[] = [];
-  const kinds: Plan['kind'][] = choice === 'auto' ? ['h264', 'vp9', 'av1'] : [choice];
+  const kinds: Plan['kind'][] = choice !== 'auto' ? [choice] : container === 'webm' ? ['vp9', 'av1'] : ['h264', 'vp9', 'av1'];
   for (const kind of kinds) {
     const codecs = kind === 'h264' ? h264Candidates(width, height) : kind === 'vp9' ? [vp9Codec(width, height)] : [av1CodecFor(width, height)];
     // H.264 QP 0-51; VP9's and AV1's WebCodecs quantizers 0-63; from quality 1-100.
@@ -205,11 +216,6 @@ function waitUntil(ready: () => boolean, signal: AbortSignal): Promise<void> {
   });
 }
 
-function aborted(signal: AbortSignal): MediaslimError {
-  const why = signal.reason instanceof Error ? signal.reason.message : signal.reason !== undefined ? String(signal.reason) : 'aborted';
-  return new MediaslimError('ABORTED', `the job was cancelled: ${why}`);
-}
-
 async function videoTrackOf(demuxer: VideoDemuxer, withCore: WithCore): Promise<{ video: VideoTrackInfo; tracks: VideoTrackInfo[] }> {
   const tracks = await withCore(() => demuxer.tracks());
   const video = tracks.find((t) => t.kind === 'video');
@@ -239,26 +245,22 @@ export async function transcodeVideo(input: Uint8Array | Blob, raw: TranscodeJob
     const { video, tracks } = await videoTrackOf(demuxer, withCore);
     const decoderConfig = await decoderConfigFor(video);
     const size = fitSize(video.width, video.height, video.rotation, options.maxWidth, options.maxHeight);
+    // WebM has no rotation matrix: its frames are encoded upright (the displayed size).
+    const turn = options.container === 'webm' ? video.rotation : 0;
+    const encodedSize = turn % 180 === 90 ? { width: size.height, height: size.width } : size;
     const seconds = video.duration / video.timescale;
     const fps = seconds > 0 ? Math.min(240, Math.max(1, video.sampleCount / seconds)) : 30;
-    const { plan, notes } = await planEncoder(options.codec, size.width, size.height, fps, options.quality, options.bitrate ?? defaultBitrate(raw, video, size, seconds, fps, options.quality));
+    const { plan, notes } = await planEncoder(options.codec, options.container, encodedSize.width, encodedSize.height, fps, options.quality, options.bitrate ?? defaultBitrate(raw, video, size, seconds, fps, options.quality));
     if (!plan) {
-      throw new MediaslimError('UNSUPPORTED_CODEC', `no video encoder for ${options.codec === 'auto' ? 'H.264, VP9 or AV1' : options.codec}: ${notes.join('; ')}`);
+      const wanted = options.codec !== 'auto' ? options.codec : options.container === 'webm' ? 'VP9 or AV1' : 'H.264, VP9 or AV1';
+      throw new MediaslimError('UNSUPPORTED_CODEC', `no video encoder for ${wanted}: ${notes.join('; ')}`);
     }
-    const encoded = await reencode(demuxer, source, video, decoderConfig, plan, size, options.keyFrameInterval ?? DEFAULT_MAX_KEY_INTERVAL, progress, signal);
+    const encoded = await reencode(demuxer, source, video, decoderConfig, plan, encodedSize, turn, options.keyFrameInterval ?? DEFAULT_MAX_KEY_INTERVAL, progress, signal);
 
-    // Audio: AAC samples copied as they are; anything else cannot go into our MP4 yet.
     const audioTrack = tracks.find((t) => t.kind === 'audio');
-    let audio: TranscodedVideo['audio'] = audioTrack ? 'dropped' : 'none';
-    let audioParts: { config: Uint8Array; data: Uint8Array; sizes: Uint32Array; durations: Uint32Array; spec: object } | undefined;
-    if (audioTrack && options.audio === 'copy') {
-      if (audioTrack.codec?.startsWith('mp4a.40.') && audioTrack.description && audioTrack.sampleCount > 0) {
-        audioParts = await copyAudio(demuxer, source, audioTrack, withCore, signal);
-        audio = 'copied';
-      } else {
-        notes.push(`audio track (${audioTrack.codec ?? audioTrack.fourcc}) dropped: only AAC is copied into the MP4`);
-      }
-    }
+    const sound = await prepareAudio(audioTrack, options.audio, options.container, demuxer, source, signal);
+    notes.push(...sound.notes);
+    const audioParts = sound.parts;
 
     let config: Uint8Array;
     let codec = encoded.codec;
@@ -274,31 +276,34 @@ export async function transcodeVideo(input: Uint8Array | Blob, raw: TranscodeJob
     }
     const spec = {
       codec: plan.kind === 'h264' ? 'avc' : plan.kind,
-      width: size.width,
-      height: size.height,
-      rotation: video.rotation,
+      width: encodedSize.width,
+      height: encodedSize.height,
+      rotation: video.rotation - turn,
       timescale: video.timescale,
       mediaStart: encoded.mediaStart,
       ...(audioParts ? { audio: audioParts.spec } : {}),
     };
-    const mp4 = await withCore((core) =>
-      (core as CoreWithMux).muxMovie(JSON.stringify(spec), config, encoded.data, encoded.sizes, encoded.durations, encoded.keyframes, encoded.offsets, audioParts?.config, audioParts?.data, audioParts?.sizes, audioParts?.durations),
-    );
+    const out = await withCore((core) => {
+      const mux = options.container === 'webm' ? (core as CoreWithMux).muxWebm : (core as CoreWithMux).muxMovie;
+      return mux(JSON.stringify(spec), config, encoded.data, encoded.sizes, encoded.durations, encoded.keyframes, encoded.offsets, audioParts?.config, audioParts?.data, audioParts?.sizes, audioParts?.durations);
+    });
     // Never worse, said rather than done: a re-encode is not replaced by its input (the caller
     // asked for a new codec or size), but a larger output is pointed out.
-    if (mp4.byteLength >= source.size) notes.push(`the output (${mp4.byteLength} bytes) is not smaller than the input (${source.size} bytes)`);
-    const codecs = audio === 'copied' ? `${codec}, ${audioTrack!.codec}` : codec;
+    if (out.byteLength >= source.size) notes.push(`the output (${out.byteLength} bytes) is not smaller than the input (${source.size} bytes)`);
+    const codecs = audioParts ? `${codec}, ${audioParts.codec}` : codec;
     return {
-      video: mp4,
+      video: out,
       codec,
-      mimeType: `video/mp4; codecs="${codecs}"`,
+      mimeType: `video/${options.container}; codecs="${codecs}"`,
+      container: options.container,
       hardwareAcceleration: plan.hardwareAcceleration,
-      width: size.width,
-      height: size.height,
-      rotation: video.rotation,
+      width: encodedSize.width,
+      height: encodedSize.height,
+      rotation: video.rotation - turn,
       frames: encoded.sizes.length,
       duration: encoded.presentedTicks / video.timescale,
-      audio,
+      audio: sound.audio,
+      ...(audioParts ? { audioCodec: audioParts.codec } : {}),
       source: { codec: video.codec!, width: video.width, height: video.height, frames: video.sampleCount, ...(audioTrack?.codec ? { audioCodec: audioTrack.codec } : {}) },
       notes,
       timings: { total: performance.now() - started },
@@ -337,7 +342,7 @@ interface Encoded {
  * start (pts < 0: a player never shows them) are decoded but not encoded. */
 async function reencode(
   demuxer: VideoDemuxer, source: ByteSource, video: VideoTrackInfo, decoderConfig: VideoDecoderConfig, plan: Plan,
-  size: { width: number; height: number }, maxKeyInterval: number, progress: Progress, signal: AbortSignal,
+  size: { width: number; height: number }, turn: number, maxKeyInterval: number, progress: Progress, signal: AbortSignal,
 ): Promise<Encoded> {
   // Each presented frame's source time in ticks (exact), by its microsecond timestamp.
   const frameTicks = new Map<number, { pts: number; duration: number; key: boolean }>();
@@ -351,9 +356,16 @@ async function reencode(
   // Progress counts the frames that will be encoded: those a player shows (pts >= 0).
   let total = 0;
   for (let from = 0; from < video.sampleCount; from += PAGE) total += demuxer.samples(video.id, from, PAGE).pts.filter((p) => p >= 0).length;
-  const canvas = size.width === video.width && size.height === video.height ? undefined : new OffscreenCanvas(size.width, size.height);
+  // `size` is the encoded (upright when turning) size; the canvas scales and turns `turn` degrees clockwise.
+  const canvas = turn === 0 && size.width === video.width && size.height === video.height ? undefined : new OffscreenCanvas(size.width, size.height);
   const ctx = canvas?.getContext('2d', { alpha: false }) as OffscreenCanvasRenderingContext2D | null | undefined;
   if (canvas && !ctx) throw new MediaslimError('ENCODE_FAILED', 'this browser has no 2D OffscreenCanvas to scale frames with');
+  if (ctx) {
+    // Draw the coded picture (w x h before turning) centred, turned: it fills the canvas.
+    ctx.translate(size.width / 2, size.height / 2);
+    ctx.rotate((turn * Math.PI) / 180);
+  }
+  const [drawWidth, drawHeight] = turn % 180 === 90 ? [size.height, size.width] : [size.width, size.height];
 
   const encoder = new VideoEncoder({
     output: (chunk, meta) => {
@@ -379,7 +391,7 @@ async function reencode(
       try {
         let out = frame;
         if (canvas && ctx) {
-          ctx.drawImage(frame, 0, 0, size.width, size.height);
+          ctx.drawImage(frame, -drawWidth / 2, -drawHeight / 2, drawWidth, drawHeight);
           out = new VideoFrame(canvas, { timestamp: frame.timestamp, duration: frame.duration ?? undefined });
           frame.close();
         }
@@ -462,25 +474,6 @@ async function reencode(
     codec,
     description,
     colorSpace,
-  };
-}
-
-/** Every AAC sample of `track`, read by range, with what the muxer needs to copy them. */
-async function copyAudio(demuxer: VideoDemuxer, source: ByteSource, track: VideoTrackInfo, withCore: WithCore, signal: AbortSignal) {
-  const all = await withCore(() => demuxer.samples(track.id, 0, track.sampleCount));
-  const data = new Uint8Array(all.sizes.reduce((a, b) => a + b, 0));
-  let at = 0;
-  for (let i = 0; i < all.sizes.length; i++) {
-    if (signal.aborted) throw aborted(signal);
-    data.set(await source.read(all.offsets[i]!, all.sizes[i]!), at);
-    at += all.sizes[i]!;
-  }
-  return {
-    config: track.description!,
-    data,
-    sizes: all.sizes,
-    durations: all.durations,
-    spec: { sampleRate: track.sampleRate, channels: track.channels, timescale: track.timescale, mediaStart: track.editStart },
   };
 }
 

@@ -1,4 +1,4 @@
-//! GIF -> AV1 MP4 with rav1e, for runtimes without WebCodecs (Node, Deno, Bun): frames are
+//! GIF -> AV1 MP4 or WebM with rav1e, for runtimes without WebCodecs (Node, Deno, Bun): frames are
 //! pulled one at a time from the GIF, converted to 8-bit 4:2:0 BT.709 (limited range, what
 //! every AV1 decoder plays), encoded with a fast preset at a constant quantizer, and muxed
 //! with their GIF display times.
@@ -7,7 +7,9 @@ use rav1e::prelude::*;
 use serde::Deserialize;
 
 use super::gif::{GifFrames, GifFramesOptions};
+use super::VideoContainer;
 use super::mp4::{MuxLimits, Sample, VideoCodec, VideoTrack, mux};
+use super::webm::{WebmCodec, WebmMedia, WebmTrack};
 use crate::encode::{av1_video_sample, av1c_record};
 use crate::error::{Error, Result};
 use crate::limits::DEFAULT_MAX_FRAMES;
@@ -26,6 +28,8 @@ pub struct Av1VideoOptions {
     pub key_frame_interval: u32,
     pub max_frames: u32,
     pub background: [u8; 3],
+    /// `mp4` (default) or `webm`.
+    pub container: VideoContainer,
 }
 
 impl Default for Av1VideoOptions {
@@ -38,6 +42,7 @@ impl Default for Av1VideoOptions {
             key_frame_interval: 120,
             max_frames: DEFAULT_MAX_FRAMES,
             background: [255, 255, 255],
+            container: VideoContainer::Mp4,
         }
     }
 }
@@ -70,7 +75,7 @@ pub struct EncodedVideo {
     pub duration_ms: u64,
 }
 
-/// Encodes an animated GIF as an AV1 MP4. `progress(done, total)` is called after each frame.
+/// Encodes an animated GIF as an AV1 MP4 or WebM. `progress(done, total)` is called after each frame.
 pub fn gif_to_av1(input: Vec<u8>, options: &Av1VideoOptions, progress: &mut dyn FnMut(u32, u32)) -> Result<EncodedVideo> {
     let frame_options = GifFramesOptions {
         max_width: options.max_width,
@@ -149,8 +154,17 @@ pub fn gif_to_av1(input: Vec<u8>, options: &Av1VideoOptions, progress: &mut dyn 
     if samples.len() != durations.len() {
         return Err(Error::encode("av1", format!("{} packets for {} frames", samples.len(), durations.len())));
     }
-    let track = VideoTrack { codec: VideoCodec::Av1 { av1c }, width: gif.width, height: gif.height, timescale: 1000 };
-    let bytes = mux(&track, &samples, &MuxLimits::default())?;
+    let bytes = match options.container {
+        VideoContainer::Mp4 => {
+            let track = VideoTrack { codec: VideoCodec::Av1 { av1c }, width: gif.width, height: gif.height, timescale: 1000 };
+            mux(&track, &samples, &MuxLimits::default())?
+        }
+        VideoContainer::Webm => {
+            let media = WebmMedia::Video { codec: WebmCodec::Av1 { av1c }, width: gif.width, height: gif.height };
+            let track = WebmTrack { media: &media, timescale: 1000, samples: &samples, composition_offsets: &[], media_start: 0 };
+            super::webm::mux(&[track], &MuxLimits::default())?
+        }
+    };
     let codec = format!("av01.{}.{:02}{}.{:02}", seq.profile, seq.level, if seq.tier { 'H' } else { 'M' }, seq.bit_depth);
     Ok(EncodedVideo {
         bytes,

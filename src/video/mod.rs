@@ -1,6 +1,6 @@
 //! Video: MP4/MOV fast-start remuxing (sample data copied bit-exact), MP4 and WebM demuxers
-//! (track list and sample index), an MP4 muxer for encoded frames, and animated GIF frames
-//! for video encoders (WebCodecs in js/, or rav1e).
+//! (track list and sample index), MP4 and WebM muxers for encoded frames, and animated GIF
+//! frames for video encoders (WebCodecs in js/, or rav1e).
 
 #[cfg(feature = "avif")]
 pub mod av1;
@@ -14,6 +14,15 @@ pub mod webm;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+
+/// The container a video is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VideoContainer {
+    #[default]
+    Mp4,
+    Webm,
+}
 
 /// What `remux` does to a container.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

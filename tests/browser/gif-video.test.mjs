@@ -78,7 +78,8 @@ function convert(path, options) {
 async function check(name, path, options, { codec, ffprobeCodec, width, height }) {
   const r = await convert(path, options);
   assert.equal(r.encoder, 'webcodecs', `${name}: ${r.notes}`);
-  assert.match(r.mimeType, new RegExp(`^video/mp4; codecs="${codec}`), name);
+  const container = options.container ?? 'mp4';
+  assert.match(r.mimeType, new RegExp(`^video/${container}; codecs="${codec}`), name);
   assert.deepEqual([r.width, r.height], [width, height], name);
   assert.equal(r.progress.at(-1), r.frames, `${name}: progress reached the last frame`);
   // (a) the browser plays it: metadata and every frame presented.
@@ -92,7 +93,7 @@ async function check(name, path, options, { codec, ffprobeCodec, width, height }
   if (!hasFfprobe) {
     console.log('SKIPPED ffprobe checks: ffprobe not found (install Debian ffmpeg; scripts/setup.sh does)');
   } else {
-    const p = probeVideo(Uint8Array.from(r.video), dir, `${name}.mp4`);
+    const p = probeVideo(Uint8Array.from(r.video), dir, `${name}.${container}`);
     const times = gifTimes(path);
     assert.deepEqual([p.codec, p.width, p.height, p.frames], [ffprobeCodec, width, height, times.length], name);
     assert.deepEqual(p.times, times, `${name}: frame times`);
@@ -119,6 +120,13 @@ describe('gifToVideo in Chromium (WebCodecs)', () => {
     await check('chi-auto', join(CORPUS_GIFS, 'chi.gif'), {}, { codec: 'avc1\\.', ffprobeCodec: 'h264', width: 320, height: 240 });
   });
 
+  test('container webm: auto picks VP9; codec av1 -> AV1 WebM', async () => {
+    const r = await check('dispose_bgnd-webm', join(fixtures, 'dispose_bgnd.gif'), { container: 'webm' }, { codec: 'vp09\\.', ffprobeCodec: 'vp9', width: 100, height: 100 });
+    assert.match(r.markup, /<source src="video\.webm" type="video\/webm; codecs=&quot;vp09\./);
+    await check('dispose_prev-webm-av1', join(fixtures, 'dispose_prev.gif'), { container: 'webm', codec: 'av1', maxWidth: 64 }, { codec: 'av01\\.0\\.', ffprobeCodec: 'av1', width: 64, height: 64 });
+    if (existsSync(CORPUS_GIFS)) await check('chi-webm', join(CORPUS_GIFS, 'chi.gif'), { container: 'webm' }, { codec: 'vp09\\.', ffprobeCodec: 'vp9', width: 320, height: 240 });
+  });
+
   test('codec av1 -> AV1 MP4 through WebCodecs', async () => {
     await check('dispose_bgnd-av1', join(fixtures, 'dispose_bgnd.gif'), { codec: 'av1', maxWidth: 64 }, { codec: 'av01\\.0\\.', ffprobeCodec: 'av1', width: 64, height: 64 });
   });
@@ -130,10 +138,11 @@ describe('gifToVideo in Chromium (WebCodecs)', () => {
       return {
         cut: await code(window.mediaslim.gifToVideo(gif.subarray(0, 700), { pool: window.pool })),
         codec: await code(window.mediaslim.gifToVideo(gif, { pool: window.pool, codec: 'vp8' })),
+        h264InWebm: await code(window.mediaslim.gifToVideo(gif, { pool: window.pool, codec: 'h264', container: 'webm' })),
         typo: await code(window.mediaslim.gifToVideo(gif, { pool: window.pool, maxWidht: 10 })),
       };
     });
-    assert.deepEqual(codes, { cut: 'CORRUPT_INPUT', codec: 'INVALID_OPTION', typo: 'INVALID_OPTION' });
+    assert.deepEqual(codes, { cut: 'CORRUPT_INPUT', codec: 'INVALID_OPTION', h264InWebm: 'INVALID_OPTION', typo: 'INVALID_OPTION' });
     assert.deepEqual(problems, []);
   });
 });

@@ -212,7 +212,7 @@ export function playVideoScript({ rate = 1 } = {}) {
     const video = document.createElement('video');
     video.muted = true;
     video.playsInline = true;
-    const url = URL.createObjectURL(new Blob([bytes], { type: 'video/mp4' }));
+    const url = URL.createObjectURL(new Blob([bytes], { type: type.split(';')[0] }));
     let presented = 0;
     const count = (now, meta) => { presented = meta.presentedFrames; video.requestVideoFrameCallback(count); };
     video.requestVideoFrameCallback(count);

@@ -1,4 +1,4 @@
-// gifToVideo in Node (no WebCodecs): AV1 MP4 made by rav1e in the full wasm module, judged
+// gifToVideo in Node (no WebCodecs): AV1 MP4 or WebM made by rav1e in the full wasm module, judged
 // by FFmpeg's ffprobe (codec, size, frame count, per-frame times, duration); the poster by
 // sharp; bad GIFs and options give typed errors, bombs before any decoding.
 import { describe, it, after } from 'node:test';
@@ -61,6 +61,23 @@ describe('gifToVideo in Node (rav1e AV1)', () => {
     assert.ok(r.video.length > gif.length && r.biggerThanGif, `${r.video.length} B vs ${gif.length} B`);
     assert.ok(r.notes.some((n) => /not smaller than the GIF \(1450 B\): serve the GIF/.test(n)), r.notes.join('; '));
     console.log(`dispose_bgnd.gif: GIF ${gif.length} B -> AV1 MP4 ${r.video.length} B, poster ${r.poster.bytes.length} B, in ${seconds.toFixed(2)} s`);
+  });
+
+  it('container webm: an AV1 WebM by rav1e with the GIF timing', { skip: NO_FFPROBE }, async () => {
+    const gif = fixture('dispose_bgnd.gif');
+    const r = await gifToVideo(gif, { pool, container: 'webm' });
+    assert.equal(r.encoder, 'rav1e');
+    assert.match(r.mimeType, /^video\/webm; codecs="av01\.0\.\d\dM\.08"$/);
+    assert.deepEqual([r.width, r.height, r.frames, r.duration], [100, 100, 5, 5]);
+    const p = probeVideo(r.video, dir, 'fixture.webm');
+    assert.deepEqual([p.codec, p.width, p.height, p.frames], ['av1', 100, 100, 5]);
+    assert.deepEqual(p.times, gifTimes(gif, 'fixture-webm.gif'));
+    assert.ok(Math.abs(p.duration - 5) < 0.001, `duration ${p.duration}`);
+    assert.match(r.markup, /<source src="video\.webm" type="video\/webm; codecs=&quot;av01/);
+    const is = (code, re) => (e) => e instanceof MediaslimError && e.code === code && re.test(e.message);
+    await assert.rejects(gifToVideo(gif, { pool, container: 'webm', codec: 'vp9' }), is('UNSUPPORTED_CODEC', /WebCodecs/));
+    await assert.rejects(gifToVideo(gif, { pool, container: 'mkv' }), is('INVALID_OPTION', /container/));
+    console.log(`dispose_bgnd.gif: GIF ${gif.length} B -> AV1 WebM ${r.video.length} B`);
   });
 
   it('fits maxWidth with even sides on corpus GIFs and keeps every frame time', { skip: NO_FFPROBE || (!hasCorpus && 'no corpus here') }, async () => {

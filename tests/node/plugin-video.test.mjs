@@ -78,6 +78,22 @@ describe('build plugin: as=video', () => {
     assert.ok(again.files.find((f) => f.format === 'mp4').cached);
   });
 
+  test('container=webm: the GIF becomes an AV1 WebM', async () => {
+    const root = await site("import clip from './anim.gif?w=64&container=webm&as=video';\nwindow.clip = clip;\n");
+    const report = await viteBuild(root);
+    const assets = await readdir(join(root, 'dist', 'assets'));
+    const webm = assets.find((f) => f.endsWith('.webm'));
+    assert.ok(webm && !assets.some((f) => f.endsWith('.mp4')), `emitted: ${assets}`);
+    const js = (await Promise.all(assets.filter((f) => f.endsWith('.js')).map((f) => readFile(join(root, 'dist', 'assets', f), 'utf8')))).join('\n');
+    assert.ok(js.includes(`/assets/${webm}`));
+    assert.match(js, /video\/webm; codecs=\\?"av01\.0\.\d\dM\.08\\?"/);
+    assert.ok(report.files.some((f) => f.format === 'webm' && f.output === `assets/${webm}`), JSON.stringify(report.files));
+    if (hasFfprobe) {
+      const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames:format=format_name,duration', '-of', 'csv=p=0', join(root, 'dist', 'assets', webm)], { encoding: 'utf8' });
+      assert.deepEqual(out.trim().split('\n'), ['av1,64,64,5', '"matroska,webm",5.000000']);
+    }
+  });
+
   test('the dev server answers the import with URLs it serves from memory', async () => {
     const root = await site("import clip from './anim.gif?as=video';\nwindow.clip = clip;\n");
     const server = await createServer({ root, configFile: false, logLevel: 'silent', server: { port: 0, host: '127.0.0.1', ws: false }, plugins: [mediaslim({ progress: false })] });
@@ -106,6 +122,9 @@ describe('build plugin: as=video', () => {
     assert.throws(() => parseDirectives('src/a.gif', 'format=webp&as=video'), /`format=webp`: `as=video` takes only/);
     assert.throws(() => parseDirectives('src/a.gif', 'w=100;200&as=video'), /give one width/);
     assert.throws(() => parseDirectives('src/a.gif', 'quality=auto&as=video'), /takes a number/);
+    assert.throws(() => parseDirectives('src/a.gif', 'container=mkv&as=video'), /`container=mkv`: `mkv` is not a video container/);
+    assert.throws(() => parseDirectives('src/a.jpg', 'container=webm&as=picture'), /only `as=video` has a container/);
+    assert.equal(parseDirectives('src/a.gif', 'container=webm&as=video').container, 'webm');
     const d = parseDirectives('src/a.gif', 'w=320&h=200&quality=60&as=video');
     assert.deepEqual([d.as, d.widths, d.height, d.quality, d.placeholder], ['video', [320], 200, 60, 'thumbhash']);
   });

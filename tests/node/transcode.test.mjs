@@ -104,6 +104,8 @@ describe('video in Node', () => {
     await assert.rejects(transcode(clip, { pool, codec: 'vp8' }), is('INVALID_OPTION', /codec/));
     await assert.rejects(transcode(clip, { pool, maxWidht: 10 }), is('INVALID_OPTION', /`maxWidht`: unknown/));
     await assert.rejects(transcode(clip, { pool, audio: 'aac' }), is('INVALID_OPTION', /audio/));
+    await assert.rejects(transcode(clip, { pool, container: 'mkv' }), is('INVALID_OPTION', /`container`: must be "mp4" or "webm"/));
+    await assert.rejects(transcode(clip, { pool, container: 'webm', codec: 'h264' }), is('INVALID_OPTION', /"h264" cannot go into a WebM/));
     await assert.rejects(transcode(clip, { pool, maxHeight: 0 }), is('INVALID_OPTION', /maxHeight/));
     await assert.rejects(transcode(clip, { pool, bitrate: Infinity }), is('INVALID_OPTION', /bitrate/));
     await assert.rejects(posterFrame(clip, { pool, format: 'gif' }), is('INVALID_OPTION', /format/));

@@ -20,6 +20,12 @@ pub enum VideoCodec {
     Vp9 { vpcc: Vec<u8> },
 }
 
+impl AudioTrack {
+    fn is_opus(&self) -> bool {
+        self.config.starts_with(b"OpusHead")
+    }
+}
+
 impl VideoCodec {
     fn sample_entry(&self) -> [u8; 4] {
         match self {
@@ -64,10 +70,13 @@ pub struct VideoTrack {
     pub timescale: u32,
 }
 
-/// An AAC track's parameters: what its `mp4a` sample entry and `esds` say.
+/// An audio track's parameters: AAC (an `mp4a` sample entry with `esds`) or Opus (an `Opus`
+/// sample entry with `dOps`, per "Encapsulation of Opus in ISO Base Media File Format").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudioTrack {
-    /// The AudioSpecificConfig (WebCodecs' `description` for AAC), copied into `esds`.
+    /// AAC: the AudioSpecificConfig (WebCodecs' `description`), copied into `esds`. Opus: the
+    /// `OpusHead` (what WebM's CodecPrivate and WebCodecs' `description` hold), told apart by
+    /// its magic and rewritten as `dOps`.
     pub config: Vec<u8>,
     pub sample_rate: u32,
     pub channels: u16,
@@ -223,6 +232,9 @@ fn check_track(t: &MuxTrack<'_>) -> Result<()> {
             }
         }
         TrackMedia::Audio(a) => {
+            if a.is_opus() && a.config.len() < 19 {
+                return Err(Error::option("audioConfig", format!("an OpusHead has at least 19 bytes, got {}", a.config.len())));
+            }
             if a.config.len() < 2 {
                 return Err(Error::option("audioConfig", format!("an AudioSpecificConfig has at least 2 bytes, got {}", a.config.len())));
             }
@@ -507,6 +519,19 @@ fn sample_entry(o: &mut Vec<u8>, t: &MuxTrack<'_>) -> Result<()> {
                 }),
             }
         }),
+        TrackMedia::Audio(a) if a.is_opus() => boxed(o, b"Opus", |o| {
+            o.extend_from_slice(&[0; 6]);
+            u16be(o, 1); // data reference index
+            o.extend_from_slice(&[0; 8]);
+            u16be(o, a.channels);
+            u16be(o, 16); // sample size
+            u32be(o, 0);
+            u32be(o, 48_000 << 16); // Opus always decodes at 48 kHz
+            boxed(o, b"dOps", |o| {
+                dops(o, &a.config);
+                Ok(())
+            })
+        }),
         TrackMedia::Audio(a) => boxed(o, b"mp4a", |o| {
             o.extend_from_slice(&[0; 6]);
             u16be(o, 1); // data reference index
@@ -545,6 +570,24 @@ fn esds(o: &mut Vec<u8>, t: &MuxTrack<'_>, a: &AudioTrack) {
     o.push(0x03);
     descriptor_size(o, es.len());
     o.extend(es);
+}
+
+/// `dOps` from an `OpusHead` (checked to be at least 19 bytes): the same fields, big-endian,
+/// version 0, without the magic.
+fn dops(o: &mut Vec<u8>, head: &[u8]) {
+    let le16 = |at: usize| head.get(at..at + 2).and_then(|b| b.try_into().ok()).map_or(0, u16::from_le_bytes);
+    let le32 = |at: usize| head.get(at..at + 4).and_then(|b| b.try_into().ok()).map_or(0, u32::from_le_bytes);
+    o.push(0); // version
+    o.push(head.get(9).copied().unwrap_or(1)); // output channel count
+    u16be(o, le16(10)); // pre-skip
+    u32be(o, le32(12)); // input sample rate
+    u16be(o, le16(16)); // output gain
+    let family = head.get(18).copied().unwrap_or(0);
+    o.push(family);
+    if family != 0 {
+        // Stream count, coupled count, then one mapping byte per channel.
+        o.extend_from_slice(head.get(19..).unwrap_or_default());
+    }
 }
 
 /// A descriptor size in the expandable form: 7 bits per byte, high bit set on all but the last.

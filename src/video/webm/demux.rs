@@ -1,4 +1,4 @@
-//! WebM / Matroska demuxer: the same track list and sample index as the MP4 demuxer
+//! The WebM / Matroska demuxer: the same track list and sample index as the MP4 demuxer
 //! (`Movie`), so the transcoder takes either. Reads EBML elements with every size checked
 //! against its parent; samples are located, never copied.
 //!
@@ -198,6 +198,7 @@ pub fn demux(file: &[u8], limits: &DemuxLimits) -> Result<Movie> {
     let mut tracks = Vec::with_capacity(headers.len());
     for mut h in headers {
         let default = u32::try_from(h.default_duration_ns * u64::from(timescale) / 1_000_000_000).unwrap_or(0);
+        let opus = h.track.fourcc == "A_OPUS";
         let n = h.track.samples.len();
         for i in 0..n {
             let next = h.track.samples.get(i + 1).map(|s| s.pts);
@@ -206,6 +207,12 @@ pub fn demux(file: &[u8], limits: &DemuxLimits) -> Result<Movie> {
             {
                 s.duration = match next {
                     Some(p) if p > s.pts => u32::try_from(p - s.pts).unwrap_or(default),
+                    // The last Opus packet: its own header says how long it is.
+                    _ if opus && default == 0 => {
+                        let packet =
+                            file.get(s.offset as usize..).and_then(|p| p.get(..s.size as usize)).unwrap_or_default();
+                        u32::try_from(opus_packet_us(packet) * u64::from(timescale) / 1_000_000).unwrap_or(0)
+                    }
                     _ => default,
                 };
             }
@@ -342,6 +349,27 @@ fn add_block(
     Ok(count as u64)
 }
 
+/// How long an Opus packet plays, in microseconds, from its TOC byte (RFC 6716 3.1): the
+/// frame length its configuration names times its frame count; 0 when it is cut short.
+fn opus_packet_us(packet: &[u8]) -> u64 {
+    let Some(&toc) = packet.first() else { return 0 };
+    let config = toc >> 3;
+    let frame_us: u64 = match (config, config % 4) {
+        // SILK: 10, 20, 40, 60 ms.
+        (0..=11, n) => 10_000 * [1, 2, 4, 6].get(usize::from(n)).copied().unwrap_or(0),
+        // Hybrid: 10, 20 ms.
+        (12..=15, n) => 10_000 * (u64::from(n % 2) + 1),
+        // CELT: 2.5, 5, 10, 20 ms.
+        (_, n) => 2_500 << n,
+    };
+    let frames = match toc & 3 {
+        0 => 1,
+        1 | 2 => 2,
+        _ => packet.get(1).map_or(0, |&b| u64::from(b & 0x3F)),
+    };
+    frame_us * frames
+}
+
 /// (offset, size) of each frame in a block's data from `at` to `end`, per its lacing.
 fn lace_sizes(file: &[u8], flags: u8, at: usize, end: usize) -> Result<Vec<(usize, u32)>> {
     let size_of = |n: usize| u32::try_from(n).map_err(|_| corrupt("a frame over 4 GiB"));
@@ -417,6 +445,14 @@ mod tests {
         assert_eq!(vint(&[0x1A, 0x45, 0xDF, 0xA3], 0, true).unwrap(), (Some(0x1A45_DFA3), 4));
         assert!(vint(&[0x00], 0, false).is_err());
         assert!(vint(&[0x40], 0, false).is_err(), "cut short");
+    }
+
+    #[test]
+    fn opus_packet_lengths() {
+        assert_eq!(opus_packet_us(&[0xFC]), 20_000, "CELT 20 ms, one frame");
+        assert_eq!(opus_packet_us(&[0x09]), 40_000, "SILK 20 ms, two frames");
+        assert_eq!(opus_packet_us(&[0x83, 0x03]), 7_500, "CELT 2.5 ms, three frames (code 3)");
+        assert_eq!(opus_packet_us(&[]), 0);
     }
 
     #[test]
