@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs one cargo-fuzz target for a while: `npm run fuzz -- <target> [seconds] [libFuzzer flags...]`.
 #   targets: probe (sniff + headers), decode (every decoder, 4 MP budget), pipeline (optimize
-#   with fuzzed options), icc (colour profiles through qcms), remux (the MP4/MOV parser).
+#   with fuzzed options), icc (colour profiles through qcms), remux (the MP4/MOV parser),
+#   demux (the MP4/MOV and WebM demuxers: sample tables, fragments), gif_frames (animated GIF
+#   frames composited for video encoders).
 # Installs cargo-fuzz when missing, uses the nightly toolchain (sanitizers need it), seeds
 # fuzz/corpus/<target> from tests/fixtures and ../shared/corpus (when present), and runs
 # niced so a shared machine stays usable. Finds land in fuzz/artifacts/<target>/:
@@ -12,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-TARGETS="probe decode pipeline icc remux"
+TARGETS="probe decode pipeline icc remux demux gif_frames"
 target="${1:-}"
 seconds="${2:-60}"
 shift $(( $# >= 2 ? 2 : $# )) || true
