@@ -1,7 +1,7 @@
 // Messages between the pool and its workers.
 import type { ErrorCode } from './errors.js';
 
-export type JobKind = 'optimize' | 'optimizeMany' | 'probe' | 'placeholder' | 'compare' | 'remux' | 'gifToVideo' | 'demux' | 'transcode' | 'posterFrame' | 'trap';
+export type JobKind = 'optimize' | 'optimizeMany' | 'probe' | 'placeholder' | 'compare' | 'remux' | 'remuxPlan' | 'gifToVideo' | 'demux' | 'transcode' | 'posterFrame' | 'trap';
 
 export interface JobRequest {
   id: number;
