@@ -9,6 +9,8 @@ export interface JobRequest {
   input: Uint8Array | Blob;
   /** The distorted image, for `compare`. */
   second?: Uint8Array | Blob;
+  /** A streaming job's output (transcode with `output`), transferred to the worker. */
+  output?: WritableStream<Uint8Array>;
   /** OptimizeOptions as JSON (an array of them for optimizeMany), parsed by the core. */
   optionsJson: string;
 }

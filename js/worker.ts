@@ -111,8 +111,8 @@ async function run(req: JobRequest, post: Post): Promise<{ value: unknown; trans
           const out = await (await transcoder()).decodePosterFrame(req.input, parseObject(req.optionsJson) as PosterJobOptions, inFlavor, controller.signal);
           return { value: out, transfer: [out.png.buffer as ArrayBuffer] };
         }
-        const out = await (await transcoder()).transcodeVideo(req.input, parseObject(req.optionsJson) as TranscodeJobOptions, inFlavor, throttled(req.id, post), controller.signal);
-        return { value: out, transfer: [out.video.buffer as ArrayBuffer] };
+        const out = await (await transcoder()).transcodeVideo(req.input, parseObject(req.optionsJson) as TranscodeJobOptions, inFlavor, throttled(req.id, post), controller.signal, req.output);
+        return { value: out, transfer: out.video ? [out.video.buffer as ArrayBuffer] : [] };
       } finally {
         cancellers.delete(req.id);
       }

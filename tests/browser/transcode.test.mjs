@@ -83,26 +83,31 @@ function frameAt(file, n, w, h, out) {
 }
 
 /** Transcodes `bytes` in the page (as a Blob when `asBlob`); returns the result and playback. */
-function transcodeInPage(bytes, options, { asBlob = false } = {}) {
+function transcodeInPage(bytes, options, { asBlob = false, stream = false } = {}) {
   return page.evaluate(
-    async ({ b64, options, asBlob }) => {
+    async ({ b64, options, asBlob, stream }) => {
       const raw = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const input = asBlob ? new Blob([raw], { type: 'video/mp4' }) : raw;
       const progress = [];
+      // With `stream`: the output goes to a WritableStream, each write kept as it arrives.
+      const writes = [];
+      const output = stream ? new WritableStream({ write: (chunk) => void writes.push(chunk) }) : undefined;
       const started = performance.now();
-      const r = await window.mediaslim.transcode(input, { ...options, pool: window.pool, onProgress: (e) => e.done !== undefined && progress.push([e.done, e.total]) });
+      const r = await window.mediaslim.transcode(input, { ...options, ...(output ? { output } : {}), pool: window.pool, onProgress: (e) => e.done !== undefined && progress.push([e.done, e.total]) });
       const ms = performance.now() - started;
-      const played = await window.play(r.video, r.mimeType);
-      const { video, timings, ...rest } = r;
-      return { ...rest, ms, progress, played, videoB64: window.toBase64(video), outputBytes: video.length };
+      const streamed = stream ? { writes: writes.length, bytesWritten: r.bytesWritten, hasVideo: 'video' in r && r.video !== undefined } : undefined;
+      const video = stream ? new Uint8Array(await new Blob(writes).arrayBuffer()) : r.video;
+      const played = await window.play(video, r.mimeType);
+      const { video: _, timings, ...rest } = r;
+      return { ...rest, ms, progress, played, streamed, videoB64: window.toBase64(video), outputBytes: video.length };
     },
-    { b64: Buffer.from(bytes).toString('base64'), options, asBlob },
+    { b64: Buffer.from(bytes).toString('base64'), options, asBlob, stream },
   );
 }
 
-async function checkTranscode(name, path, { options = { maxHeight: 480, codec: 'h264' }, width, height, asBlob = false, audio, natural = false }) {
+async function checkTranscode(name, path, { options = { maxHeight: 480, codec: 'h264' }, width, height, asBlob = false, audio, natural = false, stream = false }) {
   const input = readFileSync(path);
-  const r = await transcodeInPage(input, options, { asBlob });
+  const r = await transcodeInPage(input, options, { asBlob, stream });
   const outFile = join(dir, `${name}.mp4`);
   writeFileSync(outFile, Buffer.from(r.videoB64, 'base64'));
   assert.match(r.mimeType, /^video\/mp4; codecs="avc1\./, name);
@@ -135,7 +140,14 @@ async function checkTranscode(name, path, { options = { maxHeight: 480, codec: '
       assert.equal(r.audio, 'copied', name);
       assert.equal(out.audio?.codec_name, 'aac', `${name}: audio present`);
       assert.equal(audioMd5(outFile), audioMd5(path), `${name}: AAC packets bit-exact`);
-      assert.equal(out.audio.start_pts, src.audio.start_pts, `${name}: audio priming edit kept`);
+      if (stream) {
+        // In a fragmented file FFmpeg applies the edit list by time only: the AAC priming packet
+        // keeps its negative time (unflagged), so it must sit exactly where the source's does.
+        const firstAudioPts = (file) => Number(run(['ffprobe', '-v', 'error', '-select_streams', 'a:0', '-show_entries', 'packet=pts', '-read_intervals', '%+#1', '-of', 'csv=p=0', file]).split('\n')[0].replace(/,$/, ''));
+        assert.equal(out.audio.start_pts, firstAudioPts(path), `${name}: audio priming edit kept`);
+      } else {
+        assert.equal(out.audio.start_pts, src.audio.start_pts, `${name}: audio priming edit kept`);
+      }
     } else {
       assert.equal(out.audio, undefined, `${name}: no audio`);
     }
@@ -189,6 +201,27 @@ describe('transcode in Chromium (WebCodecs)', () => {
     const fragmented = join(dir, 'fragmented-source.mp4');
     run(['ffmpeg', '-v', 'error', '-y', '-i', join(fixtures, 'clip-h264-aac.mp4'), '-c', 'copy', '-movflags', '+frag_keyframe+empty_moov+default_base_moof', fragmented]);
     await checkTranscode('fragmented', fragmented, { width: 320, height: 240, audio: 'copied', asBlob: true });
+  });
+
+  test('output: a WritableStream receives a fragmented MP4 as it is encoded (init segment, a fragment per GOP, mfra)', async () => {
+    const r = await checkTranscode('streamed', join(fixtures, 'clip-h264-aac.mp4'), {
+      options: { maxHeight: 480, codec: 'h264', keyFrameInterval: 15 },
+      width: 320,
+      height: 240,
+      audio: 'copied',
+      asBlob: true,
+      stream: true,
+    });
+    assert.equal(r.streamed.hasVideo, false, 'no bytes in the result');
+    assert.equal(r.streamed.bytesWritten, r.outputBytes);
+    const bytes = Buffer.from(r.videoB64, 'base64');
+    const kinds = [];
+    for (let at = 0; at < bytes.length; at += bytes.readUInt32BE(at)) kinds.push(bytes.toString('latin1', at + 4, at + 8));
+    assert.deepEqual(kinds.slice(0, 2), ['ftyp', 'moov']);
+    assert.equal(kinds.at(-1), 'mfra');
+    const fragments = kinds.filter((k) => k === 'moof').length;
+    assert.ok(fragments >= 4, `${fragments} fragments for ${r.frames} frames, a key frame every 15`);
+    assert.equal(r.streamed.writes, fragments + 2, 'init segment, each fragment, mfra: one write each');
   });
 
   test('corpus clips -> 480p H.264 when present', async () => {
