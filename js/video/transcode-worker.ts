@@ -237,6 +237,19 @@ const microseconds = (ticks: number, timescale: number) => Math.round((ticks * 1
 export async function transcodeVideo(
   input: Uint8Array | Blob, raw: TranscodeJobOptions, withCore: WithCore, progress: Progress, signal: AbortSignal, output?: WritableStream<Uint8Array>,
 ): Promise<TranscodedVideo> {
+  try {
+    return await transcodeWhole(input, raw, withCore, progress, signal, output);
+  } catch (err) {
+    // Failed before streaming began (streaming aborts its own output): the caller's stream is
+    // aborted too, not left open.
+    if (output && !output.locked) await output.abort(err).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function transcodeWhole(
+  input: Uint8Array | Blob, raw: TranscodeJobOptions, withCore: WithCore, progress: Progress, signal: AbortSignal, output?: WritableStream<Uint8Array>,
+): Promise<TranscodedVideo> {
   const options = checkTranscodeOptions(raw);
   if (!hasWebCodecs()) throw new MediaslimError('UNSUPPORTED_CODEC', `transcode ${NO_WEBCODECS}`);
   const started = performance.now();
