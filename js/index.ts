@@ -4,6 +4,9 @@ import { readAll, readHead, type Input } from './input.js';
 import { Pool, type RunOptions } from './pool.js';
 import { Asset, ResultCache } from './asset.js';
 import { lazyOptimize as lazyOptimizeWith, type LazyOptions } from './lazy.js';
+import { toSink, type OutputStream } from './video/byte-sink.js';
+import { remuxToSink, type BoxLayout, type FastStartPlan, type RemuxStreamed } from './video/remux-stream.js';
+import { ByteSource, type RangeFile } from './video/video-source.js';
 import { gifToVideo as gifToVideoWith, type GifToVideoOptions, type GifToVideoResult } from './video/gif.js';
 import {
   demux as demuxWith,
@@ -24,6 +27,8 @@ export type { PictureData, PlaceholderData, SrcsetRequest, VariantFormat } from 
 export type { LazyOptions } from './lazy.js';
 export type { GifToVideoOptions, GifToVideoResult, VideoCodecChoice, VideoQuality } from './video/gif.js';
 export { videoMarkup } from './video/gif.js';
+export type { OutputStream, NodeWritableLike } from './video/byte-sink.js';
+export type { RemuxStreamed } from './video/remux-stream.js';
 export type { DemuxedVideo, VideoSamples, VideoTrackInfo, PosterFrameOptions, PosterFrameResult, TranscodeCodec, TranscodeOptions, TranscodeResult } from './video/transcode.js';
 export type { PoolStats, Priority, ProgressEvent, RunOptions } from './pool.js';
 export type { ErrorCode } from './errors.js';
@@ -140,15 +145,112 @@ export async function compare(reference: Input, distorted: Input, run: RunOption
   return (await pool.run('compare', a, '{}', { priority: run.priority ?? 'user', signal: run.signal }, b)) as number;
 }
 
+/** What `remux` reads: bytes, a Blob/File, or in Node a file path or an open `FileHandle` (read by ranges). */
+export type RemuxInput = Input | string | FileHandleLike;
+
+/** A Node `fs/promises` FileHandle, as far as `remux` uses it. */
+export interface FileHandleLike {
+  stat(): Promise<{ size: number }>;
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
+/** `remux` options: what to rewrite, and optionally where to stream the output. */
+export interface RemuxRequest extends RemuxOptions {
+  /**
+   * Stream the output here instead of returning it: a web `WritableStream` or a Node
+   * `stream.Writable` (e.g. `fs.createWriteStream(path)`). The input is then read by ranges (a
+   * path, `FileHandle` or Blob is never read whole) and the output written as it is made, so
+   * memory stays flat whatever the file's size; `remux` resolves to `{ changed, notes,
+   * bytesWritten }` once the stream is closed, and aborts the stream if it fails.
+   */
+  output?: OutputStream;
+}
+
 /**
  * Rewrites an MP4/MOV container without re-encoding: `fastStart` (default) moves the index
  * (`moov`) in front of the media so playback starts while the file downloads. Every audio
  * and video sample is copied bit-exact. Works in Node and browsers (no WebCodecs needed).
+ * With `output`, streams: see {@link RemuxRequest.output}.
  */
-export async function remux(input: Input, options: RemuxOptions = {}, run: RunOptions & { pool?: Pool } = {}): Promise<Remuxed> {
+export function remux(input: RemuxInput, options: RemuxRequest & { output: OutputStream }, run?: RunOptions & { pool?: Pool }): Promise<RemuxStreamed>;
+export function remux(input: RemuxInput, options?: RemuxRequest, run?: RunOptions & { pool?: Pool }): Promise<Remuxed>;
+export async function remux(input: RemuxInput, options: RemuxRequest = {}, run: RunOptions & { pool?: Pool } = {}): Promise<Remuxed | RemuxStreamed> {
   const pool = run.pool ?? defaultPool();
   const opts: RunOptions = { priority: run.priority ?? 'user', signal: run.signal, onProgress: run.onProgress };
-  return (await pool.run('remux', await readAll(input), optionsToJson(options as Record<string, unknown>), opts)) as Remuxed;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new MediaslimError('INVALID_OPTION', 'invalid option `options`: must be an object');
+  }
+  const { output, ...coreOptions } = options;
+  const json = optionsToJson(coreOptions as Record<string, unknown>);
+  if (output === undefined) {
+    const file = await rangeFileOf(input);
+    try {
+      const bytes = file ? await file.read(0, file.size) : await readAll(input as Input);
+      return (await pool.run('remux', bytes, json, opts)) as Remuxed;
+    } finally {
+      await file?.close();
+    }
+  }
+  // The core checks the options (unknown names refused) before the output is touched.
+  await pool.run('remux', new Uint8Array(0), json, opts).catch((err: unknown) => {
+    if (err instanceof MediaslimError && err.code === 'INVALID_OPTION') throw err;
+  });
+  const fastStart = (JSON.parse(json) as RemuxOptions).fastStart ?? true;
+  const sink = toSink(output);
+  let file: Awaited<ReturnType<typeof rangeFileOf>>;
+  try {
+    file = await rangeFileOf(input);
+  } catch (err) {
+    await sink.abort(err).catch(() => undefined);
+    throw err;
+  }
+  const source = new ByteSource(file ?? (input instanceof ArrayBuffer ? new Uint8Array(input) : (input as Uint8Array | Blob)));
+  const plan = async (moov: Uint8Array, layout: BoxLayout) => (await pool.run('remuxPlan', moov, JSON.stringify(layout), opts)) as FastStartPlan;
+  try {
+    return await remuxToSink(source, sink, fastStart, plan, {
+      signal: run.signal,
+      onProgress: run.onProgress && ((done, total) => run.onProgress!({ stage: 'running', done, total })),
+    });
+  } finally {
+    await file?.close();
+  }
+}
+
+/** A path or FileHandle (Node) as a file read by ranges; undefined for bytes and Blobs. */
+async function rangeFileOf(input: RemuxInput): Promise<(RangeFile & { close(): Promise<void> }) | undefined> {
+  if (input instanceof Uint8Array || input instanceof ArrayBuffer || (typeof Blob !== 'undefined' && input instanceof Blob)) return undefined;
+  let handle: FileHandleLike & { close?: () => Promise<void> };
+  let owned = false;
+  if (typeof input === 'string') {
+    // A computed specifier: bundlers building for browsers must not try to resolve it.
+    const fsModule = 'node:fs/promises';
+    const fs = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule).catch(() => undefined)) as typeof import('node:fs/promises') | undefined;
+    if (!fs) throw new MediaslimError('INVALID_OPTION', 'input must be a Uint8Array, ArrayBuffer or Blob here: file paths are read in Node only');
+    handle = await fs.open(input, 'r').catch((err: unknown) => {
+      throw new MediaslimError('INVALID_OPTION', `input: cannot open ${JSON.stringify(input)} (${String(err)})`, { cause: err });
+    });
+    owned = true;
+  } else if (typeof input === 'object' && input !== null && typeof (input as FileHandleLike).read === 'function' && typeof (input as FileHandleLike).stat === 'function') {
+    handle = input as FileHandleLike;
+  } else {
+    return readAll(input as Input).then(() => undefined); // names what it got
+  }
+  const { size } = await handle.stat();
+  return {
+    size,
+    async read(offset: number, length: number) {
+      const buffer = new Uint8Array(length);
+      for (let got = 0; got < length; ) {
+        const { bytesRead } = await handle.read(buffer, got, length - got, offset + got);
+        if (bytesRead === 0) throw new MediaslimError('CORRUPT_INPUT', `corrupt video input: the file ended at ${offset + got} bytes, ${size} were expected (did it change while read?)`);
+        got += bytesRead;
+      }
+      return buffer;
+    },
+    close: async () => {
+      if (owned) await handle.close?.();
+    },
+  };
 }
 
 /** Format, displayed dimensions, orientation, alpha and animation, from headers only. */

@@ -57,6 +57,8 @@ interface Job {
   kind: JobKind;
   input: Uint8Array | Blob;
   second?: Uint8Array | Blob;
+  /** Where a streaming job writes (a transcode's `output`): transferred to its worker. */
+  output?: WritableStream<Uint8Array>;
   optionsJson: string;
   priority: Priority;
   key?: string;
@@ -121,16 +123,16 @@ export class Pool {
   }
 
   /** Queues a job; resolves with the core's answer. */
-  run(kind: JobKind, input: Uint8Array | Blob, optionsJson: string, opts: RunOptions = {}, second?: Uint8Array | Blob): Promise<unknown> {
+  run(kind: JobKind, input: Uint8Array | Blob, optionsJson: string, opts: RunOptions = {}, second?: Uint8Array | Blob, output?: WritableStream<Uint8Array>): Promise<unknown> {
     if (this.closed) return Promise.reject(new MediaslimError('ABORTED', 'the pool was terminated'));
     const priority = opts.priority ?? 'background';
     rank(priority); // throws on an unknown priority
     if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal));
     const ticket: Ticket = { priority };
     // Jobs on two inputs are not deduplicated (the key covers one input).
-    const keyed = this.intake.then(() => loadNodeWorkers()).then(() => (second ? undefined : this.dedupKey(kind, input, optionsJson)));
+    const keyed = this.intake.then(() => loadNodeWorkers()).then(() => (second || output ? undefined : this.dedupKey(kind, input, optionsJson)));
     this.intake = keyed.catch(() => undefined);
-    const promise = keyed.then((dedupKey) => this.enqueue(kind, input, optionsJson, ticket, opts, dedupKey, second));
+    const promise = keyed.then((dedupKey) => this.enqueue(kind, input, optionsJson, ticket, opts, dedupKey, second, output));
     tickets.set(promise, ticket);
     return promise;
   }
@@ -188,14 +190,17 @@ export class Pool {
     return `${kind}:${Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')}:${optionsJson}`;
   }
 
-  private enqueue(kind: JobKind, input: Uint8Array | Blob, optionsJson: string, ticket: Ticket, opts: RunOptions, dedupKey: string | undefined, second?: Uint8Array | Blob): Promise<unknown> {
+  private enqueue(
+    kind: JobKind, input: Uint8Array | Blob, optionsJson: string, ticket: Ticket, opts: RunOptions, dedupKey: string | undefined, second?: Uint8Array | Blob,
+    output?: WritableStream<Uint8Array>,
+  ): Promise<unknown> {
     if (this.closed) return Promise.reject(new MediaslimError('ABORTED', 'the pool was terminated'));
     if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal));
     const priority = ticket.priority;
     let job = dedupKey ? this.inflight.get(dedupKey) : undefined;
     const shared = !!job;
     if (!job) {
-      job = { id: this.nextId++, kind, input, second, optionsJson, priority, key: opts.key, dedupKey, subscribers: new Set() };
+      job = { id: this.nextId++, kind, input, second, output, optionsJson, priority, key: opts.key, dedupKey, subscribers: new Set() };
       if (dedupKey) this.inflight.set(dedupKey, job);
       this.queue.push(job);
     } else {
@@ -252,8 +257,11 @@ export class Pool {
     if (job.key) this.runningKeys.add(job.key);
     slot.handle.ref?.();
     for (const sub of job.subscribers) sub.onProgress?.({ stage: 'running' });
-    // Inputs are copied (structured clone), never transferred: the caller keeps its buffer.
-    slot.handle.post({ id: job.id, kind: job.kind, input: job.input, second: job.second, optionsJson: job.optionsJson }, []);
+    // Inputs are copied (structured clone), never transferred: the caller keeps its buffer. An
+    // output stream moves to the worker (it writes there; a retry elsewhere cannot have it).
+    const { output } = job;
+    job.output = undefined;
+    slot.handle.post({ id: job.id, kind: job.kind, input: job.input, second: job.second, optionsJson: job.optionsJson, ...(output ? { output } : {}) }, output ? [output] : []);
   }
 
   private spawn(): Slot {

@@ -1,7 +1,7 @@
 // Messages between the pool and its workers.
 import type { ErrorCode } from './errors.js';
 
-export type JobKind = 'optimize' | 'optimizeMany' | 'probe' | 'placeholder' | 'compare' | 'remux' | 'gifToVideo' | 'demux' | 'transcode' | 'posterFrame' | 'trap';
+export type JobKind = 'optimize' | 'optimizeMany' | 'probe' | 'placeholder' | 'compare' | 'remux' | 'remuxPlan' | 'gifToVideo' | 'demux' | 'transcode' | 'posterFrame' | 'trap';
 
 export interface JobRequest {
   id: number;
@@ -9,6 +9,8 @@ export interface JobRequest {
   input: Uint8Array | Blob;
   /** The distorted image, for `compare`. */
   second?: Uint8Array | Blob;
+  /** A streaming job's output (transcode with `output`), transferred to the worker. */
+  output?: WritableStream<Uint8Array>;
   /** OptimizeOptions as JSON (an array of them for optimizeMany), parsed by the core. */
   optionsJson: string;
 }

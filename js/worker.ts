@@ -31,7 +31,7 @@ type Post = (reply: JobReply, transfer: ArrayBuffer[]) => void;
  */
 function flavorFor(req: JobRequest): Flavor {
   if (hasFull()) return 'full';
-  if (['compare', 'remux', 'gifToVideo', 'demux', 'transcode', 'posterFrame'].includes(req.kind)) return 'full';
+  if (['compare', 'remux', 'remuxPlan', 'gifToVideo', 'demux', 'transcode', 'posterFrame'].includes(req.kind)) return 'full';
   if (req.kind !== 'optimize' && req.kind !== 'optimizeMany') return 'core';
   type Asked = { format?: string; quality?: unknown; score?: boolean };
   const parsed = JSON.parse(req.optionsJson) as Asked | Asked[];
@@ -111,8 +111,8 @@ async function run(req: JobRequest, post: Post): Promise<{ value: unknown; trans
           const out = await (await transcoder()).decodePosterFrame(req.input, parseObject(req.optionsJson) as PosterJobOptions, inFlavor, controller.signal);
           return { value: out, transfer: [out.png.buffer as ArrayBuffer] };
         }
-        const out = await (await transcoder()).transcodeVideo(req.input, parseObject(req.optionsJson) as TranscodeJobOptions, inFlavor, throttled(req.id, post), controller.signal);
-        return { value: out, transfer: [out.video.buffer as ArrayBuffer] };
+        const out = await (await transcoder()).transcodeVideo(req.input, parseObject(req.optionsJson) as TranscodeJobOptions, inFlavor, throttled(req.id, post), controller.signal, req.output);
+        return { value: out, transfer: out.video ? [out.video.buffer as ArrayBuffer] : [] };
       } finally {
         cancellers.delete(req.id);
       }
@@ -181,6 +181,15 @@ async function run(req: JobRequest, post: Post): Promise<{ value: unknown; trans
     case 'remux': {
       const out = (await withCore((core) => core.remux(bytes, req.optionsJson), flavor)) as { bytes: Uint8Array };
       return { value: out, transfer: [out.bytes.buffer as ArrayBuffer] };
+    }
+    case 'remuxPlan': {
+      // A streamed remux's index: the caller copies the media itself (js/video/remux-stream.ts).
+      const layout = parseObject(req.optionsJson) as { kinds: number[]; starts: number[]; sizes: number[]; headers: number[] };
+      const out = (await withCore(
+        (core) => core.fastStartPlan(Uint8Array.from(layout.kinds), Float64Array.from(layout.starts), Float64Array.from(layout.sizes), Uint8Array.from(layout.headers), bytes),
+        flavor,
+      )) as { moov: Uint8Array };
+      return { value: out, transfer: [out.moov.buffer as ArrayBuffer] };
     }
     case 'gifToVideo': {
       const out = await (await gifVideo()).encodeGifVideo(bytes, parseObject(req.optionsJson) as GifVideoJobOptions, inFlavor, throttled(req.id, post));

@@ -34,7 +34,7 @@ const SECTIONS = [
   },
   { title: '`open(input, options)`', text: 'A lazy asset handle; nothing is read until asked.', source: { fn: 'open', param: 'options' } },
   { title: '`asset.srcset(request)`', text: 'Every width in every format, from one decode.', source: { type: 'SrcsetRequest' } },
-  { title: '`remux(input, options)`', text: 'MP4/MOV container rewrite, no re-encode. Its third argument takes `priority`, `signal`, `onProgress` and `pool` as `optimize` does.', source: { type: 'RemuxOptions' } },
+  { title: '`remux(input, options)`', text: 'MP4/MOV container rewrite, no re-encode. Its third argument takes `priority`, `signal`, `onProgress` and `pool` as `optimize` does.', source: { type: 'RemuxRequest' } },
   {
     title: '`gifToVideo(input, options)`',
     text: 'An animated GIF as a looping, muted MP4 or WebM with a poster, a placeholder and the markup.',

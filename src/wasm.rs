@@ -182,6 +182,47 @@ pub fn remux(input: &[u8], options_json: &str) -> Result<Ts<crate::video::Remuxe
 }
 
 #[cfg(feature = "video")]
+/// A fast-start remux planned without the media: the file's top-level boxes (per box its
+/// 4-byte kind in `kinds`, its offset, size and header length) and its `moov` box in, `{ moov,
+/// pieces, changed, notes, size }` out, where `pieces` holds (start, end) pairs of input bytes
+/// to copy in order and (-1, -1) where the new `moov` goes. JS then streams the copy.
+#[wasm_bindgen(js_name = fastStartPlan)]
+pub fn fast_start_plan(kinds: &[u8], starts: &[f64], sizes: &[f64], headers: &[u8], moov: &[u8]) -> Result<JsValue, JsValue> {
+    use crate::video::mp4::{Piece, TopBox};
+    let n = starts.len();
+    if kinds.len() != n * 4 || sizes.len() != n || headers.len() != n {
+        return Err(js_error(Error::option("boxes", format!("{} kind bytes, {n} offsets, {} sizes, {} headers", kinds.len(), sizes.len(), headers.len()))));
+    }
+    let top: Vec<TopBox> = kinds
+        .chunks_exact(4)
+        .zip(starts.iter().zip(sizes).zip(headers))
+        .map(|(kind, ((&start, &size), &header))| TopBox {
+            kind: kind.try_into().unwrap_or_default(),
+            start: start as u64,
+            header: u64::from(header),
+            end: (start + size) as u64,
+        })
+        .collect();
+    let plan = crate::video::mp4::fast_start_plan(&top, moov).map_err(js_error)?;
+    let obj = js_sys::Object::new();
+    set(&obj, "moov", &js_sys::Uint8Array::from(plan.moov.as_slice()).into());
+    let pieces: Vec<f64> = plan
+        .pieces
+        .iter()
+        .flat_map(|p| match *p {
+            Piece::Copy { start, end } => [start as f64, end as f64],
+            Piece::Index => [-1.0, -1.0],
+        })
+        .collect();
+    set(&obj, "pieces", &js_sys::Float64Array::from(pieces.as_slice()).into());
+    set(&obj, "changed", &plan.changed.into());
+    let notes: js_sys::Array = plan.notes.iter().map(|n| JsValue::from_str(n)).collect();
+    set(&obj, "notes", &notes.into());
+    set(&obj, "size", &(plan.size as f64).into());
+    Ok(obj.into())
+}
+
+#[cfg(feature = "video")]
 /// An animated GIF's frames, pulled one at a time (`next()`), composited, flattened, fitted
 /// and opaque: what a video encoder takes. Memory holds one frame whatever the length.
 /// Call `free()` when done.
@@ -647,4 +688,101 @@ pub fn mux_movie(
         tracks.push(MuxTrack { media: &audio_media, samples, composition_offsets: &[], media_start: a.media_start });
     }
     mux_tracks(&tracks, &MuxLimits::default()).map_err(js_error)
+}
+
+#[cfg(feature = "video")]
+/// A fragmented MP4 written as a transcode goes: `initSegment()` first (`ftyp` + `moov`), then
+/// one `fragment(...)` (`moof` + `mdat`) per group of frames, then `finish()` (`mfra`). Only the
+/// fragment being written is in memory. Call `free()` when done.
+#[wasm_bindgen]
+pub struct Mp4FragmentWriter {
+    writer: crate::video::mp4::FragmentWriter,
+    init: Vec<u8>,
+    av1: bool,
+}
+
+#[cfg(feature = "video")]
+#[wasm_bindgen]
+impl Mp4FragmentWriter {
+    /// `spec_json` and the codec records as `muxMovie` takes them; the audio track exists when
+    /// `spec.audio` and `audio_config` are both given.
+    #[wasm_bindgen(constructor)]
+    pub fn new(spec_json: &str, video_config: Vec<u8>, audio_config: Option<Vec<u8>>) -> Result<Mp4FragmentWriter, JsValue> {
+        use crate::video::mp4::{AudioTrack, FragmentTrack, FragmentWriter, MuxLimits, TrackMedia, VideoCodec, VideoTrack};
+        let spec: MovieSpec = serde_json::from_str(spec_json).map_err(|e| js_error(Error::option("spec", e.to_string())))?;
+        let codec = match spec.codec.as_str() {
+            "avc" => VideoCodec::Avc { avcc: video_config },
+            "av1" => VideoCodec::Av1 { av1c: video_config },
+            "vp9" => VideoCodec::Vp9 { vpcc: video_config },
+            other => return Err(js_error(Error::option("codec", format!("must be \"avc\", \"av1\" or \"vp9\", got {other:?}")))),
+        };
+        let av1 = matches!(codec, VideoCodec::Av1 { .. });
+        let video = TrackMedia::Video { track: VideoTrack { codec, width: spec.width, height: spec.height, timescale: spec.timescale }, rotation: spec.rotation };
+        let mut tracks = vec![FragmentTrack { media: video, media_start: spec.media_start }];
+        if let (Some(a), Some(config)) = (&spec.audio, audio_config) {
+            let media = TrackMedia::Audio(AudioTrack { config, sample_rate: a.sample_rate, channels: a.channels, timescale: a.timescale });
+            tracks.push(FragmentTrack { media, media_start: a.media_start });
+        }
+        let (writer, init) = FragmentWriter::new(tracks, MuxLimits::default()).map_err(js_error)?;
+        Ok(Mp4FragmentWriter { writer, init, av1 })
+    }
+
+    /// The init segment (once; later calls give nothing).
+    #[wasm_bindgen(js_name = initSegment)]
+    pub fn init_segment(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.init)
+    }
+
+    /// One fragment: video frames (decode order; sizes, durations, key frame flags, presentation
+    /// offsets or none) and the audio samples that go with them (possibly none).
+    #[allow(clippy::too_many_arguments)]
+    pub fn fragment(
+        &mut self,
+        video_data: &[u8],
+        video_sizes: &[u32],
+        video_durations: &[u32],
+        video_keyframes: &[u8],
+        video_offsets: &[i32],
+        audio_data: &[u8],
+        audio_sizes: &[u32],
+        audio_durations: &[u32],
+    ) -> Result<Vec<u8>, JsValue> {
+        use crate::video::mp4::{FragmentRun, Sample};
+        let n = video_sizes.len();
+        if video_durations.len() != n || video_keyframes.len() != n || audio_durations.len() != audio_sizes.len() {
+            return Err(js_error(Error::option("samples", format!("{n} sizes, {} durations, {} key frame flags", video_durations.len(), video_keyframes.len()))));
+        }
+        let frames = split_samples(video_data, video_sizes, "samples")?;
+        let owned: Vec<Vec<u8>> = if self.av1 { frames.iter().map(|f| crate::encode::av1_video_sample(f)).collect::<Result<_, _>>().map_err(js_error)? } else { Vec::new() };
+        let frames: Vec<&[u8]> = if self.av1 { owned.iter().map(Vec::as_slice).collect() } else { frames };
+        let video: Vec<Sample<'_>> =
+            frames.iter().zip(video_durations.iter().zip(video_keyframes)).map(|(data, (&duration, &key))| Sample { duration, keyframe: key != 0, data }).collect();
+        let chunks = split_samples(audio_data, audio_sizes, "audio")?;
+        let audio: Vec<Sample<'_>> = chunks.iter().zip(audio_durations).map(|(data, &duration)| Sample { duration, keyframe: true, data }).collect();
+        let mut runs = vec![FragmentRun { samples: &video, composition_offsets: video_offsets }];
+        if self.has_audio() {
+            runs.push(FragmentRun { samples: &audio, composition_offsets: &[] });
+        } else if !audio.is_empty() {
+            return Err(js_error(Error::option("audio", "audio samples for a movie without an audio track")));
+        }
+        self.writer.fragment(&runs).map_err(js_error)
+    }
+
+    /// The `mfra` random access index that ends the file.
+    pub fn finish(&self) -> Result<Vec<u8>, JsValue> {
+        self.writer.finish().map_err(js_error)
+    }
+
+    /// Bytes handed out so far.
+    #[wasm_bindgen(getter, js_name = bytesWritten)]
+    pub fn bytes_written(&self) -> f64 {
+        self.writer.bytes_written() as f64
+    }
+}
+
+#[cfg(feature = "video")]
+impl Mp4FragmentWriter {
+    fn has_audio(&self) -> bool {
+        self.writer.tracks() > 1
+    }
 }

@@ -9,6 +9,8 @@ import { MediaslimError } from '../errors.js';
 import { codecFor as av1CodecFor } from '../webcodecs/avif.js';
 import { aborted, prepareAudio, type AudioMode, type Container } from './audio.js';
 import { bytesOf, h264Candidates, qualityNumber, vp9Codec, type VideoQuality } from './encode-gif.js';
+import { toSink } from './byte-sink.js';
+import { FragmentStream } from './fragment-stream.js';
 import { ByteSource, openVideo, type VideoDemuxer, type VideoSamples, type VideoTrackInfo } from './video-source.js';
 
 export type TranscodeCodec = 'auto' | 'h264' | 'vp9' | 'av1';
@@ -40,7 +42,10 @@ export interface TranscodeJobOptions {
 
 /** What the worker answers. */
 export interface TranscodedVideo {
-  video: Uint8Array;
+  /** The MP4; absent when it was streamed to `output` (then see `bytesWritten`). */
+  video?: Uint8Array;
+  /** With `output`: bytes of the fragmented MP4 written there. */
+  bytesWritten?: number;
   /** RFC 6381 codec string of the new video track, e.g. `avc1.4D401E`. */
   codec: string;
   /** `video/mp4; codecs="avc1.4D401E, mp4a.40.2"`, `video/webm; codecs="vp09.00.21.08, opus"`. */
@@ -235,8 +240,30 @@ async function decoderConfigFor(video: VideoTrackInfo): Promise<VideoDecoderConf
 const microseconds = (ticks: number, timescale: number) => Math.round((ticks * 1e6) / timescale);
 
 /** Runs in a pool worker: the whole transcode. */
-export async function transcodeVideo(input: Uint8Array | Blob, raw: TranscodeJobOptions, withCore: WithCore, progress: Progress, signal: AbortSignal): Promise<TranscodedVideo> {
+export async function transcodeVideo(
+  input: Uint8Array | Blob, raw: TranscodeJobOptions, withCore: WithCore, progress: Progress, signal: AbortSignal, output?: WritableStream<Uint8Array>,
+): Promise<TranscodedVideo> {
+  try {
+    return await transcodeWhole(input, raw, withCore, progress, signal, output);
+  } catch (err) {
+    // Failed before streaming began (streaming aborts its own output): the caller's stream is
+    // aborted too, not left open.
+    if (output && !output.locked) await output.abort(err).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function transcodeWhole(
+  input: Uint8Array | Blob, raw: TranscodeJobOptions, withCore: WithCore, progress: Progress, signal: AbortSignal, output?: WritableStream<Uint8Array>,
+): Promise<TranscodedVideo> {
   const options = checkTranscodeOptions(raw);
+  // Streaming writes a fragmented MP4 with the source's AAC copied into its fragments.
+  if (output && options.container === 'webm') {
+    throw new MediaslimError('INVALID_OPTION', 'invalid option `container`: "webm" cannot be streamed to `output` (a fragmented MP4 is written there); leave out `output` for a WebM');
+  }
+  if (output && options.audio === 'reencode') {
+    throw new MediaslimError('INVALID_OPTION', 'invalid option `audio`: "reencode" cannot be streamed to `output` (AAC is copied into the fragments, other audio dropped); leave out `output` to re-encode');
+  }
   if (!hasWebCodecs()) throw new MediaslimError('UNSUPPORTED_CODEC', `transcode ${NO_WEBCODECS}`);
   const started = performance.now();
   const source = new ByteSource(input);
@@ -255,7 +282,11 @@ export async function transcodeVideo(input: Uint8Array | Blob, raw: TranscodeJob
       const wanted = options.codec !== 'auto' ? options.codec : options.container === 'webm' ? 'VP9 or AV1' : 'H.264, VP9 or AV1';
       throw new MediaslimError('UNSUPPORTED_CODEC', `no video encoder for ${wanted}: ${notes.join('; ')}`);
     }
-    const encoded = await reencode(demuxer, source, video, decoderConfig, plan, encodedSize, turn, options.keyFrameInterval ?? DEFAULT_MAX_KEY_INTERVAL, progress, signal);
+    if (output) {
+      const streamed = { output, demuxer, source, video, tracks, decoderConfig, plan, size, notes, progress, signal, withCore, started };
+      return await transcodeToStream(streamed, options.audio, options.keyFrameInterval ?? DEFAULT_MAX_KEY_INTERVAL);
+    }
+    const encoded = (await reencode(demuxer, source, video, decoderConfig, plan, encodedSize, turn, options.keyFrameInterval ?? DEFAULT_MAX_KEY_INTERVAL, progress, signal))!;
 
     const audioTrack = tracks.find((t) => t.kind === 'audio');
     const sound = await prepareAudio(audioTrack, options.audio, options.container, demuxer, source, signal);
@@ -338,12 +369,69 @@ interface Encoded {
   colorSpace?: VideoColorSpaceInit;
 }
 
+/** The transcode with `output`: a fragmented MP4 written GOP by GOP as the encoder goes (see
+ * fragment-stream.ts), AAC copied into the same fragments. */
+async function transcodeToStream(
+  t: {
+    output: WritableStream<Uint8Array>; demuxer: VideoDemuxer; source: ByteSource; video: VideoTrackInfo; tracks: VideoTrackInfo[]; decoderConfig: VideoDecoderConfig;
+    plan: Plan; size: { width: number; height: number }; notes: string[]; progress: Progress; signal: AbortSignal; withCore: WithCore; started: number;
+  },
+  audioChoice: TranscodeJobOptions['audio'],
+  maxKeyInterval: number,
+): Promise<TranscodedVideo> {
+  const { video, plan, notes, withCore } = t;
+  const audioTrack = t.tracks.find((tr) => tr.kind === 'audio');
+  let audio: TranscodedVideo['audio'] = audioTrack ? 'dropped' : 'none';
+  const copyAac = audioTrack && audioChoice !== 'drop' && audioTrack.codec?.startsWith('mp4a.40.') && audioTrack.description && audioTrack.sampleCount > 0;
+  if (copyAac) audio = 'copied';
+  else if (audioTrack && audioChoice !== 'drop') notes.push(`audio track (${audioTrack.codec ?? audioTrack.fourcc}) dropped: only AAC is copied into the MP4`);
+  const stream = new FragmentStream(toSink(t.output), {
+    spec: { codec: plan.kind === 'h264' ? 'avc' : plan.kind, width: t.size.width, height: t.size.height, rotation: video.rotation, timescale: video.timescale },
+    audio: copyAac ? { demuxer: t.demuxer, source: t.source, track: audioTrack } : undefined,
+    async config(firstKey, meta) {
+      if (plan.kind === 'h264') {
+        if (!meta.description) throw new MediaslimError('ENCODE_FAILED', "the browser's H.264 encoder gave no avcC description (asked for avc: { format: 'avc' })");
+        return { config: meta.description, codec: meta.codec };
+      }
+      if (plan.kind === 'av1') {
+        const made = await withCore((core) => (core as CoreWithMux).av1Config(firstKey));
+        return { config: made.record, codec: made.codec };
+      }
+      return { config: vpcc(meta.codec, meta.colorSpace), codec: meta.codec };
+    },
+  }, withCore);
+  try {
+    await reencode(t.demuxer, t.source, video, t.decoderConfig, plan, t.size, 0, maxKeyInterval, t.progress, t.signal, stream);
+    const { bytesWritten, codec } = await stream.finish();
+    const codecs = audio === 'copied' ? `${codec}, ${audioTrack!.codec}` : codec;
+    return {
+      bytesWritten,
+      codec,
+      mimeType: `video/mp4; codecs="${codecs}"`,
+      hardwareAcceleration: plan.hardwareAcceleration,
+      width: t.size.width,
+      height: t.size.height,
+      rotation: video.rotation,
+      frames: stream.frames,
+      duration: stream.presentedTicks / video.timescale,
+      audio,
+      source: { codec: video.codec!, width: video.width, height: video.height, frames: video.sampleCount, ...(audioTrack?.codec ? { audioCodec: audioTrack.codec } : {}) },
+      notes,
+      timings: { total: performance.now() - t.started },
+    };
+  } catch (err) {
+    await stream.abort(err);
+    throw err;
+  }
+}
+
 /** Decodes every frame of `video`, scales it, encodes it; frames before the source's edit
  * start (pts < 0: a player never shows them) are decoded but not encoded. */
 async function reencode(
   demuxer: VideoDemuxer, source: ByteSource, video: VideoTrackInfo, decoderConfig: VideoDecoderConfig, plan: Plan,
   size: { width: number; height: number }, turn: number, maxKeyInterval: number, progress: Progress, signal: AbortSignal,
-): Promise<Encoded> {
+  stream?: FragmentStream,
+): Promise<Encoded | undefined> {
   // Each presented frame's source time in ticks (exact), by its microsecond timestamp.
   const frameTicks = new Map<number, { pts: number; duration: number; key: boolean }>();
   const chunks: { data: Uint8Array; key: boolean; timestamp: number }[] = [];
@@ -425,11 +513,14 @@ async function reencode(
         frameTicks.set(timestamp, { pts, duration, key });
         const data = await source.read(page.offsets[i]!, page.sizes[i]!);
         decoder.decode(new EncodedVideoChunk({ type: key ? 'key' : 'delta', timestamp, duration: microseconds(duration, video.timescale), data }));
+        // Streaming: each finished group of pictures leaves now (memory holds about one).
+        if (stream && !failure) await stream.take(chunks, frameTicks, false, { codec, description, colorSpace });
       }
     }
     if (!failure) await decoder.flush();
     if (signal.aborted) throw aborted(signal);
     if (!failure) await encoder.flush();
+    if (stream && !failure) await stream.take(chunks, frameTicks, true, { codec, description, colorSpace });
   } catch (err) {
     if (err instanceof MediaslimError) throw err;
     failure ??= err;
@@ -439,6 +530,7 @@ async function reencode(
   }
   if (signal.aborted) throw aborted(signal);
   if (failure) throw new MediaslimError('ENCODE_FAILED', `the browser's ${video.codec} decoder or ${plan.config.codec} encoder failed: ${String(failure)}`);
+  if (stream) return undefined;
   if (chunks.length === 0) throw new MediaslimError('ENCODE_FAILED', `the browser's ${plan.config.codec} encoder returned no frames`);
 
   // Times back in the source's ticks: presentation from the map, decode order as emitted.

@@ -24,6 +24,14 @@ interface RunFields {
 export interface TranscodeOptions extends TranscodeJobOptions, RunFields {
   /** Frames encoded so far: `done` of `total` while running. */
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Stream the output here instead of returning it: a `WritableStream` (e.g. from the File
+   * System Access API). The MP4 is then fragmented (init segment, then a `moof` + `mdat` per
+   * group of pictures as it is encoded, an `mfra` index at the end), so memory holds about one
+   * GOP, not the whole video. The result then has `bytesWritten` and no `video`; the stream is
+   * closed when done and aborted on failure.
+   */
+  output?: WritableStream<Uint8Array>;
 }
 
 export interface TranscodeResult extends Omit<TranscodedVideo, 'timings'> {
@@ -52,7 +60,7 @@ export interface PosterFrameResult {
   thumbhash: string;
 }
 
-const RUN_FIELDS = new Set(['signal', 'priority', 'pool', 'onProgress']);
+const RUN_FIELDS = new Set(['signal', 'priority', 'pool', 'onProgress', 'output']);
 
 function jobJson(options: object): string {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -80,7 +88,12 @@ export async function transcode(input: Input, options: TranscodeOptions = {}, de
   const json = jobJson(options);
   const pool = options.pool ?? defaultPool();
   const source = await videoSource(input);
-  const out = (await pool.run('transcode', source, json, { priority: options.priority ?? 'user', signal: options.signal, onProgress: options.onProgress })) as TranscodedVideo;
+  const { output } = options;
+  if (output !== undefined && !(typeof WritableStream !== 'undefined' && output instanceof WritableStream)) {
+    throw new MediaslimError('INVALID_OPTION', 'invalid option `output`: must be a WritableStream');
+  }
+  const run = { priority: options.priority ?? 'user', signal: options.signal, onProgress: options.onProgress } as const;
+  const out = (await pool.run('transcode', source, json, run, undefined, output)) as TranscodedVideo;
   return { ...out, inputBytes: source instanceof Uint8Array ? source.byteLength : source.size };
 }
 

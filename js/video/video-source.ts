@@ -9,13 +9,19 @@ import { MediaslimError } from '../errors.js';
 
 type WithCore = <T>(fn: (core: Core) => T) => Promise<T>;
 
-/** Bytes by range from a Uint8Array or a Blob. */
+/** Any file read by range (a Node file handle, say): its size and a read of `length` bytes at `offset`. */
+export interface RangeFile {
+  readonly size: number;
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** Bytes by range from a Uint8Array, a Blob or a RangeFile. */
 export class ByteSource {
   readonly size: number;
   /** A window of the Blob read ahead, so consecutive small samples cost one read. */
   private window?: { start: number; bytes: Uint8Array };
 
-  constructor(private readonly input: Uint8Array | Blob, private readonly readAhead = 4 << 20) {
+  constructor(private readonly input: Uint8Array | Blob | RangeFile, private readonly readAhead = 4 << 20) {
     this.size = input instanceof Uint8Array ? input.byteLength : input.size;
   }
 
@@ -24,12 +30,14 @@ export class ByteSource {
       throw new MediaslimError('CORRUPT_INPUT', `corrupt video input: ${length} bytes at offset ${offset} lie past the end of the ${this.size}-byte file`);
     }
     if (this.input instanceof Uint8Array) return this.input.subarray(offset, offset + length);
+    if (typeof (this.input as RangeFile).read === 'function') return (this.input as RangeFile).read(offset, length);
+    const blob = this.input as Blob;
     const w = this.window;
     if (w && offset >= w.start && offset + length <= w.start + w.bytes.byteLength) {
       return w.bytes.subarray(offset - w.start, offset - w.start + length);
     }
     const end = Math.min(this.size, offset + Math.max(length, this.readAhead));
-    const bytes = new Uint8Array(await this.input.slice(offset, end).arrayBuffer());
+    const bytes = new Uint8Array(await blob.slice(offset, end).arrayBuffer());
     this.window = { start: offset, bytes };
     return bytes.subarray(0, length);
   }
@@ -87,11 +95,20 @@ const MAX_TOP_LEVEL_BOXES = 100_000;
 /** What a WebM may weigh (it is read whole): the core's input budget, 256 MiB. */
 const MAX_WHOLE_FILE_BYTES = 256 << 20;
 /** The index of a real file is kilobytes to a few MB; more is refused before reading it. */
-const MAX_INDEX_BYTES = 256 << 20;
+export const MAX_INDEX_BYTES = 256 << 20;
 
-/** Top-level boxes as (kind, start, size), from their headers alone. */
-async function topLevelBoxes(source: ByteSource): Promise<{ kind: string; start: number; size: number }[]> {
-  const boxes: { kind: string; start: number; size: number }[] = [];
+/** A top-level box: its kind (4 bytes, also as text), where it starts, its size and header length. */
+export interface TopBox {
+  kind: string;
+  kindBytes: Uint8Array;
+  start: number;
+  size: number;
+  header: number;
+}
+
+/** Top-level boxes, from their headers alone. */
+export async function topLevelBoxes(source: ByteSource): Promise<TopBox[]> {
+  const boxes: TopBox[] = [];
   let at = 0;
   while (at < source.size) {
     if (boxes.length >= MAX_TOP_LEVEL_BOXES) throw new MediaslimError('TOO_LARGE', `input too large: more than ${MAX_TOP_LEVEL_BOXES} top-level MP4 boxes`);
@@ -100,6 +117,7 @@ async function topLevelBoxes(source: ByteSource): Promise<{ kind: string; start:
     const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
     const kind = String.fromCharCode(...head.subarray(4, 8));
     let size = view.getUint32(0);
+    const header = size === 1 ? 16 : 8;
     if (size === 1) {
       if (head.byteLength < 16) throw new MediaslimError('CORRUPT_INPUT', `corrupt mp4 input: box '${kind}' at ${at} cut before its 64-bit size`);
       size = Number(view.getBigUint64(8));
@@ -109,7 +127,7 @@ async function topLevelBoxes(source: ByteSource): Promise<{ kind: string; start:
     if (size < 8 || at + size > source.size) {
       throw new MediaslimError('CORRUPT_INPUT', `corrupt mp4 input: box '${kind}' at offset ${at} says ${size} bytes, but ${source.size - at} remain`);
     }
-    boxes.push({ kind, start: at, size });
+    boxes.push({ kind, kindBytes: head.slice(4, 8), start: at, size, header });
     at += size;
   }
   return boxes;

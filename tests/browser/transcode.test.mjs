@@ -102,27 +102,32 @@ const audioMd5 = (file) => run(['ffmpeg', '-v', 'error', '-i', file, '-map', '0:
 const frameAt = (file, n, w, h, prefix) => new Uint8Array(readFileSync(framesAt(file, [n], prefix, { width: w, height: h })[0]));
 
 /** Transcodes `bytes` in the page (as a Blob when `asBlob`); returns the result and playback. */
-function transcodeInPage(bytes, options, { asBlob = false } = {}) {
+function transcodeInPage(bytes, options, { asBlob = false, stream = false } = {}) {
   return page.evaluate(
-    async ({ b64, options, asBlob }) => {
+    async ({ b64, options, asBlob, stream }) => {
       const raw = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const input = asBlob ? new Blob([raw], { type: 'video/mp4' }) : raw;
       const progress = [];
+      // With `stream`: the output goes to a WritableStream, each write kept as it arrives.
+      const writes = [];
+      const output = stream ? new WritableStream({ write: (chunk) => void writes.push(chunk) }) : undefined;
       const started = performance.now();
-      const r = await window.mediaslim.transcode(input, { ...options, pool: window.pool, onProgress: (e) => e.done !== undefined && progress.push([e.done, e.total]) });
+      const r = await window.mediaslim.transcode(input, { ...options, ...(output ? { output } : {}), pool: window.pool, onProgress: (e) => e.done !== undefined && progress.push([e.done, e.total]) });
       const ms = performance.now() - started;
-      const played = await window.play(r.video, r.mimeType);
-      const decodedBack = await window.decodeBack(r.video);
-      const { video, timings, ...rest } = r;
-      return { ...rest, ms, progress, played, decodedBack, videoB64: window.toBase64(video), outputBytes: video.length };
+      const streamed = stream ? { writes: writes.length, bytesWritten: r.bytesWritten, hasVideo: 'video' in r && r.video !== undefined } : undefined;
+      const video = stream ? new Uint8Array(await new Blob(writes).arrayBuffer()) : r.video;
+      const played = await window.play(video, r.mimeType);
+      const decodedBack = await window.decodeBack(video);
+      const { video: _, timings, ...rest } = r;
+      return { ...rest, ms, progress, played, decodedBack, streamed, videoB64: window.toBase64(video), outputBytes: video.length };
     },
-    { b64: Buffer.from(bytes).toString('base64'), options, asBlob },
+    { b64: Buffer.from(bytes).toString('base64'), options, asBlob, stream },
   );
 }
 
-async function checkTranscode(name, path, { options = { maxHeight: 480, codec: 'h264' }, width, height, asBlob = false, audio, natural = false, minPsnr = 28, scored = true }) {
+async function checkTranscode(name, path, { options = { maxHeight: 480, codec: 'h264' }, width, height, asBlob = false, audio, natural = false, minPsnr = 28, scored = true, stream = false }) {
   const input = readFileSync(path);
-  const r = await transcodeInPage(input, options, { asBlob });
+  const r = await transcodeInPage(input, options, { asBlob, stream });
   const webm = options.container === 'webm';
   const outFile = join(dir, `${name}.${webm ? 'webm' : 'mp4'}`);
   writeFileSync(outFile, Buffer.from(r.videoB64, 'base64'));
@@ -171,6 +176,12 @@ async function checkTranscode(name, path, { options = { maxHeight: 480, codec: '
       // (to the ms: WebM counts milliseconds, an MP4 48 kHz samples for Opus).
       const firstAudio = (file) => Number(run(['ffprobe', '-v', 'error', '-select_streams', 'a:0', '-read_intervals', '%+#1', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file]).split('\n')[0].replace(/,$/, ''));
       assert.ok(Math.abs(firstAudio(outFile) - firstAudio(path)) <= 0.001, `${name}: first audio packet at ${firstAudio(outFile)} s vs ${firstAudio(path)} s`);
+      if (stream) {
+        // In a fragmented file FFmpeg applies the edit list by time only: the AAC priming packet
+        // keeps its negative time (unflagged), so it must sit exactly where the source's does.
+        const firstAudioPts = (file) => Number(run(['ffprobe', '-v', 'error', '-select_streams', 'a:0', '-show_entries', 'packet=pts', '-read_intervals', '%+#1', '-of', 'csv=p=0', file]).split('\n')[0].replace(/,$/, ''));
+        assert.equal(out.audio.start_pts, firstAudioPts(path), `${name}: audio priming edit kept`);
+      }
     } else if (audio === 'reencoded') {
       assert.equal(r.audio, 'reencoded', name);
       assert.equal(out.audio?.codec_name, r.audioCodec === 'opus' ? 'opus' : 'aac', `${name}: audio present`);
@@ -232,6 +243,27 @@ describe('transcode in Chromium (WebCodecs)', () => {
     const fragmented = join(dir, 'fragmented-source.mp4');
     run(['ffmpeg', '-v', 'error', '-y', '-i', join(fixtures, 'clip-h264-aac.mp4'), '-c', 'copy', '-movflags', '+frag_keyframe+empty_moov+default_base_moof', fragmented]);
     await checkTranscode('fragmented', fragmented, { width: 320, height: 240, audio: 'copied', asBlob: true });
+  });
+
+  test('output: a WritableStream receives a fragmented MP4 as it is encoded (init segment, a fragment per GOP, mfra)', async () => {
+    const r = await checkTranscode('streamed', join(fixtures, 'clip-h264-aac.mp4'), {
+      options: { maxHeight: 480, codec: 'h264', keyFrameInterval: 15 },
+      width: 320,
+      height: 240,
+      audio: 'copied',
+      asBlob: true,
+      stream: true,
+    });
+    assert.equal(r.streamed.hasVideo, false, 'no bytes in the result');
+    assert.equal(r.streamed.bytesWritten, r.outputBytes);
+    const bytes = Buffer.from(r.videoB64, 'base64');
+    const kinds = [];
+    for (let at = 0; at < bytes.length; at += bytes.readUInt32BE(at)) kinds.push(bytes.toString('latin1', at + 4, at + 8));
+    assert.deepEqual(kinds.slice(0, 2), ['ftyp', 'moov']);
+    assert.equal(kinds.at(-1), 'mfra');
+    const fragments = kinds.filter((k) => k === 'moof').length;
+    assert.ok(fragments >= 4, `${fragments} fragments for ${r.frames} frames, a key frame every 15`);
+    assert.equal(r.streamed.writes, fragments + 2, 'init segment, each fragment, mfra: one write each');
   });
 
   test('corpus clips -> 480p H.264 when present', async () => {

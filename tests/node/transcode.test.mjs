@@ -96,6 +96,13 @@ describe('video in Node', () => {
     await assert.rejects(transcode(clip, { pool }), is('UNSUPPORTED_CODEC', /WebCodecs/));
     await assert.rejects(transcode(new Blob([clip]), { pool, maxHeight: 480 }), is('UNSUPPORTED_CODEC', /WebCodecs/));
     await assert.rejects(posterFrame(clip, { pool }), is('UNSUPPORTED_CODEC', /WebCodecs/));
+    // An output stream (moved to the worker) is aborted with the reason, not left open.
+    let abortedWith;
+    const output = new WritableStream({ abort: (reason) => void (abortedWith = String(reason)) });
+    await assert.rejects(transcode(clip, { pool, output }), is('UNSUPPORTED_CODEC', /WebCodecs/));
+    for (let i = 0; i < 50 && abortedWith === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.match(abortedWith ?? 'not aborted', /WebCodecs/);
+    await assert.rejects(transcode(clip, { pool, output: {} }), is('INVALID_OPTION', /output/));
   });
 
   it('bad options and inputs: typed errors, fast', async () => {

@@ -26,8 +26,83 @@ pub fn fast_start(input: &[u8]) -> Result<FastStart> {
         let what = crate::sniff::sniff(input).map_or("unknown data".to_string(), |f| format!("a {} image", f.name().to_uppercase()));
         return Err(corrupt(format!("not an MP4/MOV file (no 'ftyp' box first): looks like {what}")));
     }
-    let top = children(input, 0, input.len())?;
-    let unchanged = |note: &str| FastStart { bytes: input.to_vec(), changed: false, notes: vec![note.to_string()] };
+    let top: Vec<TopBox> = children(input, 0, input.len())?.iter().map(TopBox::from).collect();
+    let moov = top.iter().find(|b| &b.kind == b"moov").map_or(&[][..], |b| input.get(b.start as usize..b.end as usize).unwrap_or_default());
+    let plan = fast_start_plan(&top, moov)?;
+    if !plan.changed {
+        return Ok(FastStart { bytes: input.to_vec(), changed: false, notes: plan.notes });
+    }
+    let mut out = Vec::with_capacity(input.len());
+    for piece in &plan.pieces {
+        match *piece {
+            Piece::Index => out.extend_from_slice(&plan.moov),
+            Piece::Copy { start, end } => out.extend_from_slice(input.get(start as usize..end as usize).unwrap_or_default()),
+        }
+    }
+    Ok(FastStart { bytes: out, changed: true, notes: plan.notes })
+}
+
+/// A top-level box of a file that may be larger than memory (offsets are 64-bit even in wasm32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopBox {
+    pub kind: [u8; 4],
+    pub start: u64,
+    /// Bytes of the box header (8, or 16 with a 64-bit size).
+    pub header: u64,
+    pub end: u64,
+}
+
+impl From<&BoxRef> for TopBox {
+    fn from(b: &BoxRef) -> Self {
+        TopBox { kind: b.kind, start: b.start as u64, header: b.header as u64, end: b.end as u64 }
+    }
+}
+
+/// One stretch of the output, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece {
+    /// Input bytes `start..end`, copied as they are.
+    Copy { start: u64, end: u64 },
+    /// The rewritten `moov` ([`FastStartPlan::moov`]).
+    Index,
+}
+
+/// How to write the fast-start file without holding the media: the new index, and which input
+/// ranges go around it. Worked out from the top-level box list and the `moov` alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FastStartPlan {
+    /// The `moov` with its chunk offsets moved; empty when nothing changes.
+    pub moov: Vec<u8>,
+    /// The output in order; when nothing changes, the whole input as one copy.
+    pub pieces: Vec<Piece>,
+    pub changed: bool,
+    pub notes: Vec<String>,
+    /// Bytes of the output.
+    pub size: u64,
+}
+
+/// Plans a fast-start remux from the file's top-level boxes (`top`, contiguous from offset 0)
+/// and the bytes of its `moov` box (header included). Sample bytes are never needed: chunk
+/// offsets move by however far their box moves.
+pub fn fast_start_plan(top: &[TopBox], moov_bytes: &[u8]) -> Result<FastStartPlan> {
+    let mut expected = 0u64;
+    for b in top {
+        if b.start != expected || b.end < b.start.saturating_add(b.header) || !matches!(b.header, 8 | 16) {
+            return Err(corrupt(format!("the top-level box list is not contiguous at offset {expected}")));
+        }
+        expected = b.end;
+    }
+    if !top.first().is_some_and(|b| &b.kind == b"ftyp" || &b.kind == b"styp") {
+        return Err(corrupt("not an MP4/MOV file (no 'ftyp' box first)"));
+    }
+    let file_size = expected;
+    let unchanged = |note: &str| FastStartPlan {
+        moov: Vec::new(),
+        pieces: vec![Piece::Copy { start: 0, end: file_size }],
+        changed: false,
+        notes: vec![note.to_string()],
+        size: file_size,
+    };
     if top.iter().any(|b| &b.kind == b"moof") {
         return Ok(unchanged("fragmented MP4: already streamable, left as is"));
     }
@@ -41,19 +116,28 @@ pub fn fast_start(input: &[u8]) -> Result<FastStart> {
     if moov_index < first_mdat {
         return Ok(unchanged("'moov' already precedes 'mdat'"));
     }
-    let moov = top[moov_index];
+    let Some(moov_top) = top.get(moov_index).copied() else { return Err(corrupt("no 'moov' box")) };
+    if moov_bytes.len() as u64 != moov_top.end - moov_top.start || moov_bytes.get(4..8) != Some(b"moov") {
+        return Err(corrupt(format!("the 'moov' given has {} bytes, the file's has {}", moov_bytes.len(), moov_top.end - moov_top.start)));
+    }
+    let moov = BoxRef { kind: moov_top.kind, start: 0, header: moov_top.header as usize, end: moov_bytes.len() };
 
     // New order: what came before the media (minus padding), the index, then the rest.
-    let padding = |b: &BoxRef| &b.kind == b"free" || &b.kind == b"skip";
-    let head: Vec<BoxRef> = top[..first_mdat].iter().copied().filter(|b| !padding(b)).collect();
-    let tail: Vec<BoxRef> =
-        top[first_mdat..].iter().enumerate().filter(|(i, b)| i + first_mdat != moov_index && !padding(b)).map(|(_, b)| *b).collect();
+    let padding = |b: &TopBox| &b.kind == b"free" || &b.kind == b"skip";
+    let head: Vec<TopBox> = top.get(..first_mdat).unwrap_or_default().iter().copied().filter(|b| !padding(b)).collect();
+    let tail: Vec<TopBox> = top
+        .iter()
+        .enumerate()
+        .skip(first_mdat)
+        .filter(|(i, b)| *i != moov_index && !padding(b))
+        .map(|(_, b)| *b)
+        .collect();
 
     let mut notes = Vec::new();
     let mut widen = false;
     loop {
-        let moov_size = rewrite(input, moov, &|_| Ok(0), widen, 0)?.len();
-        let head_size: usize = head.iter().map(|b| b.end - b.start).sum();
+        let moov_size = rewrite(moov_bytes, moov, &|_| Ok(0), widen, 0)?.len() as u64;
+        let head_size: u64 = head.iter().map(|b| b.end - b.start).sum();
         // Where each moved box lands.
         let mut placed = Vec::with_capacity(head.len() + tail.len());
         let mut at = 0;
@@ -66,15 +150,15 @@ pub fn fast_start(input: &[u8]) -> Result<FastStart> {
             placed.push((*b, at));
             at += b.end - b.start;
         }
+        let size = at;
         let relocate = |offset: u64| -> Result<u64> {
-            let o = usize::try_from(offset).map_err(|_| corrupt(format!("chunk offset {offset} is past the file")))?;
             placed
                 .iter()
-                .find(|(b, _)| b.start + b.header <= o && o < b.end)
-                .map(|(b, new_start)| (o - b.start + new_start) as u64)
+                .find(|(b, _)| b.start + b.header <= offset && offset < b.end)
+                .map(|(b, new_start)| offset - b.start + new_start)
                 .ok_or_else(|| corrupt(format!("chunk offset {offset} points outside every media box")))
         };
-        let new_moov = match rewrite(input, moov, &relocate, widen, 0) {
+        let new_moov = match rewrite(moov_bytes, moov, &relocate, widen, 0) {
             Err(RewriteError::Overflow32) if !widen => {
                 widen = true;
                 notes.push("chunk offsets past 4 GiB: 'stco' tables widened to 'co64'".to_string());
@@ -82,17 +166,12 @@ pub fn fast_start(input: &[u8]) -> Result<FastStart> {
             }
             other => other?,
         };
-        debug_assert_eq!(new_moov.len(), moov_size);
-        let mut out = Vec::with_capacity(input.len());
-        for b in &head {
-            out.extend_from_slice(b.whole(input));
-        }
-        out.extend_from_slice(&new_moov);
-        for b in &tail {
-            out.extend_from_slice(b.whole(input));
-        }
+        debug_assert_eq!(new_moov.len() as u64, moov_size);
+        let mut pieces: Vec<Piece> = head.iter().map(|b| Piece::Copy { start: b.start, end: b.end }).collect();
+        pieces.push(Piece::Index);
+        pieces.extend(tail.iter().map(|b| Piece::Copy { start: b.start, end: b.end }));
         notes.push(format!("'moov' ({moov_size} bytes) moved in front of the media"));
-        return Ok(FastStart { bytes: out, changed: true, notes });
+        return Ok(FastStartPlan { moov: new_moov, pieces, changed: true, notes, size });
     }
 }
 
@@ -229,6 +308,42 @@ mod tests {
         assert_eq!(&out.bytes[offset(1)..offset(1) + 4], b"BBBB");
         // Running it again changes nothing.
         assert!(!fast_start(&out.bytes).unwrap().changed);
+    }
+
+    /// A plan needs only the box list and the moov: a 5 GB mdat that is never read, whose
+    /// chunk offsets end up past 4 GiB once the index moves in front (so `stco` widens).
+    #[test]
+    fn plans_a_file_larger_than_memory() {
+        let (file, mdat_at) = moov_last();
+        let top: Vec<TopBox> = children(&file, 0, file.len()).unwrap().iter().map(TopBox::from).collect();
+        let big = 5u64 << 30;
+        let grown = |b: &TopBox| match &b.kind {
+            b"mdat" => TopBox { end: b.start + big, ..*b },
+            b"moov" => TopBox { start: mdat_at as u64 + big, end: mdat_at as u64 + big + (b.end - b.start), ..*b },
+            _ => *b,
+        };
+        let top: Vec<TopBox> = top.iter().map(grown).collect();
+        let moov_box = children(&file, 0, file.len()).unwrap().into_iter().find(|b| &b.kind == b"moov").unwrap();
+        let mut moov = moov_box.whole(&file).to_vec();
+        // Point the second chunk just below 4 GiB: moving the index in front pushes it past.
+        let far = u32::MAX - 20;
+        let at = moov.windows(4).position(|w| w == b"stco").unwrap() + 16;
+        moov[at..at + 4].copy_from_slice(&far.to_be_bytes());
+        let plan = fast_start_plan(&top, &moov).unwrap();
+        assert!(plan.changed && plan.notes.iter().any(|n| n.contains("co64")), "{:?}", plan.notes);
+        let moov_len = plan.moov.len() as u64;
+        let ftyp_len = top[0].end;
+        assert_eq!(plan.pieces, [Piece::Copy { start: 0, end: ftyp_len }, Piece::Index, Piece::Copy { start: top[2].start, end: top[2].end }]);
+        assert_eq!(plan.size, ftyp_len + moov_len + big);
+        let co64 = plan.moov.windows(4).position(|w| w == b"co64").unwrap() + 4;
+        let entry = |i: usize| u64::from_be_bytes(plan.moov[co64 + 8 + i * 8..co64 + 16 + i * 8].try_into().unwrap());
+        assert_eq!(entry(0), ftyp_len + moov_len + 8);
+        assert_eq!(entry(1), u64::from(far) - mdat_at as u64 + ftyp_len + moov_len);
+        // A box list with a hole, or a moov that is not the listed one, is refused.
+        let mut holed = top.clone();
+        holed[2].start += 1;
+        assert_eq!(fast_start_plan(&holed, &moov).unwrap_err().code(), "CORRUPT_INPUT");
+        assert_eq!(fast_start_plan(&top, &moov[..moov.len() - 1]).unwrap_err().code(), "CORRUPT_INPUT");
     }
 
     #[test]

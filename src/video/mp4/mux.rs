@@ -27,7 +27,7 @@ impl AudioTrack {
 }
 
 impl VideoCodec {
-    fn sample_entry(&self) -> [u8; 4] {
+    pub(super) fn sample_entry(&self) -> [u8; 4] {
         match self {
             VideoCodec::Avc { .. } => *b"avc1",
             VideoCodec::Av1 { .. } => *b"av01",
@@ -105,7 +105,7 @@ pub struct MuxTrack<'a> {
 }
 
 impl MuxTrack<'_> {
-    fn timescale(&self) -> u32 {
+    pub(super) fn timescale(&self) -> u32 {
         match self.media {
             TrackMedia::Video { track, .. } => track.timescale,
             TrackMedia::Audio(a) => a.timescale,
@@ -220,8 +220,15 @@ pub fn mux_tracks(tracks: &[MuxTrack<'_>], limits: &MuxLimits) -> Result<Vec<u8>
     Ok(out)
 }
 
-fn check_track(t: &MuxTrack<'_>) -> Result<()> {
-    match t.media {
+pub(super) fn check_track(t: &MuxTrack<'_>) -> Result<()> {
+    check_media(t.media, t.timescale())?;
+    check_samples(t.samples, t.composition_offsets)
+}
+
+/// What a track's sample entry and header need: a codec record a decoder accepts, a size and
+/// a clock.
+pub(super) fn check_media(media: &TrackMedia, timescale: u32) -> Result<()> {
+    match media {
         TrackMedia::Video { track, rotation } => {
             track.codec.check()?;
             if track.width == 0 || track.height == 0 || track.width > 0xFFFF || track.height > 0xFFFF {
@@ -243,20 +250,32 @@ fn check_track(t: &MuxTrack<'_>) -> Result<()> {
             }
         }
     }
-    if t.timescale() == 0 {
+    if timescale == 0 {
         return Err(Error::option("timescale", "must be at least 1"));
     }
-    if t.samples.is_empty() {
+    Ok(())
+}
+
+/// A run of samples a track starts with: at least one, a key frame first, no zero durations,
+/// one composition offset per sample when there are any.
+fn check_samples(samples: &[Sample<'_>], composition_offsets: &[i32]) -> Result<()> {
+    if samples.is_empty() {
         return Err(Error::option("samples", "a track needs at least one sample"));
     }
-    if t.samples.first().is_some_and(|s| !s.keyframe) {
+    if samples.first().is_some_and(|s| !s.keyframe) {
         return Err(Error::option("samples", "the first frame must be a key frame"));
     }
-    if let Some(i) = t.samples.iter().position(|s| s.duration == 0) {
+    check_sample_run(samples, composition_offsets)
+}
+
+/// Durations and composition offsets of any run of samples (a fragment may start without a
+/// key frame).
+pub(super) fn check_sample_run(samples: &[Sample<'_>], composition_offsets: &[i32]) -> Result<()> {
+    if let Some(i) = samples.iter().position(|s| s.duration == 0) {
         return Err(Error::option("samples", format!("frame {i} has a duration of 0")));
     }
-    if !t.composition_offsets.is_empty() && t.composition_offsets.len() != t.samples.len() {
-        return Err(Error::option("compositionOffsets", format!("{} offsets for {} samples", t.composition_offsets.len(), t.samples.len())));
+    if !composition_offsets.is_empty() && composition_offsets.len() != samples.len() {
+        return Err(Error::option("compositionOffsets", format!("{} offsets for {} samples", composition_offsets.len(), samples.len())));
     }
     Ok(())
 }
@@ -279,7 +298,7 @@ fn interleave(tracks: &[MuxTrack<'_>]) -> Vec<(usize, usize)> {
 }
 
 /// Writes `[size][kind][body]`, the size patched in once the body is written.
-fn boxed(out: &mut Vec<u8>, kind: &[u8; 4], body: impl FnOnce(&mut Vec<u8>) -> Result<()>) -> Result<()> {
+pub(super) fn boxed(out: &mut Vec<u8>, kind: &[u8; 4], body: impl FnOnce(&mut Vec<u8>) -> Result<()>) -> Result<()> {
     let start = out.len();
     out.extend_from_slice(&[0; 4]);
     out.extend_from_slice(kind);
@@ -293,7 +312,7 @@ fn boxed(out: &mut Vec<u8>, kind: &[u8; 4], body: impl FnOnce(&mut Vec<u8>) -> R
 }
 
 /// A full box: version and flags first.
-fn full(out: &mut Vec<u8>, kind: &[u8; 4], version: u8, flags: u32, body: impl FnOnce(&mut Vec<u8>) -> Result<()>) -> Result<()> {
+pub(super) fn full(out: &mut Vec<u8>, kind: &[u8; 4], version: u8, flags: u32, body: impl FnOnce(&mut Vec<u8>) -> Result<()>) -> Result<()> {
     boxed(out, kind, |o| {
         o.push(version);
         o.extend_from_slice(&flags.to_be_bytes()[1..]);
@@ -304,10 +323,10 @@ fn full(out: &mut Vec<u8>, kind: &[u8; 4], version: u8, flags: u32, body: impl F
 fn u16be(out: &mut Vec<u8>, v: u16) {
     out.extend_from_slice(&v.to_be_bytes());
 }
-fn u32be(out: &mut Vec<u8>, v: u32) {
+pub(super) fn u32be(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_be_bytes());
 }
-fn u64be(out: &mut Vec<u8>, v: u64) {
+pub(super) fn u64be(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&v.to_be_bytes());
 }
 
@@ -350,6 +369,19 @@ fn rescale(ticks: u64, from: u32, to: u32) -> u64 {
 /// `moov` with chunk offsets starting at `first_offset` (one sample per chunk), the media laid
 /// out in `order`.
 fn moov(tracks: &[MuxTrack<'_>], order: &[(usize, usize)], movie_timescale: u32, first_offset: u64, wide: bool) -> Result<Vec<u8>> {
+    moov_with(tracks, order, movie_timescale, first_offset, wide, false)
+}
+
+/// `moov` as above; `fragmented` adds `mvex` (one `trex` per track) saying the samples come in
+/// `moof` fragments (the tracks then hold no samples here).
+pub(super) fn moov_with(
+    tracks: &[MuxTrack<'_>],
+    order: &[(usize, usize)],
+    movie_timescale: u32,
+    first_offset: u64,
+    wide: bool,
+    fragmented: bool,
+) -> Result<Vec<u8>> {
     // Where each sample lands in the file.
     let mut offsets: Vec<Vec<u64>> = tracks.iter().map(|t| Vec::with_capacity(t.samples.len())).collect();
     let mut at = first_offset;
@@ -393,6 +425,21 @@ fn moov(tracks: &[MuxTrack<'_>], order: &[(usize, usize)], movie_timescale: u32,
             let track_offsets = offsets.get(index).map(Vec::as_slice).unwrap_or_default();
             let presented = presented.get(index).copied().unwrap_or(0);
             trak(o, t, index as u32 + 1, presented, movie_timescale, version, track_offsets, wide)?;
+        }
+        if fragmented {
+            boxed(o, b"mvex", |o| {
+                for id in 1..=tracks.len() as u32 {
+                    full(o, b"trex", 0, 0, |o| {
+                        u32be(o, id);
+                        u32be(o, 1); // sample description 1
+                        u32be(o, 0); // no default duration, size or flags: each trun says
+                        u32be(o, 0);
+                        u32be(o, 0);
+                        Ok(())
+                    })?;
+                }
+                Ok(())
+            })?;
         }
         Ok(())
     })?;
@@ -638,6 +685,10 @@ fn sample_tables(o: &mut Vec<u8>, t: &MuxTrack<'_>, offsets: &[u64], wide: bool)
         })?;
     }
     full(o, b"stsc", 0, 0, |o| {
+        if samples.is_empty() {
+            u32be(o, 0); // a fragmented file's samples are described by its fragments
+            return Ok(());
+        }
         u32be(o, 1);
         u32be(o, 1); // from the first chunk on
         u32be(o, 1); // one sample per chunk

@@ -1,0 +1,179 @@
+// A transcode's output streamed as a fragmented MP4: each group of pictures leaves as a
+// `moof` + `mdat` (with the audio samples of the same stretch of time) as soon as the encoder
+// has started the next one, after the init segment; an `mfra` ends the file. Memory holds
+// one GOP of encoded frames, not the movie. The muxing is the core's (`Mp4FragmentWriter`).
+import type { Core, Flavor } from '../core.js';
+import { MediaslimError } from '../errors.js';
+import type { ByteSink } from './byte-sink.js';
+import type { ByteSource, VideoDemuxer, VideoTrackInfo } from './video-source.js';
+
+type WithCore = <T>(fn: (core: Core) => T, flavor?: Flavor) => Promise<T>;
+
+/** One encoded frame as the encoder gave it (decode order). */
+export interface EncodedFrame {
+  data: Uint8Array;
+  key: boolean;
+  timestamp: number;
+}
+
+/** What the encoder said about its output so far (WebCodecs' `decoderConfig`). */
+export interface EncoderMeta {
+  codec: string;
+  description?: Uint8Array;
+  colorSpace?: VideoColorSpaceInit;
+}
+
+/** The source time of each encoded frame, by its microsecond timestamp. */
+export type FrameTicks = Map<number, { pts: number; duration: number; key: boolean }>;
+
+interface FragmentWriter {
+  initSegment(): Uint8Array;
+  fragment(
+    videoData: Uint8Array, videoSizes: Uint32Array, videoDurations: Uint32Array, videoKeyframes: Uint8Array, videoOffsets: Int32Array,
+    audioData: Uint8Array, audioSizes: Uint32Array, audioDurations: Uint32Array,
+  ): Uint8Array;
+  finish(): Uint8Array;
+  readonly bytesWritten: number;
+  free(): void;
+}
+type CoreWithFragments = Core & { Mp4FragmentWriter: new (spec: string, videoConfig: Uint8Array, audioConfig?: Uint8Array) => FragmentWriter };
+
+/** What the writer needs once the first GOP is out: the codec record and the movie's description. */
+export interface StreamSetup {
+  /** avcC / av1C / vpcC and the codec string, from the first key frame and the encoder's metadata. */
+  config(firstKey: Uint8Array, meta: EncoderMeta): Promise<{ config: Uint8Array; codec: string }>;
+  /** `muxMovie`'s spec without `mediaStart` (known from the first GOP). */
+  spec: { codec: string; width: number; height: number; rotation: number; timescale: number };
+  audio?: { demuxer: VideoDemuxer; source: ByteSource; track: VideoTrackInfo };
+}
+
+/** Audio samples fetched per page from the index. */
+const AUDIO_PAGE = 256;
+
+export class FragmentStream {
+  private writer?: FragmentWriter;
+  private codec = '';
+  /** Next audio sample to write, and what the encoder said (for the codec record). */
+  private audioNext = 0;
+  private meta: EncoderMeta = { codec: '' };
+  frames = 0;
+  presentedTicks = 0;
+
+  constructor(private readonly sink: ByteSink, private readonly setup: StreamSetup, private readonly withCore: WithCore) {}
+
+  /**
+   * Writes every complete GOP at the front of `chunks` (those followed by a key frame), or all
+   * of them when `final`, and removes them. A GOP's frames are decoded from presentation order:
+   * the next key frame is where the last one ends.
+   */
+  async take(chunks: EncodedFrame[], ticks: FrameTicks, final: boolean, meta: EncoderMeta): Promise<void> {
+    this.meta = meta;
+    for (;;) {
+      const next = chunks.findIndex((c, i) => i > 0 && c.key);
+      const end = next > 0 ? next : final ? chunks.length : 0;
+      if (end === 0) return;
+      const gop = chunks.splice(0, end);
+      const following = chunks[0] ? ticks.get(chunks[0].timestamp) : undefined;
+      await this.writeGop(gop, ticks, following?.pts);
+      if (chunks.length === 0) return;
+    }
+  }
+
+  /** Ends the file (the `mfra` index) and closes the output; the bytes written. */
+  async finish(): Promise<{ bytesWritten: number; codec: string }> {
+    if (!this.writer) throw new MediaslimError('ENCODE_FAILED', "the browser's encoder returned no frames");
+    try {
+      const mfra = await this.withCore(() => this.writer!.finish());
+      await this.sink.write(mfra);
+      await this.sink.close();
+      // The writer counts the init segment and fragments; the index comes on top.
+      return { bytesWritten: this.writer.bytesWritten + mfra.byteLength, codec: this.codec };
+    } finally {
+      this.writer.free();
+    }
+  }
+
+  /** Gives up: aborts the output, frees the writer. */
+  async abort(reason: unknown): Promise<void> {
+    this.writer?.free();
+    this.writer = undefined;
+    await this.sink.abort(reason).catch(() => undefined);
+  }
+
+  private async writeGop(gop: EncodedFrame[], ticks: FrameTicks, nextPts: number | undefined): Promise<void> {
+    const pts = gop.map((c) => {
+      const info = ticks.get(c.timestamp);
+      if (!info) throw new MediaslimError('ENCODE_FAILED', `the browser's encoder returned a frame at ${c.timestamp} µs, which was never sent`);
+      return info;
+    });
+    const sorted = pts.map((p) => p.pts).sort((a, b) => a - b);
+    if (!this.writer) await this.open(gop[0]!.data, sorted[0]!);
+    // Decode times are the presentation times in order; each lasts until the next (the GOP's
+    // last until the next key frame, the movie's last keeps its source duration).
+    const durations = Uint32Array.from(sorted, (t, i) =>
+      Math.max(1, (i + 1 < sorted.length ? sorted[i + 1]! : (nextPts ?? t + pts.find((p) => p.pts === t)!.duration)) - t),
+    );
+    const reordered = pts.some((p, i) => p.pts !== sorted[i]);
+    const offsets = reordered ? Int32Array.from(pts, (p, i) => p.pts - sorted[i]!) : new Int32Array(0);
+    const sizes = Uint32Array.from(gop, (c) => c.data.length);
+    const data = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+    let at = 0;
+    for (const c of gop) {
+      data.set(c.data, at);
+      at += c.data.length;
+    }
+    const endTicks = sorted.at(-1)! + durations.at(-1)!;
+    const audio = await this.audioUntil(nextPts === undefined ? Infinity : nextPts / this.setup.spec.timescale);
+    const bytes = await this.withCore(() =>
+      this.writer!.fragment(data, sizes, durations, Uint8Array.from(gop, (c) => (c.key ? 1 : 0)), offsets, audio.data, audio.sizes, audio.durations),
+    );
+    await this.sink.write(bytes);
+    this.frames += gop.length;
+    this.presentedTicks = endTicks;
+  }
+
+  private async open(firstKey: Uint8Array, firstPts: number): Promise<void> {
+    const { config, codec } = await this.setup.config(firstKey, this.meta);
+    this.codec = codec;
+    const audio = this.setup.audio?.track;
+    const spec = {
+      ...this.setup.spec,
+      mediaStart: firstPts > 0 ? -firstPts : 0,
+      ...(audio ? { audio: { sampleRate: audio.sampleRate, channels: audio.channels, timescale: audio.timescale, mediaStart: audio.editStart } } : {}),
+    };
+    const writer = await this.withCore((core) => new (core as CoreWithFragments).Mp4FragmentWriter(JSON.stringify(spec), config, audio?.description));
+    this.writer = writer;
+    await this.sink.write(writer.initSegment());
+  }
+
+  /** The audio samples (bytes read by range) that start before `seconds` of presentation. */
+  private async audioUntil(seconds: number): Promise<{ data: Uint8Array; sizes: Uint32Array; durations: Uint32Array }> {
+    const feed = this.setup.audio;
+    const none = { data: new Uint8Array(0), sizes: new Uint32Array(0), durations: new Uint32Array(0) };
+    if (!feed) return none;
+    const { demuxer, source, track } = feed;
+    const parts: Uint8Array[] = [];
+    const sizes: number[] = [];
+    const durations: number[] = [];
+    while (this.audioNext < track.sampleCount) {
+      const page = await this.withCore(() => demuxer.samples(track.id, this.audioNext, AUDIO_PAGE));
+      let i = 0;
+      // Times as the demuxer gives them (edit list applied, like the video's pts).
+      for (; i < page.sizes.length && page.dts[i]! / track.timescale < seconds; i++) {
+        parts.push(await source.read(page.offsets[i]!, page.sizes[i]!));
+        sizes.push(page.sizes[i]!);
+        durations.push(page.durations[i]!);
+      }
+      this.audioNext += i;
+      if (i < page.sizes.length) break;
+    }
+    if (sizes.length === 0) return none;
+    const data = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+    let at = 0;
+    for (const p of parts) {
+      data.set(p, at);
+      at += p.length;
+    }
+    return { data, sizes: Uint32Array.from(sizes), durations: Uint32Array.from(durations) };
+  }
+}
