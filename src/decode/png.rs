@@ -9,7 +9,10 @@ use super::Opened;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 
-pub(super) fn open<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Opened<PngDecoder<Cursor<Cow<'a, [u8]>>>>> {
+/// The file as given, or a patched copy (see `masked_grey_trns`).
+type Decoder<'a> = PngDecoder<Cursor<Cow<'a, [u8]>>>;
+
+pub(super) fn open<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Opened<Decoder<'a>>> {
     let frame_count = apng_frame_count(bytes).unwrap_or(1);
     // `PngDecoder::new` has no limits, and the `png` crate inflates iCCP while it opens:
     // its budget must be set here (set_limits later does not reach the `png` crate).
