@@ -158,8 +158,8 @@ export async function remux(input: Input, options: RemuxOptions = {}, run: RunOp
  * imports only `probe` ships no encoder. `run.signal` is checked before it starts; `pool`,
  * `priority` and `onProgress` are accepted and unused.
  */
-export function probe(input: Input, run: RunOptions & { pool?: Pool } = {}): Promise<ProbeInfo> {
-  return probeHeader(input, run.signal);
+export async function probe(input: Input, run: RunOptions & { pool?: Pool } = {}): Promise<ProbeInfo> {
+  return probeHeader(input, run?.signal);
 }
 
 /**
