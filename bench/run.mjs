@@ -786,6 +786,7 @@ const gz = (file) => {
   return { raw: raw.length, gzip: zlib.gzipSync(raw, { level: 9 }).length };
 };
 const moduleSizes = [
+  { name: 'mediaslim_probe_bg.wasm (ours: headers only; what probe() runs in the page)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_probe_bg.wasm')) },
   { name: 'mediaslim_core_bg.wasm (ours: decode, resize, JPEG and WebP output; loaded first)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_core_bg.wasm')) },
   { name: 'mediaslim_full_bg.wasm (ours: everything, also PNG output, scoring, AVIF; loaded when first needed)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_full_bg.wasm')) },
   { name: 'jSquash mozjpeg_dec.wasm', ...gz(jsq.files.jpegDec) },

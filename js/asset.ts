@@ -2,7 +2,8 @@
 // encoded when first asked for, batched so that variants asked together share one decode,
 // and memoized in a cache bounded by bytes.
 import { MediaslimError } from './errors.js';
-import { readHead, type Input } from './input.js';
+import type { Input } from './input.js';
+import { probeHeader } from './probe.js';
 import type { Pool, RunOptions } from './pool.js';
 import type { OptimizeOptions, Placeholder, ProbeInfo } from './wasm/mediaslim_core.js';
 import type { OptimizeResult } from './index.js';
@@ -95,18 +96,9 @@ export class Asset {
     private readonly cache: ResultCache = sharedCache,
   ) {}
 
-  /** Format, displayed size, orientation, alpha, animation: from the header only. */
+  /** Format, displayed size, orientation, alpha, animation: from the header only, in this thread (no pool job). */
   meta(run: RunOptions = {}): Promise<ProbeInfo> {
-    return (this.metaPromise ??= (async () => {
-      const head = await readHead(this.input);
-      const opts = { priority: run.priority ?? 'user', signal: run.signal };
-      try {
-        return (await this.pool().run('probe', head.bytes, '{}', opts)) as ProbeInfo;
-      } catch (err) {
-        if (head.complete || !(err instanceof MediaslimError) || err.code !== 'CORRUPT_INPUT') throw err;
-        return (await this.pool().run('probe', await this.source(), '{}', opts)) as ProbeInfo;
-      }
-    })());
+    return (this.metaPromise ??= probeHeader(this.input, run.signal));
   }
 
   /** One variant, encoded on first request and memoized. */

@@ -31,3 +31,9 @@ export function fromCoreError(err: unknown): MediaslimError {
   const message = err instanceof Error ? err.message : String(err);
   return new MediaslimError('ENCODE_FAILED', `unexpected failure in the core: ${message}`, { cause: err });
 }
+
+/** What a job cancelled through its AbortSignal rejects with. */
+export function abortError(signal: AbortSignal): MediaslimError {
+  const why = signal.reason instanceof Error ? signal.reason.message : signal.reason !== undefined ? String(signal.reason) : 'aborted';
+  return new MediaslimError('ABORTED', `the job was cancelled: ${why}`, { cause: signal.reason });
+}

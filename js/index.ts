@@ -1,6 +1,7 @@
 // mediaslim: the one public entry. `optimize` shrinks an image, `probe` reads its header.
 import { MediaslimError } from './errors.js';
-import { readAll, readHead, type Input } from './input.js';
+import { readAll, type Input } from './input.js';
+import { probeHeader } from './probe.js';
 import { Pool, type RunOptions } from './pool.js';
 import { Asset, ResultCache } from './asset.js';
 import { lazyOptimize as lazyOptimizeWith, type LazyOptions } from './lazy.js';
@@ -253,20 +254,14 @@ async function rangeFileOf(input: RemuxInput): Promise<(RangeFile & { close(): P
   };
 }
 
-/** Format, displayed dimensions, orientation, alpha and animation, from headers only. */
+/**
+ * Format, displayed dimensions, orientation, alpha and animation, from headers only. Runs in
+ * the calling thread (microseconds; no worker) in its own small wasm module: an app that
+ * imports only `probe` ships no encoder. `run.signal` is checked before it starts; `pool`,
+ * `priority` and `onProgress` are accepted and unused.
+ */
 export async function probe(input: Input, run: RunOptions & { pool?: Pool } = {}): Promise<ProbeInfo> {
-  const pool = run.pool ?? defaultPool();
-  const opts: RunOptions = { priority: run.priority ?? 'user', signal: run.signal, onProgress: run.onProgress };
-  const head = await readHead(input);
-  try {
-    return (await pool.run('probe', head.bytes, '{}', opts)) as ProbeInfo;
-  } catch (err) {
-    // A header longer than the slice we read (a big ICC profile, say): read it all.
-    if (!head.complete && err instanceof MediaslimError && err.code === 'CORRUPT_INPUT') {
-      return (await pool.run('probe', await readAll(input), '{}', opts)) as ProbeInfo;
-    }
-    throw err;
-  }
+  return probeHeader(input, run?.signal);
 }
 
 /**

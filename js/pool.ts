@@ -1,7 +1,7 @@
 // The worker pool: one wasm instance per worker, jobs in priority order, identical jobs run
 // once, every job cancellable, a crashed worker replaced while the rest keep serving.
 // No SharedArrayBuffer is used, so pages need no COOP/COEP headers.
-import { MediaslimError } from './errors.js';
+import { abortError, MediaslimError } from './errors.js';
 import type { JobKind, JobReply, WorkerMessage } from './protocol.js';
 import { PriorityQueue, rank, type Priority } from './queue.js';
 
@@ -345,11 +345,6 @@ interface Ticket {
 }
 
 const tickets = new WeakMap<Promise<unknown>, Ticket>();
-
-function abortError(signal: AbortSignal): MediaslimError {
-  const why = signal.reason instanceof Error ? signal.reason.message : signal.reason !== undefined ? String(signal.reason) : 'aborted';
-  return new MediaslimError('ABORTED', `the job was cancelled: ${why}`, { cause: signal.reason });
-}
 
 function createWorker(onReply: (r: JobReply) => void, onCrash: (why: string) => void): WorkerHandle {
   if (!isNode) {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the npm package payload into pkg/: the Rust core as two wasm modules (wasm-pack,
+# Builds the npm package payload into pkg/: the Rust core as three wasm modules (wasm-pack,
 # then the npm binaryen wasm-opt, since Debian's is too old) and the TypeScript API (tsc).
+#   mediaslim_probe header parsing only (`probe`, run in the calling thread): no pixel
+#                   decoding, no encoder, no resizer (built without features)
 #   mediaslim_core  decode, resize, JPEG and WebP output, probe, placeholder: what a page
-#                   loads first (built without default features)
+#                   loads first (built with the `pixels` feature only)
 #   mediaslim_full  everything: also PNG output (oxipng, palettes), scoring and
 #                   `quality: "auto"`, video, the AVIF encoder (rav1e); loaded on the first
 #                   job that needs one of them
@@ -13,20 +15,24 @@ say() { printf '[build] %s\n' "$*"; }
 mkdir -p target
 
 optimize_wasm() { # wasm-opt only when the module changed (it takes ~30 s; results are cached)
-  local wasm=$1 cached=target/$(basename "$1" .wasm).opt.wasm stamp=target/$(basename "$1" .wasm).opt.stamp
+  local wasm=$1 level=${2:--O3} cached=target/$(basename "$1" .wasm).opt.wasm stamp=target/$(basename "$1" .wasm).opt.stamp
   local hash; hash=$(sha256sum "$wasm" | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ] || [ ! -f "$cached" ]; then
-    say "wasm-opt -O3 $(basename "$wasm")"
-    node_modules/binaryen/bin/wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+    say "wasm-opt $level $(basename "$wasm")"
+    node_modules/binaryen/bin/wasm-opt "$level" --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
       --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue "$wasm" -o "$cached"
     echo "$hash" > "$stamp"
   fi
   cp "$cached" "$wasm"
 }
 
+say "wasm: mediaslim_probe (headers only)"
+wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_probe \
+  -- --no-default-features >/dev/null
+optimize_wasm pkg/wasm/mediaslim_probe_bg.wasm -Oz
 say "wasm: mediaslim_core (no AVIF, PNG output, scoring, video)"
 wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_core \
-  -- --no-default-features >/dev/null
+  -- --no-default-features --features pixels >/dev/null
 optimize_wasm pkg/wasm/mediaslim_core_bg.wasm
 say "wasm: mediaslim_full (everything)"
 wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_full >/dev/null
@@ -35,11 +41,11 @@ rm -f pkg/wasm/.gitignore
 # wasm-bindgen declares `[Symbol.dispose]()` on exported classes: a type that needs TypeScript's
 # `esnext.disposable` lib, so apps type-checking with `lib: ["ES2022", "DOM"]` and skipLibCheck off
 # would fail on our .d.ts. The method stays in the JS (where the runtime has Symbol.dispose).
-sed -i '/\[Symbol\.dispose\]():/d' pkg/wasm/mediaslim_core.d.ts pkg/wasm/mediaslim_full.d.ts
+sed -i '/\[Symbol\.dispose\]():/d' pkg/wasm/mediaslim_probe.d.ts pkg/wasm/mediaslim_core.d.ts pkg/wasm/mediaslim_full.d.ts
 
 say "TypeScript"
 node_modules/.bin/tsc -p js/tsconfig.json
-for m in core full; do
+for m in probe core full; do
   w=pkg/wasm/mediaslim_${m}_bg.wasm
   say "$w: $(du -k "$w" | cut -f1) KB, $(gzip -9c "$w" | wc -c | awk '{printf "%d", $1/1024}') KB gzip"
 done

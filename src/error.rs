@@ -48,6 +48,8 @@ pub enum Error {
     NotBuilt { what: &'static str, feature: &'static str },
 }
 
+// The probe-only build (no `pixels`) parses no options and encodes nothing.
+#[cfg_attr(not(feature = "pixels"), allow(dead_code))]
 impl Error {
     /// The stable machine-readable code (see DESIGN.md, "Errors").
     pub fn code(&self) -> &'static str {

@@ -1,30 +1,48 @@
 //! mediaslim: decode, resize and re-encode images for the web, natively and in WebAssembly.
 //! Module tree and re-exports only; every stage lives in its own module.
+//!
+//! Without the `pixels` feature only the header path is built (sniffing, header parsing,
+//! EXIF orientation, ICC detection): the probe-only wasm module `mediaslim_probe`.
 
 pub mod decode;
-pub mod encode;
 pub mod error;
 pub mod image;
 pub mod limits;
 pub mod metadata;
-pub mod pipeline;
-pub mod placeholder;
-pub mod quality;
-pub mod video;
-pub mod resize;
 pub mod sniff;
 
+#[cfg(feature = "pixels")]
+pub mod encode;
+#[cfg(feature = "pixels")]
+pub mod pipeline;
+#[cfg(feature = "pixels")]
+pub mod placeholder;
+#[cfg(feature = "pixels")]
+pub mod quality;
+#[cfg(feature = "pixels")]
+pub mod resize;
+#[cfg(feature = "pixels")]
+pub mod video;
+
+// The wasm-bindgen adapters: `probe` in every module, everything else with `pixels`.
 #[cfg(target_arch = "wasm32")]
+mod wasm_probe;
+#[cfg(all(target_arch = "wasm32", feature = "pixels"))]
 mod wasm;
 
 pub use decode::{ProbeInfo, decode, probe};
-pub use encode::{EncodeOptions, OutputFormat, encode};
 pub use error::{Error, Result};
 pub use image::{Image, PixelLayout};
 pub use limits::Limits;
+pub use sniff::{Format, sniff};
+
+#[cfg(feature = "pixels")]
+pub use encode::{EncodeOptions, OutputFormat, encode};
+#[cfg(feature = "pixels")]
 pub use pipeline::{
     AcceptFormat, AvifEncoder, OptimizeOptions, Optimized, Pixels, Quality, Source, TargetFormat, TargetScore, compare, optimize, optimize_many,
 };
+#[cfg(feature = "pixels")]
 pub use placeholder::{Placeholder, placeholder};
+#[cfg(feature = "pixels")]
 pub use resize::{Fit, Kernel, ResizeRequest};
-pub use sniff::{Format, sniff};

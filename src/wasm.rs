@@ -1,5 +1,6 @@
 //! The wasm-bindgen adapter: JS values in, the pipeline, JS values out. Nothing else.
 //! Errors cross as plain `{ code, message }` objects that js/ turns into MediaslimError.
+//! `probe` and the panic hook live in wasm_probe.rs (every module has them).
 
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
@@ -7,25 +8,14 @@ use wasm_bindgen::prelude::*;
 use crate::error::Error;
 use crate::limits::Limits;
 use crate::pipeline::{self, OptimizeOptions, Optimized};
-use crate::{Placeholder, ProbeInfo};
+use crate::wasm_probe::js_error;
+use crate::Placeholder;
 
 #[wasm_bindgen]
 extern "C" {
     // Present in browsers, workers, Node >= 16, Deno and Bun.
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
-}
-
-#[wasm_bindgen(start)]
-fn start() {
-    console_error_panic_hook::set_once();
-}
-
-fn js_error(e: Error) -> JsValue {
-    let obj = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&obj, &"code".into(), &e.code().into());
-    let _ = js_sys::Reflect::set(&obj, &"message".into(), &e.to_string().into());
-    obj.into()
 }
 
 /// Decodes, resizes and re-encodes `input` as `options_json` (an OptimizeOptions as JSON) say.
@@ -80,13 +70,6 @@ pub fn placeholder(input: &[u8]) -> Result<Ts<Placeholder>, JsValue> {
     let source = pipeline::Source::decode(input, &Limits::default(), &performance_now).map_err(js_error)?;
     let p = crate::placeholder::placeholder(&source).map_err(js_error)?;
     Ts::from_rust(&p).map_err(|e| JsValue::from_str(&e.to_string()))
-}
-
-/// Reads format, size, orientation, alpha and animation from headers only.
-#[wasm_bindgen]
-pub fn probe(input: &[u8]) -> Result<Ts<ProbeInfo>, JsValue> {
-    let info = crate::decode::probe(input, &Limits::default()).map_err(js_error)?;
-    Ts::from_rust(&info).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
 fn set(obj: &js_sys::Object, key: &str, value: &JsValue) {

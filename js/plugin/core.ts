@@ -20,7 +20,7 @@ import { DEV_PREFIX, DevServer } from './dev.js';
 import { isDirectiveImport, parseDirectives, plannedSize, resolveFormat, splitId, variantsFor, type Directives } from './directives.js';
 import { Engine, PluginError, type PlaceholderValue, type Source, type Variant, type VideoOptions } from './engine.js';
 import { Progress, reportLine, summarize, type Report, type ReportFile } from './report.js';
-import { needsRuntime, runtimeFiles } from './runtime.js';
+import { bundleNeed, runtimeFiles, type RuntimeNeed } from './runtime.js';
 
 export type { Report, ReportFile } from './report.js';
 export type { PlaceholderValue } from './engine.js';
@@ -675,33 +675,36 @@ export const unpluginFactory = (rawOptions: MediaslimPluginOptions | undefined, 
   return plugin;
 };
 
-/** Rollup: the runtime as assets beside each chunk that holds mediaslim's pool or core. */
+/** Records `need` for `dir`, keeping the stronger of two ('worker' includes 'probe'). */
+function addNeed(dirs: Map<string, RuntimeNeed>, dir: string, need: RuntimeNeed | undefined): void {
+  if (need && dirs.get(dir) !== 'worker') dirs.set(dir, need);
+}
+
+/** Rollup: the runtime as assets beside each chunk that holds mediaslim's pool or core (or only probe). */
 async function emitRuntime(
   ctx: { emitFile(file: { type: 'asset'; fileName: string; source: Uint8Array }): string },
   bundle: Record<string, { type: string; fileName: string; modules?: Record<string, unknown> }>,
 ): Promise<void> {
-  const dirs = new Set<string>();
+  const dirs = new Map<string, RuntimeNeed>();
   for (const chunk of Object.values(bundle)) {
-    if (chunk.type === 'chunk' && Object.keys(chunk.modules ?? {}).some(needsRuntime)) dirs.add(posix.dirname(chunk.fileName));
+    if (chunk.type === 'chunk') addNeed(dirs, posix.dirname(chunk.fileName), bundleNeed(Object.keys(chunk.modules ?? {})));
   }
-  if (!dirs.size) return;
-  for (const file of await runtimeFiles()) {
-    for (const dir of dirs) {
+  for (const [dir, need] of dirs) {
+    for (const file of await runtimeFiles(need)) {
       const fileName = dir === '.' ? file.name : `${dir}/${file.name}`;
       if (!(fileName in bundle)) ctx.emitFile({ type: 'asset', fileName, source: file.bytes });
     }
   }
 }
 
-/** esbuild: the runtime written beside each output file built from mediaslim's pool or core. */
+/** esbuild: the runtime written beside each output file built from mediaslim's pool or core (or only probe). */
 async function writeRuntime(cwd: string, outputs: Record<string, { inputs: Record<string, unknown> }>): Promise<void> {
-  const dirs = new Set<string>();
+  const dirs = new Map<string, RuntimeNeed>();
   for (const [out, meta] of Object.entries(outputs)) {
-    if (Object.keys(meta.inputs).some((input) => needsRuntime(resolve(cwd, input)))) dirs.add(dirname(resolve(cwd, out)));
+    addNeed(dirs, dirname(resolve(cwd, out)), bundleNeed(Object.keys(meta.inputs).map((input) => resolve(cwd, input))));
   }
-  if (!dirs.size) return;
-  for (const file of await runtimeFiles()) {
-    for (const dir of dirs) {
+  for (const [dir, need] of dirs) {
+    for (const file of await runtimeFiles(need)) {
       const target = join(dir, ...file.name.split('/'));
       mkdirSync(dirname(target), { recursive: true });
       await replaceFile(target, file.bytes);

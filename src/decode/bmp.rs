@@ -1,13 +1,15 @@
 //! BMP (Windows bitmaps, all bit depths `image` reads).
 
+use std::io::Cursor;
+
 use image::codecs::bmp::BmpDecoder;
 
 use super::{Opened, reader};
 use crate::error::{Error, Result};
 
-pub(super) fn open(bytes: &[u8]) -> Result<Opened<'_>> {
+pub(super) fn open(bytes: &[u8]) -> Result<Opened<BmpDecoder<Cursor<&[u8]>>>> {
     let decoder = BmpDecoder::new(reader(bytes)).map_err(|e| Error::from_image("bmp", e))?;
-    Ok(Opened { decoder: Box::new(decoder), frame_count: 1, metadata: None })
+    Ok(Opened { decoder, frame_count: 1, metadata: None })
 }
 
 /// Width and height from a BITMAPINFOHEADER (or larger); a negative height means top-down.

@@ -1,13 +1,15 @@
 //! GIF: the first frame (animation is the video module's job).
 
+use std::io::Cursor;
+
 use image::codecs::gif::GifDecoder;
 
 use super::{Opened, reader};
 use crate::error::{Error, Result};
 
-pub(super) fn open(bytes: &[u8]) -> Result<Opened<'_>> {
+pub(super) fn open(bytes: &[u8]) -> Result<Opened<GifDecoder<Cursor<&[u8]>>>> {
     let decoder = GifDecoder::new(reader(bytes)).map_err(|e| Error::from_image("gif", e))?;
-    Ok(Opened { decoder: Box::new(decoder), frame_count: walk(bytes).count.max(1), metadata: None })
+    Ok(Opened { decoder, frame_count: walk(bytes).count.max(1), metadata: None })
 }
 
 /// What the block structure declares, read without decoding any image data.

@@ -1,13 +1,15 @@
 //! JPEG: baseline, progressive, grayscale, CMYK (via zune-jpeg inside `image`).
 
+use std::io::Cursor;
+
 use image::codecs::jpeg::JpegDecoder;
 
 use super::{Opened, reader};
 use crate::error::{Error, Result};
 
-pub(super) fn open(bytes: &[u8]) -> Result<Opened<'_>> {
+pub(super) fn open(bytes: &[u8]) -> Result<Opened<JpegDecoder<Cursor<&[u8]>>>> {
     let decoder = JpegDecoder::new(reader(bytes)).map_err(|e| Error::from_image("jpeg", e))?;
-    Ok(Opened { decoder: Box::new(decoder), frame_count: 1, metadata: None })
+    Ok(Opened { decoder, frame_count: 1, metadata: None })
 }
 
 /// A JPEG cut short decodes "successfully" as a grey smear in lenient decoders; re-encoding

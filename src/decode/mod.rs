@@ -7,6 +7,8 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod bmp;
+// Colour management (qcms) is a pixel stage: out of the probe-only build.
+#[cfg(feature = "pixels")]
 pub mod color;
 pub(crate) mod gif;
 mod jpeg;
@@ -22,8 +24,10 @@ use crate::limits::Limits;
 use crate::sniff::{Format, sniff};
 
 /// A format module's answer: a header-parsed decoder plus what only that format knows.
-pub(crate) struct Opened<'a> {
-    pub decoder: Box<dyn ImageDecoder + 'a>,
+/// Each module returns its concrete decoder: `probe` calls it directly (so a build that only
+/// probes links header parsing and no pixel decoding), `decode` boxes it.
+pub(crate) struct Opened<D: ImageDecoder> {
+    pub decoder: D,
     /// Frames in the file (1 for stills); counted from headers, never decoded.
     pub frame_count: u32,
     /// Metadata the format module read itself (within a budget the decoder would not keep);
@@ -37,12 +41,22 @@ pub(crate) struct Metadata {
     pub icc_profile: Option<Vec<u8>>,
 }
 
-impl Opened<'_> {
+/// What `decode` works with: any format's decoder behind one type.
+type Boxed<'a> = Opened<Box<dyn ImageDecoder + 'a>>;
+
+impl<D: ImageDecoder> Opened<D> {
+    fn boxed<'a>(self) -> Boxed<'a>
+    where
+        D: 'a,
+    {
+        Opened { decoder: Box::new(self.decoder), frame_count: self.frame_count, metadata: self.metadata }
+    }
+
     /// The EXIF orientation and the raw EXIF (TIFF) block.
     fn orientation(&mut self) -> (Orientation, Option<Vec<u8>>) {
         match &mut self.metadata {
             Some(m) => read_orientation_from(Orientation::NoTransforms, m.exif.take()),
-            None => read_orientation(&mut *self.decoder),
+            None => read_orientation(&mut self.decoder),
         }
     }
 
@@ -69,16 +83,20 @@ fn header_size(format: Format, bytes: &[u8]) -> Option<(u32, u32)> {
     }
 }
 
-fn open<'a>(format: Format, bytes: &'a [u8], limits: &Limits) -> Result<Opened<'a>> {
+fn open<'a>(format: Format, bytes: &'a [u8], limits: &Limits) -> Result<Boxed<'a>> {
     match format {
-        Format::Jpeg => jpeg::open(bytes),
-        Format::Png => png::open(bytes, limits),
-        Format::Gif => gif::open(bytes),
-        Format::Webp => webp::open(bytes, limits),
-        Format::Bmp => bmp::open(bytes),
-        Format::Avif => Err(Error::UnsupportedFormat {
-            what: "AVIF input is not decoded by the core yet (browsers can decode it with createImageBitmap)".into(),
-        }),
+        Format::Jpeg => jpeg::open(bytes).map(Opened::boxed),
+        Format::Png => png::open(bytes, limits).map(Opened::boxed),
+        Format::Gif => gif::open(bytes).map(Opened::boxed),
+        Format::Webp => webp::open(bytes, limits).map(Opened::boxed),
+        Format::Bmp => bmp::open(bytes).map(Opened::boxed),
+        Format::Avif => Err(avif_not_decoded()),
+    }
+}
+
+fn avif_not_decoded() -> Error {
+    Error::UnsupportedFormat {
+        what: "AVIF input is not decoded by the core yet (browsers can decode it with createImageBitmap)".into(),
     }
 }
 
@@ -110,7 +128,18 @@ pub struct ProbeInfo {
 pub fn probe(bytes: &[u8], limits: &Limits) -> Result<ProbeInfo> {
     limits.check_input_bytes(bytes.len())?;
     let format = sniff(bytes)?;
-    let mut opened = open(format, bytes, limits)?;
+    // One call per concrete decoder type (no `dyn`): only header methods get linked.
+    match format {
+        Format::Jpeg => probe_opened(format, jpeg::open(bytes)?),
+        Format::Png => probe_opened(format, png::open(bytes, limits)?),
+        Format::Gif => probe_opened(format, gif::open(bytes)?),
+        Format::Webp => probe_opened(format, webp::open(bytes, limits)?),
+        Format::Bmp => probe_opened(format, bmp::open(bytes)?),
+        Format::Avif => Err(avif_not_decoded()),
+    }
+}
+
+fn probe_opened<D: ImageDecoder>(format: Format, mut opened: Opened<D>) -> Result<ProbeInfo> {
     let (w, h) = opened.decoder.dimensions();
     ensure_not_empty(format, w, h)?;
     let has_alpha = opened.decoder.color_type().has_alpha();
@@ -195,7 +224,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
 
 /// The EXIF orientation and the raw EXIF (TIFF) block. Some writers (libwebp, ImageMagick)
 /// keep JPEG's `Exif\0\0` prefix inside WebP/PNG EXIF chunks; the TIFF data starts after it.
-fn read_orientation(decoder: &mut dyn ImageDecoder) -> (Orientation, Option<Vec<u8>>) {
+fn read_orientation(decoder: &mut impl ImageDecoder) -> (Orientation, Option<Vec<u8>>) {
     let from_decoder = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     read_orientation_from(from_decoder, decoder.exif_metadata().ok().flatten())
 }

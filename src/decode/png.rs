@@ -1,22 +1,27 @@
 //! PNG: every bit depth and colour type, palette, tRNS, 16-bit; the default image of APNGs.
 
+use std::borrow::Cow;
+use std::io::Cursor;
+
 use image::codecs::png::PngDecoder;
 
-use super::{Opened, reader};
+use super::Opened;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 
-pub(super) fn open<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Opened<'a>> {
+/// The file as given, or a patched copy (see `masked_grey_trns`).
+type Decoder<'a> = PngDecoder<Cursor<Cow<'a, [u8]>>>;
+
+pub(super) fn open<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Opened<Decoder<'a>>> {
     let frame_count = apng_frame_count(bytes).unwrap_or(1);
     // `PngDecoder::new` has no limits, and the `png` crate inflates iCCP while it opens:
     // its budget must be set here (set_limits later does not reach the `png` crate).
     let budget = limits.header_limits();
-    let decoder: Box<dyn image::ImageDecoder> = match masked_grey_trns(bytes) {
-        Some(patched) => Box::new(
-            PngDecoder::with_limits(std::io::Cursor::new(patched), budget).map_err(|e| Error::from_image("png", e))?,
-        ),
-        None => Box::new(PngDecoder::with_limits(reader(bytes), budget).map_err(|e| Error::from_image("png", e))?),
+    let source = match masked_grey_trns(bytes) {
+        Some(patched) => Cow::Owned(patched),
+        None => Cow::Borrowed(bytes),
     };
+    let decoder = PngDecoder::with_limits(Cursor::new(source), budget).map_err(|e| Error::from_image("png", e))?;
     Ok(Opened { decoder, frame_count, metadata: None })
 }
 

@@ -9,7 +9,7 @@ use super::{Metadata, Opened};
 use crate::error::{Error, Result};
 use crate::limits::{Limits, MAX_METADATA_BYTES};
 
-pub(super) fn open<'a>(bytes: &'a [u8], _limits: &Limits) -> Result<Opened<'a>> {
+pub(super) fn open<'a>(bytes: &'a [u8], _limits: &Limits) -> Result<Opened<LibwebpDecoder<'a>>> {
     // Headers only: the RIFF container and the first image's header.
     // SAFETY: libwebp reads at most `bytes.len()` bytes and fills in the features struct.
     let features = unsafe {
@@ -35,7 +35,7 @@ pub(super) fn open<'a>(bytes: &'a [u8], _limits: &Limits) -> Result<Opened<'a>> 
     };
     let metadata = Metadata { exif: chunk(b"EXIF"), icc_profile: chunk(b"ICCP") };
     let decoder = LibwebpDecoder { bytes, width, height, alpha: features.has_alpha != 0, animated };
-    Ok(Opened { decoder: Box::new(decoder), frame_count, metadata: Some(metadata) })
+    Ok(Opened { decoder, frame_count, metadata: Some(metadata) })
 }
 
 /// The top-level RIFF chunks after the `WEBP` tag, as `(tag, data)`, each one whole.
@@ -55,7 +55,7 @@ fn chunks(bytes: &[u8]) -> impl Iterator<Item = (&[u8; 4], &[u8])> {
 
 /// libwebp behind `image`'s decoder trait: the first frame (composited on its canvas for
 /// animations), RGBA when the file declares alpha, else RGB.
-struct LibwebpDecoder<'a> {
+pub(super) struct LibwebpDecoder<'a> {
     bytes: &'a [u8],
     width: u32,
     height: u32,

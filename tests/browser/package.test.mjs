@@ -204,13 +204,14 @@ describe('errors', { timeout: 60_000 }, () => {
   });
 });
 
-test('only the two wasm modules were fetched, as application/wasm, and the page logged no problems', () => {
+test('only the package\'s wasm modules were fetched, as application/wasm, and the page logged no problems', () => {
   const wasm = server.requests.filter((r) => r.path.endsWith('.wasm'));
   const paths = new Set(wasm.map((r) => r.path));
   // AVIF here goes through Chromium's WebCodecs encoder, which needs the core module only; the
-  // full one (rav1e) is fetched when an AVIF job falls back to it.
+  // full one (rav1e) is fetched when an AVIF job falls back to it. probe() runs the probe module
+  // in the page.
   assert.ok(paths.has('/pkg/wasm/mediaslim_core_bg.wasm'), [...paths].join(', '));
-  for (const p of paths) assert.ok(['/pkg/wasm/mediaslim_core_bg.wasm', '/pkg/wasm/mediaslim_full_bg.wasm'].includes(p), p);
+  for (const p of paths) assert.ok(['/pkg/wasm/mediaslim_probe_bg.wasm', '/pkg/wasm/mediaslim_core_bg.wasm', '/pkg/wasm/mediaslim_full_bg.wasm'].includes(p), p);
   for (const r of wasm) assert.deepEqual([r.status, r.type], [200, 'application/wasm']);
   assert.deepEqual(problems, []);
 });

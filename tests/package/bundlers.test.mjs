@@ -2,8 +2,9 @@
 // `import { optimize } from 'mediaslim'`, built with Vite, webpack 5, Rollup and esbuild through
 // their Node APIs and the smallest config a user writes, then loaded in Chromium: probe, JPEG,
 // and AVIF (WebCodecs, then rav1e: the lazily loaded module), every output decoded by the browser. Also: per-bundler
-// cost of the built app, tree-shaking (a `probe`-only app carries no plugin or CLI code), and the
-// Vite app under a strict Content-Security-Policy.
+// cost of the built app, tree-shaking (a `probe`-only app carries no plugin or CLI code, no worker
+// and no wasm but the small probe module: `probe` runs in the page), and the Vite app under a
+// strict Content-Security-Policy.
 //
 // Rollup and esbuild do not follow `new Worker(new URL('./worker.js', import.meta.url))` or
 // `new URL('x.wasm', import.meta.url)`: they bundle the main thread and leave those URLs pointing
@@ -91,18 +92,20 @@ let tarball;
 let app;
 let browser;
 const sizes = {}; // bundler -> { full, probe }
+let probeWasm; // the tarball's pkg/wasm/mediaslim_probe_bg.wasm
 
 /** JS and wasm bytes of a built app. */
 async function measure(dir) {
   const files = (await listFiles(dir)).filter((f) => f !== 'index.html' && !f.endsWith('.html'));
-  let js = 0, jsGz = 0, wasm = 0;
+  let js = 0, jsGz = 0, wasm = 0, wasmGz = 0;
   const wasmFiles = [];
+  const wasmBytes = [];
   for (const f of files) {
     const bytes = await readFile(join(dir, f));
     if (f.endsWith('.js')) { js += bytes.length; jsGz += gzipSync(bytes).length; }
-    if (f.endsWith('.wasm')) { wasm += bytes.length; wasmFiles.push(f); }
+    if (f.endsWith('.wasm')) { wasm += bytes.length; wasmGz += gzipSync(bytes).length; wasmFiles.push(f); wasmBytes.push(bytes); }
   }
-  return { files, js, jsGz, wasm, wasmFiles };
+  return { files, js, jsGz, wasm, wasmGz, wasmFiles, wasmBytes };
 }
 
 async function copyWorkerRuntime(out) {
@@ -113,6 +116,7 @@ async function copyWorkerRuntime(out) {
 before(async () => {
   tarball = await packTarball();
   app = await makeApp('bundlers', tarball.file, { 'src/full.js': FULL_APP, 'src/probe.js': PROBE_APP });
+  probeWasm = await readFile(join(app, 'node_modules', 'mediaslim', 'pkg', 'wasm', 'mediaslim_probe_bg.wasm'));
   browser = await launchBrowser();
 });
 
@@ -121,8 +125,8 @@ after(async () => {
   if (app) await rm(app, { recursive: true, force: true });
   if (Object.keys(sizes).length) {
     const rows = Object.entries(sizes).map(([b, s]) =>
-      `# ${b.padEnd(8)} full app: JS ${kib(s.full.js)} (${kib(s.full.jsGz)} gz), wasm ${kib(s.full.wasm)} in ${s.full.wasmFiles.length} file(s)` +
-      ` | probe-only: JS ${kib(s.probe.js)} (${kib(s.probe.jsGz)} gz)${PLUGIN_EMITS_RUNTIME.has(b) ? ' | incl. the worker runtime the plugin emitted' : ''}`);
+      `# ${b.padEnd(8)} full app: JS ${kib(s.full.js)} (${kib(s.full.jsGz)} gz), wasm ${kib(s.full.wasm)} (${kib(s.full.wasmGz)} gz) in ${s.full.wasmFiles.length} file(s)` +
+      ` | probe-only: JS ${kib(s.probe.js)} (${kib(s.probe.jsGz)} gz), wasm ${kib(s.probe.wasm)} (${kib(s.probe.wasmGz)} gz) in ${s.probe.wasmFiles.length} file(s)${PLUGIN_EMITS_RUNTIME.has(b) ? ' | incl. the runtime the plugin emitted' : ''}`);
     console.log(rows.join('\n'));
   }
 });
@@ -151,19 +155,21 @@ for (const [name, build] of Object.entries(BUNDLERS)) {
     });
 
     if (PLUGIN_EMITS_RUNTIME.has(name)) {
-      test('mediaslim\'s plugin emitted the worker runtime next to the bundle', async () => {
-        for (const dir of [full, probeOnly]) {
-          const files = await listFiles(dir);
-          for (const f of ['worker.js', 'core.js', 'errors.js', 'input.js', 'webcodecs/avif.js', 'video/encode-gif.js', 'wasm/mediaslim_core_bg.wasm', 'wasm/mediaslim_full_bg.wasm']) {
-            assert.ok(files.includes(f), `${f} emitted in ${dir}: ${files}`);
-          }
-          assert.ok(!files.some((f) => f.endsWith('.d.ts')), 'no type declarations emitted');
+      test('mediaslim\'s plugin emitted the worker runtime next to the bundle (only the probe wasm for a probe-only app)', async () => {
+        const files = await listFiles(full);
+        for (const f of ['worker.js', 'core.js', 'errors.js', 'input.js', 'webcodecs/avif.js', 'video/encode-gif.js', 'wasm/mediaslim_probe_bg.wasm', 'wasm/mediaslim_core_bg.wasm', 'wasm/mediaslim_full_bg.wasm']) {
+          assert.ok(files.includes(f), `${f} emitted in ${full}: ${files}`);
         }
+        assert.ok(!files.some((f) => f.endsWith('.d.ts')), 'no type declarations emitted');
+        const probeFiles = await listFiles(probeOnly);
+        // Besides the bundle's own chunks: the probe wasm, and no worker runtime.
+        assert.deepEqual(probeFiles.filter((f) => f !== 'index.html' && !f.endsWith('.js')), ['wasm/mediaslim_probe_bg.wasm'], `probe-only app: ${probeFiles}`);
+        assert.ok(!probeFiles.includes('worker.js'), `probe-only app: ${probeFiles}`);
       });
 
       test('without the plugin the bundle points at ./worker.js but lacks it; the documented copy step is enough', async () => {
         const plain = join(app, `dist-${name}-plain`);
-        await build(app, 'probe', plain, { plugin: false });
+        await build(app, 'full', plain, { plugin: false });
         const files = await listFiles(plain);
         assert.ok(!files.includes('worker.js'), `emitted: ${files}`);
         const js = (await Promise.all(files.filter((f) => f.endsWith('.js')).map((f) => readFile(join(plain, f), 'utf8')))).join('\n');
@@ -178,9 +184,9 @@ for (const [name, build] of Object.entries(BUNDLERS)) {
         }
       });
     } else {
-      test('the bundler emitted the worker and both wasm modules by itself', async () => {
+      test('the bundler emitted the worker and the three wasm modules by itself', async () => {
         const m = await measure(full);
-        assert.equal(m.wasmFiles.length, 2, `wasm: ${m.wasmFiles}`);
+        assert.equal(m.wasmFiles.length, 3, `wasm: ${m.wasmFiles}`);
         assert.ok(m.files.filter((f) => f.endsWith('.js')).length >= 2, `a worker chunk besides the main one: ${m.files}`);
       });
     }
@@ -203,11 +209,11 @@ for (const [name, build] of Object.entries(BUNDLERS)) {
         assert.deepEqual(await s.page.evaluate(() => window.shrink('rocket.jpg', { format: 'jpeg', width: 160 })), { format: 'jpeg', width: 160, height: 107, decoded: [160, 107] });
         // AVIF through Chromium's WebCodecs AV1 encoder: the core module is enough.
         assert.deepEqual(await s.page.evaluate(() => window.shrink('rocket.jpg', { format: 'avif', width: 200 })), { format: 'avif', width: 200, height: 133, decoded: [200, 133] });
-        assert.equal(new Set(s.server.requests.filter((r) => r.path.endsWith('.wasm')).map((r) => r.path)).size, 1, 'only the core wasm so far');
+        assert.equal(new Set(s.server.requests.filter((r) => r.path.endsWith('.wasm')).map((r) => r.path)).size, 2, 'only the probe and core wasm so far');
         // rav1e in wasm: the second module loads on this first request.
         assert.deepEqual(await s.page.evaluate(() => window.shrink('rocket.jpg', { format: 'avif', width: 200, avifEncoder: 'wasm' })), { format: 'avif', width: 200, height: 133, decoded: [200, 133] });
         const wasm = s.server.requests.filter((r) => r.path.endsWith('.wasm'));
-        assert.equal(new Set(wasm.map((r) => r.path)).size, 2, `two wasm modules fetched: ${JSON.stringify(wasm)}`);
+        assert.equal(new Set(wasm.map((r) => r.path)).size, 3, `three wasm modules fetched: ${JSON.stringify(wasm)}`);
         assert.ok(wasm.every((r) => r.status === 200 && r.type === 'application/wasm'));
         assert.deepEqual(s.problems, []);
       } finally {
@@ -215,15 +221,28 @@ for (const [name, build] of Object.entries(BUNDLERS)) {
       }
     });
 
-    test('a probe-only app works and is no bigger than the full app', async () => {
+    test('a probe-only app holds the probe wasm only and no worker; in Chromium it probes in the page', async () => {
+      const m = await measure(probeOnly);
+      assert.equal(m.wasmFiles.length, 1, `wasm: ${m.wasmFiles}`);
+      assert.ok(Buffer.from(m.wasmBytes[0]).equals(probeWasm), `${m.wasmFiles[0]} is the probe module`);
+      assert.ok(!m.files.some((f) => /worker/i.test(f)), `no worker file: ${m.files}`);
+      for (const f of m.files.filter((f) => f.endsWith('.js'))) {
+        const source = await readFile(join(probeOnly, f), 'utf8');
+        assert.doesNotMatch(source, /new Worker\b/, `${f} starts no worker`);
+        assert.ok(!source.includes('mediaslim_core') && !source.includes('mediaslim_full'), `${f} names no other wasm module`);
+      }
       const s = await openApp(probeOnly);
       try {
         assert.deepEqual(await s.page.evaluate(() => window.measure('rocket.jpg')), { format: 'jpeg', width: 640, height: 427 });
+        const wasm = s.server.requests.filter((r) => r.path.endsWith('.wasm'));
+        assert.equal(wasm.length, 1, `one wasm fetched: ${JSON.stringify(wasm)}`);
+        assert.ok(wasm[0].status === 200 && wasm[0].type === 'application/wasm', JSON.stringify(wasm));
+        assert.ok(!s.server.requests.some((r) => /worker/i.test(r.path)), JSON.stringify(s.server.requests));
         assert.deepEqual(s.problems, []);
       } finally {
         await s.close();
       }
-      sizes[name] = { full: await measure(full), probe: await measure(probeOnly) };
+      sizes[name] = { full: await measure(full), probe: m };
       assert.ok(sizes[name].probe.js <= sizes[name].full.js, `probe-only JS ${sizes[name].probe.js} <= full ${sizes[name].full.js}`);
     });
 

@@ -29,7 +29,7 @@ describe('npm pack', () => {
     for (const p of paths) {
       assert.ok(/^(pkg\/.*\.(js|d\.ts|wasm)|package\.json|README\.md|LICENSE[^/]*)$/.test(p), `unexpected file in the tarball: ${p}`);
     }
-    for (const p of ['pkg/index.js', 'pkg/index.d.ts', 'pkg/worker.js', 'pkg/cli.js', 'pkg/wasm/mediaslim_core_bg.wasm', 'pkg/wasm/mediaslim_full_bg.wasm']) {
+    for (const p of ['pkg/index.js', 'pkg/index.d.ts', 'pkg/worker.js', 'pkg/cli.js', 'pkg/wasm/mediaslim_probe_bg.wasm', 'pkg/wasm/mediaslim_core_bg.wasm', 'pkg/wasm/mediaslim_full_bg.wasm']) {
       // npm pack honours a .gitignore inside pkg/ even with "files": wasm-pack writes one (`*`)
       // into pkg/wasm/, which scripts/build.sh removes. If it is back, the wasm is missing here.
       assert.ok(paths.includes(p), `${p} is in the tarball${existsSync(join(repoRoot, 'pkg', 'wasm', '.gitignore')) ? ' (pkg/wasm/.gitignore excludes it)' : ''}`);
