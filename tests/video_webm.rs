@@ -139,3 +139,21 @@ fn hostile_webm_is_refused_fast() {
     assert_eq!(demux(&clip, &few).unwrap_err().code(), "TOO_LARGE");
     assert!(started.elapsed().as_millis() < 5000);
 }
+
+/// The `demux` fuzz target's find: a laced block whose track's DefaultDuration is near
+/// u64::MAX overflowed `duration x timescale` (a panic natively, a wrapped time in wasm). Every
+/// time is now computed without overflow; the file demuxes to an index or a typed error.
+#[test]
+fn fuzz_find_lace_duration_overflow_is_handled() {
+    let find = common::read(&common::fixtures().join("fuzz/demux-webm-lace-duration-overflow.webm"));
+    match demux(&find, &DemuxLimits::default()) {
+        Ok(movie) => {
+            for t in &movie.tracks {
+                for s in &t.samples {
+                    assert!(s.offset + u64::from(s.size) <= find.len() as u64);
+                }
+            }
+        }
+        Err(e) => assert!(["CORRUPT_INPUT", "UNSUPPORTED_FORMAT", "TOO_LARGE"].contains(&e.code()), "{e}"),
+    }
+}

@@ -197,7 +197,7 @@ pub fn demux(file: &[u8], limits: &DemuxLimits) -> Result<Movie> {
     // Durations: to the next sample in storage order; the last from the file's default.
     let mut tracks = Vec::with_capacity(headers.len());
     for mut h in headers {
-        let default = u32::try_from(h.default_duration_ns * u64::from(timescale) / 1_000_000_000).unwrap_or(0);
+        let default = u32::try_from(rescale(h.default_duration_ns, timescale, 1_000_000_000)).unwrap_or(0);
         let opus = h.track.fourcc == "A_OPUS";
         let n = h.track.samples.len();
         for i in 0..n {
@@ -211,7 +211,7 @@ pub fn demux(file: &[u8], limits: &DemuxLimits) -> Result<Movie> {
                     _ if opus && default == 0 => {
                         let packet =
                             file.get(s.offset as usize..).and_then(|p| p.get(..s.size as usize)).unwrap_or_default();
-                        u32::try_from(opus_packet_us(packet) * u64::from(timescale) / 1_000_000).unwrap_or(0)
+                        u32::try_from(rescale(opus_packet_us(packet), timescale, 1_000_000)).unwrap_or(0)
                     }
                     _ => default,
                 };
@@ -221,9 +221,9 @@ pub fn demux(file: &[u8], limits: &DemuxLimits) -> Result<Movie> {
             .track
             .samples
             .iter()
-            .map(|s| s.pts + i64::from(s.duration))
+            .map(|s| s.pts.saturating_add(i64::from(s.duration)))
             .max()
-            .map_or(0, |e| u64::try_from(e + h.track.edit_start).unwrap_or(0));
+            .map_or(0, |e| u64::try_from(e.saturating_add(h.track.edit_start)).unwrap_or(0));
         tracks.push(h.track);
     }
     let duration = tracks.iter().map(|t| t.duration).max().unwrap_or(0);
@@ -274,7 +274,7 @@ fn track_header(file: &[u8], entry: &Element, timescale: u32) -> Result<Option<T
     }
     // Opus pre-skip and similar: the samples before it are not presented (as an MP4 edit).
     let delay_ns = find(&fields, CODEC_DELAY).map_or(0, |e| uint(file, e));
-    track.edit_start = i64::try_from((delay_ns * u64::from(timescale) + 500_000_000) / 1_000_000_000).unwrap_or(0);
+    track.edit_start = i64::try_from((u128::from(delay_ns) * u128::from(timescale) + 500_000_000) / 1_000_000_000).unwrap_or(0);
     let private_ref = private.as_deref();
     track.codec = match codec_id.as_str() {
         "V_VP8" => Some("vp8".into()),
@@ -334,19 +334,26 @@ fn add_block(
         ));
     }
     let keyframe = key_hint.unwrap_or(flags & 0x80 != 0);
-    let pts = cluster_time + relative - header.track.edit_start;
-    let timescale = u64::from(header.track.timescale);
+    let pts = cluster_time.saturating_add(relative).saturating_sub(header.track.edit_start);
+    let timescale = header.track.timescale;
     let block_duration = duration.and_then(|d| u32::try_from(d).ok()).unwrap_or(0);
     let per_frame_ns = header.default_duration_ns;
     let count = frames.len();
     for (i, (offset, size)) in frames.into_iter().enumerate() {
         // Laced frames follow each other by the default duration (or share the block's).
-        let step = i64::try_from(per_frame_ns * timescale / 1_000_000_000).unwrap_or(0);
-        let t = pts + step * i as i64;
+        let step = i64::try_from(rescale(per_frame_ns, timescale, 1_000_000_000)).unwrap_or(0);
+        let t = pts.saturating_add(step.saturating_mul(i as i64));
         let d = if count > 1 && step > 0 { step as u32 } else { block_duration };
         header.track.samples.push(SampleInfo { offset: offset as u64, size, dts: t, pts: t, duration: d, keyframe });
     }
     Ok(count as u64)
+}
+
+/// `value` units of `1/per` second as ticks of `1/timescale` second, without overflow (hostile
+/// files carry durations and delays near u64::MAX): saturates at u64::MAX.
+fn rescale(value: u64, timescale: u32, per: u64) -> u64 {
+    let ticks = u128::from(value) * u128::from(timescale) / u128::from(per.max(1));
+    u64::try_from(ticks).unwrap_or(u64::MAX)
 }
 
 /// How long an Opus packet plays, in microseconds, from its TOC byte (RFC 6716 3.1): the
@@ -409,7 +416,9 @@ fn lace_sizes(file: &[u8], flags: u8, at: usize, end: usize) -> Result<Vec<(usiz
                 let (raw, len) = vint(file, pos, false)?;
                 pos += len;
                 let bias = (1i64 << (7 * len - 1)) - 1;
-                size += i64::try_from(raw.unwrap_or(0)).unwrap_or(0) - bias;
+                size = size
+                    .checked_add(i64::try_from(raw.unwrap_or(0)).unwrap_or(0) - bias)
+                    .ok_or_else(|| corrupt("EBML lace size out of range"))?;
                 sizes.push(usize::try_from(size).map_err(|_| corrupt("negative EBML lace size"))?);
             }
         }
@@ -419,7 +428,7 @@ fn lace_sizes(file: &[u8], flags: u8, at: usize, end: usize) -> Result<Vec<(usiz
             sizes.extend(std::iter::repeat_n(each, count - 1));
         }
     }
-    let used: usize = sizes.iter().sum();
+    let used = sizes.iter().try_fold(0usize, |sum, &n| sum.checked_add(n)).ok_or_else(|| corrupt("lace sizes out of range"))?;
     let last = end
         .checked_sub(pos)
         .and_then(|rest| rest.checked_sub(used))
