@@ -8,7 +8,7 @@ import type { Core, Flavor } from '../core.js';
 import { MediaslimError } from '../errors.js';
 import { codecFor as av1CodecFor } from '../webcodecs/avif.js';
 import { aborted, prepareAudio, type AudioMode, type Container } from './audio.js';
-import { bytesOf, h264Candidates, qualityNumber, vp9Codec, type VideoQuality } from './encode-gif.js';
+import { decoderDescription, h264Candidates, qualityNumber, vp9Codec, type VideoQuality } from './encode-gif.js';
 import { toSink } from './byte-sink.js';
 import { FragmentStream } from './fragment-stream.js';
 import { ByteSource, openVideo, type VideoDemuxer, type VideoSamples, type VideoTrackInfo } from './video-source.js';
@@ -38,6 +38,9 @@ export interface TranscodeJobOptions {
   audio?: AudioMode;
   /** At most this many frames between key frames (default 300; the source's key frames are kept). */
   keyFrameInterval?: number;
+  /** At most this many frames per second (e.g. 15 for a preview): frames are dropped evenly,
+   * each kept one lasting until the next, so the duration stays. Default: the source's rate. */
+  fps?: number;
 }
 
 /** What the worker answers. */
@@ -97,7 +100,7 @@ type CoreWithMux = Core & {
   av1Config(keyFrame: Uint8Array): { record: Uint8Array; codec: string };
 };
 
-const JOB_OPTIONS = ['maxWidth', 'maxHeight', 'codec', 'bitrate', 'quality', 'container', 'audio', 'keyFrameInterval'];
+const JOB_OPTIONS = ['maxWidth', 'maxHeight', 'codec', 'bitrate', 'quality', 'container', 'audio', 'keyFrameInterval', 'fps'];
 const CODECS: TranscodeCodec[] = ['auto', 'h264', 'vp9', 'av1'];
 /** Samples asked from the core at a time (the index stays in wasm; JS pages through it). */
 const PAGE = 256;
@@ -142,7 +145,27 @@ export function checkTranscodeOptions(options: TranscodeJobOptions) {
     maxHeight: positiveInt('maxHeight', options.maxHeight),
     bitrate: positiveInt('bitrate', options.bitrate),
     keyFrameInterval: positiveInt('keyFrameInterval', options.keyFrameInterval),
+    fps: frameRate(options.fps),
   };
+}
+
+function frameRate(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 1 || v > 240) throw new MediaslimError('INVALID_OPTION', `invalid option \`fps\`: must be frames per second from 1 to 240, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Frame-rate reduction in source ticks: a frame (in presentation order) is kept when it starts
+ * at or after the next slot of `ticksPerFrame`, so kept frames are spread evenly; 0 keeps all. */
+export class FrameRateLimit {
+  private next = -Infinity;
+  constructor(private readonly ticksPerFrame: number) {}
+  keep(pts: number): boolean {
+    if (this.ticksPerFrame <= 0) return true;
+    if (pts < this.next) return false;
+    this.next = (Math.floor(pts / this.ticksPerFrame) + 1) * this.ticksPerFrame;
+    return true;
+  }
 }
 
 const NO_WEBCODECS = 'needs WebCodecs (VideoDecoder and VideoEncoder), which this runtime lacks (Node, Deno and Bun have none): run it in a browser';
@@ -163,7 +186,9 @@ export function fitSize(width: number, height: number, rotation: number, maxWidt
  * good), so the output comes out smaller. With `quality`: none (a constant quantizer). */
 function defaultBitrate(raw: TranscodeJobOptions, video: VideoTrackInfo, size: { width: number; height: number }, seconds: number, fps: number, quality: number): number | undefined {
   if (raw.quality !== undefined || seconds <= 0) return undefined;
-  const sourceBps = (video.bytes * 8) / seconds;
+  // Fewer frames per second (`fps`) need proportionally fewer bits.
+  const frameRatio = Math.min(1, fps / Math.max(1, video.sampleCount / seconds));
+  const sourceBps = ((video.bytes * 8) / seconds) * frameRatio;
   const pixelRatio = (size.width * size.height) / (video.width * video.height);
   // Nor more than the medium quality needs: a near-lossless source is not copied at its rate.
   const enough = bitsPerPixel(quality) * size.width * size.height * fps;
@@ -276,17 +301,20 @@ async function transcodeWhole(
     const turn = options.container === 'webm' ? video.rotation : 0;
     const encodedSize = turn % 180 === 90 ? { width: size.height, height: size.width } : size;
     const seconds = video.duration / video.timescale;
-    const fps = seconds > 0 ? Math.min(240, Math.max(1, video.sampleCount / seconds)) : 30;
+    const sourceFps = seconds > 0 ? Math.min(240, Math.max(1, video.sampleCount / seconds)) : 30;
+    const fps = Math.min(sourceFps, options.fps ?? sourceFps);
+    // Below the source's rate: frames closer than this many ticks to the last kept one are dropped.
+    const ticksPerFrame = fps < sourceFps ? video.timescale / fps : 0;
     const { plan, notes } = await planEncoder(options.codec, options.container, encodedSize.width, encodedSize.height, fps, options.quality, options.bitrate ?? defaultBitrate(raw, video, size, seconds, fps, options.quality));
     if (!plan) {
       const wanted = options.codec !== 'auto' ? options.codec : options.container === 'webm' ? 'VP9 or AV1' : 'H.264, VP9 or AV1';
       throw new MediaslimError('UNSUPPORTED_CODEC', `no video encoder for ${wanted}: ${notes.join('; ')}`);
     }
     if (output) {
-      const streamed = { output, demuxer, source, video, tracks, decoderConfig, plan, size, notes, progress, signal, withCore, started };
+      const streamed = { output, demuxer, source, video, tracks, decoderConfig, plan, size, ticksPerFrame, notes, progress, signal, withCore, started };
       return await transcodeToStream(streamed, options.audio, options.keyFrameInterval ?? DEFAULT_MAX_KEY_INTERVAL);
     }
-    const encoded = (await reencode(demuxer, source, video, decoderConfig, plan, encodedSize, turn, options.keyFrameInterval ?? DEFAULT_MAX_KEY_INTERVAL, progress, signal))!;
+    const encoded = (await reencode(demuxer, source, video, decoderConfig, plan, encodedSize, turn, ticksPerFrame, options.keyFrameInterval ?? DEFAULT_MAX_KEY_INTERVAL, progress, signal))!;
 
     const audioTrack = tracks.find((t) => t.kind === 'audio');
     const sound = await prepareAudio(audioTrack, options.audio, options.container, demuxer, source, signal);
@@ -374,7 +402,7 @@ interface Encoded {
 async function transcodeToStream(
   t: {
     output: WritableStream<Uint8Array>; demuxer: VideoDemuxer; source: ByteSource; video: VideoTrackInfo; tracks: VideoTrackInfo[]; decoderConfig: VideoDecoderConfig;
-    plan: Plan; size: { width: number; height: number }; notes: string[]; progress: Progress; signal: AbortSignal; withCore: WithCore; started: number;
+    plan: Plan; size: { width: number; height: number }; ticksPerFrame: number; notes: string[]; progress: Progress; signal: AbortSignal; withCore: WithCore; started: number;
   },
   audioChoice: TranscodeJobOptions['audio'],
   maxKeyInterval: number,
@@ -401,13 +429,14 @@ async function transcodeToStream(
     },
   }, withCore);
   try {
-    await reencode(t.demuxer, t.source, video, t.decoderConfig, plan, t.size, 0, maxKeyInterval, t.progress, t.signal, stream);
+    await reencode(t.demuxer, t.source, video, t.decoderConfig, plan, t.size, 0, t.ticksPerFrame, maxKeyInterval, t.progress, t.signal, stream);
     const { bytesWritten, codec } = await stream.finish();
     const codecs = audio === 'copied' ? `${codec}, ${audioTrack!.codec}` : codec;
     return {
       bytesWritten,
       codec,
       mimeType: `video/mp4; codecs="${codecs}"`,
+      container: 'mp4',
       hardwareAcceleration: plan.hardwareAcceleration,
       width: t.size.width,
       height: t.size.height,
@@ -429,7 +458,7 @@ async function transcodeToStream(
  * start (pts < 0: a player never shows them) are decoded but not encoded. */
 async function reencode(
   demuxer: VideoDemuxer, source: ByteSource, video: VideoTrackInfo, decoderConfig: VideoDecoderConfig, plan: Plan,
-  size: { width: number; height: number }, turn: number, maxKeyInterval: number, progress: Progress, signal: AbortSignal,
+  size: { width: number; height: number }, turn: number, ticksPerFrame: number, maxKeyInterval: number, progress: Progress, signal: AbortSignal,
   stream?: FragmentStream,
 ): Promise<Encoded | undefined> {
   // Each presented frame's source time in ticks (exact), by its microsecond timestamp.
@@ -441,9 +470,13 @@ async function reencode(
   let failure: unknown;
   let encodedFrames = 0;
   let sinceKey = Infinity;
-  // Progress counts the frames that will be encoded: those a player shows (pts >= 0).
-  let total = 0;
-  for (let from = 0; from < video.sampleCount; from += PAGE) total += demuxer.samples(video.id, from, PAGE).pts.filter((p) => p >= 0).length;
+  // Progress counts the frames that will be encoded: those a player shows (pts >= 0), less
+  // those `fps` drops.
+  const shown: number[] = [];
+  for (let from = 0; from < video.sampleCount; from += PAGE) shown.push(...demuxer.samples(video.id, from, PAGE).pts.filter((p) => p >= 0));
+  const counting = new FrameRateLimit(ticksPerFrame);
+  const total = shown.sort((a, b) => a - b).filter((p) => counting.keep(p)).length;
+  const rateLimit = new FrameRateLimit(ticksPerFrame);
   // `size` is the encoded (upright when turning) size; the canvas scales and turns `turn` degrees clockwise.
   const canvas = turn === 0 && size.width === video.width && size.height === video.height ? undefined : new OffscreenCanvas(size.width, size.height);
   const ctx = canvas?.getContext('2d', { alpha: false }) as OffscreenCanvasRenderingContext2D | null | undefined;
@@ -461,7 +494,7 @@ async function reencode(
       chunk.copyTo(data);
       chunks.push({ data, key: chunk.type === 'key', timestamp: chunk.timestamp });
       const d = meta?.decoderConfig;
-      if (d?.description) description = bytesOf(d.description);
+      if (d?.description) description = decoderDescription(d.description);
       if (d?.colorSpace) colorSpace = d.colorSpace;
       if (d?.codec) codec = d.codec;
       encodedFrames += 1;
@@ -472,7 +505,7 @@ async function reencode(
   const decoder = new VideoDecoder({
     output: (frame) => {
       const info = frameTicks.get(frame.timestamp);
-      if (failure || signal.aborted || !info || info.pts < 0) {
+      if (failure || signal.aborted || !info || info.pts < 0 || !rateLimit.keep(info.pts)) {
         frame.close();
         return;
       }
@@ -544,7 +577,11 @@ async function reencode(
   const reordered = pts.some((p, i) => p.pts !== sorted[i]);
   // Decode times are the presentation times in order; each lasts until the next (the last
   // keeps its source duration).
-  const durations = Uint32Array.from(sorted, (t, i) => Math.max(1, i + 1 < sorted.length ? sorted[i + 1]! - t : pts.find((p) => p.pts === t)!.duration));
+  // With `fps` dropping frames, the last kept one lasts to the end of the source's last frame.
+  let sourceEnd = 0;
+  if (ticksPerFrame > 0) for (const f of frameTicks.values()) sourceEnd = Math.max(sourceEnd, f.pts + f.duration);
+  const lastDuration = (t: number) => Math.max(pts.find((p) => p.pts === t)!.duration, sourceEnd - t);
+  const durations = Uint32Array.from(sorted, (t, i) => Math.max(1, i + 1 < sorted.length ? sorted[i + 1]! - t : lastDuration(t)));
   const offsets = reordered ? Int32Array.from(pts, (p, i) => p.pts - sorted[i]!) : new Int32Array(0);
   const sizes = Uint32Array.from(chunks, (c) => c.data.length);
   const data = new Uint8Array(sizes.reduce((a, b) => a + b, 0));

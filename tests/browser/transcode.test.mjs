@@ -266,6 +266,36 @@ describe('transcode in Chromium (WebCodecs)', () => {
     assert.equal(r.streamed.writes, fragments + 2, 'init segment, each fragment, mfra: one write each');
   });
 
+  test('fps: frames dropped evenly to the asked rate, the duration kept, invalid rates refused', async (t) => {
+    if (!hasFfmpeg) return t.skip('ffmpeg not found');
+    const path = join(fixtures, 'clip-h264-aac.mp4');
+    const src = probe(path);
+    const srcFps = src.frames / src.duration;
+    const r = await transcodeInPage(readFileSync(path), { codec: 'h264', fps: srcFps / 2 }, {});
+    const outFile = join(dir, 'fps-half.mp4');
+    writeFileSync(outFile, Buffer.from(r.videoB64, 'base64'));
+    const out = probe(outFile);
+    // Every second frame: half the frames (rounded up), same length to within one output frame.
+    assert.equal(out.frames, Math.ceil(src.frames / 2), `${out.frames} frames from ${src.frames}`);
+    assert.equal(r.frames, out.frames);
+    assert.ok(Math.abs(out.duration - src.duration) <= 2 / srcFps, `duration ${out.duration} s vs ${src.duration} s`);
+    assert.ok(Math.abs(r.played.duration - src.duration) <= 2 / srcFps, `plays for ${r.played.duration} s`);
+    assert.deepEqual([r.decodedBack.video.decoded, r.decodedBack.video.errors], [r.frames, []]);
+    // A rate above the source's changes nothing.
+    const same = await transcodeInPage(readFileSync(path), { codec: 'h264', fps: 120 }, {});
+    assert.equal(same.frames, src.frames);
+    const refused = await page.evaluate(async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      try {
+        await window.mediaslim.transcode(bytes, { fps: 0, pool: window.pool });
+        return 'resolved';
+      } catch (e) {
+        return `${e.code}: ${e.message}`;
+      }
+    }, readFileSync(path).toString('base64'));
+    assert.match(refused, /^INVALID_OPTION: invalid option `fps`/);
+  });
+
   test('corpus clips -> 480p H.264 when present', async () => {
     if (!hasCorpus) return console.log('SKIPPED corpus clips: no ../shared/corpus/video here');
     await checkTranscode('bigbuckbunny', join(CORPUS_VIDEO, 'bigbuckbunny.mp4'), { width: 852, height: 480, audio: 'copied', natural: true });
