@@ -12,6 +12,52 @@ export function bytesOf(src: AllowSharedBufferSource): Uint8Array {
   return ArrayBuffer.isView(src) ? new Uint8Array(src.buffer, src.byteOffset, src.byteLength).slice() : new Uint8Array(src as ArrayBuffer).slice();
 }
 
+/**
+ * The encoder's decoder description, copied; an H.264 `avcC` whose parameter sets repeat their
+ * NAL header byte (Firefox ESR 153 writes `67 67 4d ...` for an SPS, `68 68 ...` for its PPS) is
+ * repaired: FFmpeg then warns "sps_id out of range" and stricter decoders refuse the file. A
+ * real SPS never starts `67 67` (103 is no H.264 profile), so only that bug matches. Other
+ * descriptions (AV1's av1C, ...) are copied as they are.
+ */
+export function decoderDescription(src: AllowSharedBufferSource): Uint8Array {
+  const d = bytesOf(src);
+  if (d.length < 7 || d[0] !== 1) return d;
+  const sets: Uint8Array[][] = [];
+  let at = 5;
+  let repaired = false;
+  for (const [mask, type] of [[0x1f, 7], [0xff, 8]] as const) {
+    if (at >= d.length) return d;
+    const count = d[at]! & mask;
+    at += 1;
+    const list: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) {
+      if (at + 2 > d.length) return d;
+      const len = (d[at]! << 8) | d[at + 1]!;
+      if (at + 2 + len > d.length) return d;
+      let nal = d.subarray(at + 2, at + 2 + len);
+      // The SPS decides: its PPS are repaired only when it was (a PPS may start 68 68 legitimately).
+      const doubled = nal.length >= 2 && nal[0] === nal[1] && (nal[0]! & 0x1f) === type;
+      if (doubled && (type === 7 || repaired)) {
+        nal = nal.subarray(1);
+        repaired = true;
+      }
+      list.push(nal);
+      at += 2 + len;
+    }
+    sets.push(list);
+  }
+  if (!repaired) return d;
+  const sps = sets[0]!;
+  const head = d.slice(0, 5);
+  if (sps[0] && sps[0].length >= 4) head.set(sps[0].subarray(1, 4), 1); // profile, compatibility, level
+  const parts: number[] = [...head, (d[5]! & 0xe0) | sps.length];
+  for (const [i, list] of sets.entries()) {
+    if (i === 1) parts.push(list.length);
+    for (const nal of list) parts.push(nal.length >> 8, nal.length & 0xff, ...nal);
+  }
+  return Uint8Array.from([...parts, ...d.subarray(at)]);
+}
+
 export type VideoCodecChoice = 'auto' | 'h264' | 'vp9' | 'av1';
 export type GifVideoContainer = 'mp4' | 'webm';
 export type VideoQuality = 'medium' | 'high' | number;
@@ -146,7 +192,7 @@ async function encodeFrames(reader: Reader, plan: Plan, container: GifVideoConta
       chunk.copyTo(data);
       chunks.push({ data, key: chunk.type === 'key', timestamp: chunk.timestamp });
       const d = meta?.decoderConfig;
-      if (d?.description) description = bytesOf(d.description);
+      if (d?.description) description = decoderDescription(d.description);
       if (d?.codec) codec = d.codec;
     },
     error: (e) => {

@@ -127,3 +127,28 @@ describe('video in Node', () => {
     assert.ok(ms < 2000, `typed errors took ${ms.toFixed(0)} ms`);
   });
 });
+
+describe('H.264 decoder descriptions (avcC) from WebCodecs encoders', async () => {
+  // The worker-side helper, from the built package (not a public export).
+  const { decoderDescription } = await import(new URL('../../pkg/video/encode-gif.js', import.meta.url).href);
+  // avcC: version 1, profile/compat/level from the SPS, 4-byte lengths, one SPS, one PPS.
+  const sps = [0x67, 0x4d, 0x40, 0x1e, 0x95, 0xa0, 0x50];
+  const pps = [0x68, 0xeb, 0xe3, 0xcb];
+  const avcc = (s, p) => Uint8Array.from([1, s[1], s[2], s[3], 0xff, 0xe1, 0, s.length, ...s, 1, 0, p.length, ...p]);
+
+  it("repairs Firefox ESR's doubled NAL header bytes (SPS 67 67 ..., PPS 68 68 ...)", () => {
+    const firefox = Uint8Array.from([1, 0x67, 0x4d, 0x40, 0xff, 0xe1, 0, sps.length + 1, 0x67, ...sps, 1, 0, pps.length + 1, 0x68, ...pps]);
+    assert.deepEqual([...decoderDescription(firefox)], [...avcc(sps, pps)]);
+  });
+
+  it('leaves correct avcC, a legitimate 68 68 PPS and non-H.264 descriptions as they are', () => {
+    const good = avcc(sps, pps);
+    assert.deepEqual([...decoderDescription(good)], [...good]);
+    const pps6868 = [0x68, 0x68, 0xce, 0x3c, 0x80];
+    assert.deepEqual([...decoderDescription(avcc(sps, pps6868))], [...avcc(sps, pps6868)]);
+    const av1C = Uint8Array.from([0x81, 0x00, 0x0c, 0x00, 0x0a, 0x0b, 0x00, 0x00, 0x00]);
+    assert.deepEqual([...decoderDescription(av1C)], [...av1C]);
+    // Truncated records are copied, not read past their end.
+    assert.deepEqual([...decoderDescription(good.subarray(0, 9))], [...good.subarray(0, 9)]);
+  });
+});

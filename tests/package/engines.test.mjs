@@ -369,9 +369,9 @@ for (const [engine, { start }] of Object.entries(ENGINES)) {
     });
 
     // Firefox ESR 153's VideoEncoder gives an avcC whose SPS and PPS each repeat their NAL
-    // header byte (67 67 4d..., 68 68 eb...); FFmpeg warns "sps_id 1 out of range" and
-    // decodes from the in-band copies, stricter decoders may not. Recorded, not yet repaired.
-    test('H.264 outputs decode without FFmpeg warnings', { todo: engine === 'firefox' && 'Firefox ESR avcC repeats the SPS/PPS NAL header byte' }, (t) => {
+    // header byte (67 67 4d..., 68 68 eb...), which FFmpeg warns about ("sps_id 1 out of
+    // range"); js/video/encode-gif.ts decoderDescription repairs it before muxing.
+    test('H.264 outputs decode without FFmpeg warnings', (t) => {
       if (!session) return t.skip(`${engine} cannot start: ${whyNot}`);
       if (!hasFfmpeg) return t.skip('ffmpeg not found (Debian ffmpeg)');
       assert.ok(Object.keys(h264Outputs).length > 0 || !support?.encode.h264, 'no H.264 output to check');
