@@ -84,29 +84,41 @@ enum Turn {
 /// A copy of `image` with every pixel moved as `turn` says (rotations clockwise).
 fn remap(image: &Image, turn: Turn) -> Image {
     let (w, h) = (image.width as usize, image.height as usize);
-    let c = image.layout.channels();
     let (out_w, out_h) = match turn {
         Turn::Rotate90 | Turn::Rotate270 => (h, w),
         _ => (w, h),
     };
-    let mut out = vec![0u8; image.pixels.len()];
-    // Row by row: the destination of (x, y) is one multiply-add away, no division per pixel.
-    for (y, row) in image.pixels.chunks_exact((w * c).max(1)).enumerate() {
-        for (x, src) in row.chunks_exact(c).enumerate() {
-            let (dx, dy) = match turn {
-                Turn::Rotate90 => (h - 1 - y, x),
-                Turn::Rotate180 => (w - 1 - x, h - 1 - y),
-                Turn::Rotate270 => (y, w - 1 - x),
-                Turn::FlipH => (w - 1 - x, y),
-                Turn::FlipV => (x, h - 1 - y),
-            };
-            let at = (dy * out_w + dx) * c;
-            if let Some(dst) = out.get_mut(at..at + c) {
-                dst.copy_from_slice(src);
+    let pixels = match image.layout {
+        PixelLayout::Rgb8 => remap_pixels::<3>(&image.pixels, w, h, turn),
+        PixelLayout::Rgba8 => remap_pixels::<4>(&image.pixels, w, h, turn),
+    };
+    Image::new(out_w as u32, out_h as u32, image.layout, pixels)
+}
+
+/// The destination of source pixel (x, y) is `start + x * step_x + y * step_y` (in pixels):
+/// one add per pixel, no per-pixel match or division (this keeps a rotated 1600 px JPEG as
+/// fast as `image`'s rotate90).
+fn remap_pixels<const N: usize>(src: &[u8], w: usize, h: usize, turn: Turn) -> Vec<u8> {
+    let (w_i, h_i) = (w as isize, h as isize);
+    let (start, step_x, step_y) = match turn {
+        Turn::Rotate90 => (h_i - 1, h_i, -1),
+        Turn::Rotate180 => (h_i * w_i - 1, -1, -w_i),
+        Turn::Rotate270 => ((w_i - 1) * h_i, -h_i, 1),
+        Turn::FlipH => (w_i - 1, -1, w_i),
+        Turn::FlipV => ((h_i - 1) * w_i, 1, -w_i),
+    };
+    let mut out = vec![0u8; src.len()];
+    let dst = out.as_chunks_mut::<N>().0;
+    for (y, row) in src.as_chunks::<N>().0.chunks_exact(w.max(1)).enumerate() {
+        let mut at = start + y as isize * step_y;
+        for px in row {
+            if let Some(d) = usize::try_from(at).ok().and_then(|i| dst.get_mut(i)) {
+                *d = *px;
             }
+            at += step_x;
         }
     }
-    Image::new(out_w as u32, out_h as u32, image.layout, out)
+    out
 }
 
 #[cfg(test)]
