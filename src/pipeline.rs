@@ -254,13 +254,8 @@ impl OptimizeOptions {
     /// (`fit`: unknown variant `round`, expected one of `inside`, ...). JSON rather than a
     /// live JS object so that unknown fields (typos) are refused, not ignored.
     pub fn from_json(json: &str) -> Result<Self> {
-        let mut de = serde_json::Deserializer::from_str(json);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
+        crate::error::parse_options(json).map_err(|(path, mut detail)| {
             let name = if path == "." { "options".to_string() } else { path };
-            let detail = e.into_inner().to_string();
-            // serde_json appends " at line 1 column 17": noise for an options object.
-            let mut detail = detail.split(" at line ").next().unwrap_or_default().to_string();
             // Say what is allowed in words, not Rust type names ("expected u32").
             if let (Some(allowed), Some(at)) = (allowed_values(&name), detail.find(", expected ")) {
                 detail = format!("{}; must be {allowed}", &detail[..at]);
@@ -921,6 +916,18 @@ mod tests {
         let o = OptimizeOptions::from_json(r#"{"quality":0}"#).unwrap();
         assert!(o.validate().unwrap_err().to_string().contains("from 1 to 100"));
         assert_eq!(OptimizeOptions::from_json("{}").unwrap(), OptimizeOptions::default());
+    }
+
+    #[test]
+    fn options_errors_name_the_failing_field_among_good_ones() {
+        let name = |json: &str| match OptimizeOptions::from_json(json).unwrap_err() {
+            Error::InvalidOption { name, detail } => format!("{name}: {detail}"),
+            e => panic!("{e}"),
+        };
+        assert_eq!(name(r#"{"width":100,"quality":"x","fit":"cover"}"#), r#"quality: got "x"; must be a whole number from 1 to 100 or "auto""#);
+        assert!(name(r#"{"format":"webp","accept":["webp","tiff"]}"#).starts_with("accept[1]: unknown variant `tiff`"));
+        assert!(name(r#"{"upscale":true,"effort":3.5}"#).starts_with("effort: invalid type: floating point `3.5`"));
+        assert!(name(r#""webp""#).starts_with("options: invalid type: string"));
     }
 
     #[test]

@@ -12,14 +12,15 @@ mod bmp;
 pub mod color;
 pub(crate) mod gif;
 mod jpeg;
+mod pixels;
 mod png;
 pub mod webp;
 
-use image::{DynamicImage, ImageDecoder, metadata::Orientation};
+use image::{ImageDecoder, metadata::Orientation};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::image::{Image, PixelLayout};
+use crate::image::Image;
 use crate::limits::Limits;
 use crate::sniff::{Format, sniff};
 
@@ -208,12 +209,12 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     let was_cmyk = format == Format::Jpeg && jpeg::is_cmyk(bytes);
     let frame_count = opened.frame_count;
 
-    let mut pixels = DynamicImage::from_decoder(opened.decoder).map_err(|e| Error::from_image(format.name(), e))?;
-    pixels.apply_orientation(orientation);
+    let image = pixels::read_image(opened.decoder, format.name())?;
+    let image = pixels::apply_orientation(image, orientation);
 
     Ok(Decoded {
         format,
-        image: into_image(pixels),
+        image,
         orientation: orientation.to_exif(),
         icc_profile,
         exif,
@@ -257,16 +258,6 @@ fn ensure_not_empty(format: Format, w: u32, h: u32) -> Result<()> {
 fn swaps_axes(o: Orientation) -> bool {
     use Orientation::*;
     matches!(o, Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH)
-}
-
-/// Converts any decoded layout (gray, 16-bit, palette-expanded) to 8-bit RGB(A).
-fn into_image(pixels: DynamicImage) -> Image {
-    let (w, h) = (pixels.width(), pixels.height());
-    if pixels.color().has_alpha() {
-        Image::new(w, h, PixelLayout::Rgba8, pixels.into_rgba8().into_raw())
-    } else {
-        Image::new(w, h, PixelLayout::Rgb8, pixels.into_rgb8().into_raw())
-    }
 }
 
 /// A cursor over borrowed bytes, as every `image` decoder wants `BufRead + Seek`.
