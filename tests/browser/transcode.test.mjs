@@ -6,7 +6,7 @@
 // plays it in a <video>, and SSIMULACRA2 (the package's `compare`) scores a middle frame
 // against the source frame scaled the same way by FFmpeg.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
