@@ -22,7 +22,7 @@ export { Pool } from './pool.js';
 export { Asset, ResultCache } from './asset.js';
 export type { PictureData, PlaceholderData, SrcsetRequest, VariantFormat } from './asset.js';
 export type { LazyOptions } from './lazy.js';
-export type { GifToVideoOptions, GifToVideoResult, VideoCodecChoice, VideoQuality } from './video/gif.js';
+export type { GifToVideoOptions, GifToVideoResult, VideoCodecChoice, VideoQuality, VideoTarget } from './video/gif.js';
 export { videoMarkup } from './video/gif.js';
 export type { DemuxedVideo, VideoSamples, VideoTrackInfo, PosterFrameOptions, PosterFrameResult, TranscodeCodec, TranscodeOptions, TranscodeResult } from './video/transcode.js';
 export type { PoolStats, Priority, ProgressEvent, RunOptions } from './pool.js';
