@@ -125,7 +125,7 @@ export interface Plan {
  * The first encoder configuration this browser supports for `choice`, or the reasons none is.
  * Quantizer mode first (constant quality, as for images), a bit rate from bits per pixel else.
  */
-export async function planEncoder(choice: VideoCodecChoice, width: number, height: number, fps: number, quality: number): Promise<{ plan?: Plan; notes: string[] }> {
+export async function planEncoder(choice: VideoCodecChoice, width: number, height: number, fps: number, quality: number, bitsPerPixelOverride?: number): Promise<{ plan?: Plan; notes: string[] }> {
   const notes: string[] = [];
   const kinds: ('h264' | 'av1')[] = choice === 'auto' ? ['h264', 'av1'] : [choice];
   // WebKit's web process dies when its first WebCodecs call is VideoEncoder.isConfigSupported
@@ -135,11 +135,11 @@ export async function planEncoder(choice: VideoCodecChoice, width: number, heigh
     const codecs = kind === 'h264' ? h264Candidates(width, height) : [av1CodecFor(width, height)];
     // H.264 QP 0-51 and AV1's WebCodecs quantizer 0-63, from quality 1-100.
     const quantizer = kind === 'h264' ? Math.round(Math.min(51, Math.max(10, 45 - 0.3 * quality))) : Math.round(Math.min(63, Math.max(0, 63 - 0.55 * quality)));
-    const bitsPerPixel = 0.04 + 0.003 * quality;
+    const bitsPerPixel = bitsPerPixelOverride ?? 0.04 + 0.003 * quality;
     for (const codec of codecs) {
       const base: VideoEncoderConfig = { codec, width, height, latencyMode: 'quality', framerate: fps, ...(kind === 'h264' ? { avc: { format: 'avc' } } : {}) };
       const withQuantizer: VideoEncoderConfig = { ...base, bitrateMode: 'quantizer' };
-      const withBitrate: VideoEncoderConfig = { ...base, bitrateMode: 'variable', bitrate: Math.max(50_000, Math.round(bitsPerPixel * width * height * fps)) };
+      const withBitrate: VideoEncoderConfig = { ...base, bitrateMode: 'variable', bitrate: Math.max(bitsPerPixelOverride === undefined ? 50_000 : 10_000, Math.round(bitsPerPixel * width * height * fps)) };
       for (const config of [withQuantizer, withBitrate]) {
         const ok = await VideoEncoder.isConfigSupported(config).then((r) => !!r.supported, () => false);
         if (ok) return { plan: { kind, config, quantizer: config.bitrateMode === 'quantizer' ? quantizer : undefined }, notes };

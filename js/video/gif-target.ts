@@ -20,6 +20,16 @@ export function sampleIndices(frameCount: number, samples = SAMPLED_FRAMES): num
   return [...new Set(Array.from({ length: n }, (_, i) => Math.floor((i * (frameCount - 1) + Math.floor((n - 1) / 2)) / (n - 1))))];
 }
 
+/**
+ * Bits per pixel for `quality` when the encoder takes a bit rate, not a quantizer (Chromium's
+ * H.264): doubling every 12.5 points, 0.32 at 50 to 5 at 100, so that the search reaches
+ * near-lossless for small, sharp GIFs (the fixed-quality mapping tops out at 0.34, where a
+ * 128 px photo GIF scored 73 at any quality).
+ */
+export function searchBitsPerPixel(quality: number): number {
+  return 0.02 * 2 ** (quality / 12.5);
+}
+
 /** The first quality tried (medium 70 -> 60, high 80 -> 75, max 90 -> 90). */
 function firstGuess(target: number): number {
   return Math.min(95, Math.max(30, Math.round(target * 1.5 - 45)));
@@ -119,7 +129,7 @@ export async function encodeToTarget(
     const reader = await openReader();
     try {
       size = { width: reader.width, height: reader.height };
-      const planned = await planEncoder(choice, reader.width, reader.height, fps, quality);
+      const planned = await planEncoder(choice, reader.width, reader.height, fps, quality, searchBitsPerPixel(quality));
       notes = planned.notes;
       if (!planned.plan) return undefined;
       const wanted = new Set(sampleIndices(reader.frameCount));
