@@ -32,8 +32,8 @@ export interface GifToVideoOptions {
   /**
    * `420` (default): colour at half resolution, which every H.264 and AV1 decoder plays.
    * `444`: full-resolution colour (AV1 High profile, encoded by rav1e in wasm, also in
-   * browsers), for small, saturated graphics that 4:2:0 blurs; Chromium and Firefox play it,
-   * Safari's hardware AV1 decoders take Main profile (4:2:0) only.
+   * browsers), for small, saturated graphics that 4:2:0 blurs. Chromium plays it (tested);
+   * players limited to AV1 Main profile (4:2:0 only), such as hardware decoders, do not.
    */
   chroma?: '420' | '444';
   /** At most this many frames between key frames (default 120). */

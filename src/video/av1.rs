@@ -49,8 +49,8 @@ pub struct Av1VideoOptions {
     /// frames all score at least this (SSIMULACRA2).
     pub target: Option<TargetScore>,
     /// `420` (default: AV1 Main profile, which every AV1 decoder plays) or `444` (High
-    /// profile: full-resolution colour for small, saturated graphics; Chromium and Firefox
-    /// play it, Apple's hardware AV1 decoders take Main profile only).
+    /// profile: full-resolution colour for small, saturated graphics; Chromium plays it,
+    /// decoders limited to Main profile, such as many hardware ones, do not).
     pub chroma: Chroma,
     /// rav1e speed preset, 0 (slowest) to 10.
     pub speed: u8,
