@@ -150,8 +150,7 @@ export async function planEncoder(choice: VideoCodecChoice, width: number, heigh
   return { notes };
 }
 
-/** Encodes every frame of `reader` with `plan`; returns the MP4 and its codec string. Core
- * calls go through `withCore`, which maps core errors and traps to MediaslimError. */
+/** One encoded frame as the browser's encoder returned it. */
 export interface EncodedChunk {
   data: Uint8Array;
   key: boolean;
@@ -159,6 +158,9 @@ export interface EncodedChunk {
   timestamp: number;
 }
 
+/** Encodes every frame of `reader` with `plan`; returns the MP4 and its codec string, and the
+ * chunks and decoder config (to decode them back for scoring). `onFrame` sees each source
+ * frame. Core calls go through `withCore`, which maps core errors and traps to MediaslimError. */
 export async function encodeFrames(
   reader: Reader,
   plan: Plan,
@@ -329,7 +331,7 @@ async function rav1e(input: Uint8Array, options: Record<string, unknown>, withCo
     durationMs: out.durationMs,
     notes: [...notes, ...(out.notes ?? [])],
     timings: { encode: performance.now() - started },
-    ...(out.score !== undefined ? { score: out.score, target: (options as { target?: number }).target } : {}),
+    ...(out.score !== undefined && typeof options.target === 'number' ? { score: out.score, target: options.target } : {}),
     encodes: out.encodes ?? 1,
   };
 }
