@@ -11,6 +11,9 @@ export const MAX_ENCODES = 5;
 /** Frames scored per encode, spread from the first to the last. */
 export const SAMPLED_FRAMES = 6;
 const QUALITY_STEP = 3;
+/** When no trial passes, the smallest within this many points of the best score is returned
+ * (past the point where 4:2:0 caps the score, more quality only adds bytes). */
+const NEAR_BEST = 2;
 
 /** `samples` frame indices spread evenly from the first to the last (as sample_indices in av1.rs). */
 export function sampleIndices(frameCount: number, samples = SAMPLED_FRAMES): number[] {
@@ -46,12 +49,12 @@ interface Trial<T> {
  * The smallest trial whose score is >= target, else the best-scoring one, in at most
  * MAX_ENCODES trials; `trial(q)` returns undefined when no encoder takes quality q.
  */
-export async function searchQuality<T>(target: number, trial: (quality: number) => Promise<{ score: number; bytes: number; value: T } | undefined>): Promise<{ best?: Trial<T>; reached: boolean; encodes: number }> {
+export async function searchQuality<T>(target: number, trial: (quality: number) => Promise<{ score: number; bytes: number; value: T } | undefined>): Promise<{ best?: Trial<T>; bestScore?: number; reached: boolean; encodes: number }> {
   let quality = firstGuess(target);
   let low = Math.max(0, quality - 20);
   let high = 100;
   let passing: Trial<T> | undefined;
-  let failing: Trial<T> | undefined;
+  const failing: Trial<T>[] = [];
   let encodes = 0;
   while (encodes < MAX_ENCODES) {
     const t = await trial(quality);
@@ -63,12 +66,15 @@ export async function searchQuality<T>(target: number, trial: (quality: number) 
       if (!passing || made.bytes < passing.bytes) passing = made;
     } else {
       low = quality;
-      if (!failing || made.score > failing.score) failing = made;
+      failing.push(made);
     }
     if ((high - low <= QUALITY_STEP && (passing || low >= 100)) || low >= 100) break;
     quality = low + Math.ceil((high - low) / 2);
   }
-  return { best: passing ?? failing, reached: !!passing, encodes };
+  if (passing) return { best: passing, bestScore: passing.score, reached: true, encodes };
+  const bestScore = Math.max(...failing.map((t) => t.score));
+  const nearBest = failing.filter((t) => t.score >= bestScore - NEAR_BEST).sort((a, b) => a.bytes - b.bytes)[0];
+  return { best: nearBest, bestScore, reached: false, encodes };
 }
 
 /** Decodes `chunks` with the browser's VideoDecoder and returns the RGBA of the frames at `wanted` timestamps (µs). */
@@ -155,7 +161,7 @@ export async function encodeToTarget(
   if (!found.reached) {
     notes = [
       ...notes,
-      `no ${best.value.codec} setting tried reached SSIMULACRA2 ${target} on the sampled frames (best ${best.score.toFixed(1)} at quality ${best.quality}, ${found.encodes} encodes): 4:2:0 chroma blurs small, saturated graphics; a bigger size or the GIF may serve better`,
+      `no ${best.value.codec} setting tried reached SSIMULACRA2 ${target} on the sampled frames (best ${found.bestScore!.toFixed(1)}; returned: ${best.score.toFixed(1)} at quality ${best.quality}, the smallest within ${NEAR_BEST} points of it; ${found.encodes} encodes): 4:2:0 chroma blurs small, saturated graphics; AV1 with chroma "444" may reach it, or serve the GIF`,
     ];
   }
   return { encoded: best.value, ...size, score: best.score, encodes: found.encodes, notes };

@@ -13,6 +13,9 @@ pub const MAX_ENCODES: u32 = 5;
 pub const SAMPLED_FRAMES: u32 = 6;
 /// The search stops once the passing and failing qualities are this close.
 const QUALITY_STEP: u8 = 3;
+/// When no trial passes, the smallest within this many points of the best score is returned:
+/// past the point where 4:2:0 caps the score, more quality only adds bytes.
+const NEAR_BEST: f64 = 2.0;
 
 /// The chosen encode and how it was found.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +49,7 @@ pub fn gif_to_av1_targeted(
     // (100 while untested).
     let (mut low, mut high) = (quality.saturating_sub(20), 100u8);
     let mut passing: Option<TargetedVideo> = None;
-    let mut best_failing: Option<TargetedVideo> = None;
+    let mut failing: Vec<TargetedVideo> = Vec::new();
     let mut encodes = 0;
     while encodes < MAX_ENCODES {
         let trial_options = Av1VideoOptions { quality, target: None, ..options.clone() };
@@ -68,9 +71,7 @@ pub fn gif_to_av1_targeted(
             }
         } else {
             low = quality;
-            if best_failing.as_ref().is_none_or(|b| trial.score > b.score || b.score.is_nan()) {
-                best_failing = Some(trial);
-            }
+            failing.push(trial);
         }
         // Converged, or quality 100 failed: nothing left to try.
         if high.saturating_sub(low) <= QUALITY_STEP && (passing.is_some() || low >= 100) {
@@ -81,7 +82,9 @@ pub fn gif_to_av1_targeted(
         }
         quality = low + (high - low).div_ceil(2);
     }
-    let (mut chosen, reached) = match (passing, best_failing) {
+    let best_score = failing.iter().map(|t| t.score).filter(|s| !s.is_nan()).fold(f64::NEG_INFINITY, f64::max);
+    let near_best = failing.into_iter().filter(|t| t.score >= best_score - NEAR_BEST).min_by_key(|t| t.video.bytes.len());
+    let (mut chosen, reached) = match (passing, near_best) {
         (Some(p), _) => (p, true),
         (None, Some(b)) => (b, false),
         (None, None) => return Err(crate::error::Error::encode("av1", "no encode was made")),
@@ -93,7 +96,7 @@ pub fn gif_to_av1_targeted(
             Chroma::Cs444 => "a bigger size or the GIF may serve better",
         };
         chosen.notes.push(format!(
-            "no AV1 setting tried reached SSIMULACRA2 {target} on the sampled frames (best {:.1} at quality {}, {encodes} encodes): {hint}",
+            "no AV1 setting tried reached SSIMULACRA2 {target} on the sampled frames (best {best_score:.1}; returned: {:.1} at quality {}, the smallest within {NEAR_BEST} points of it; {encodes} encodes): {hint}",
             chosen.score, chosen.quality
         ));
     }
