@@ -327,7 +327,7 @@ async function gifInPage(gif) {
       const t = performance.now();
       try {
         const r = await window.mediaslim.gifToVideo(bytes, { codec: 'h264', pool: window.pool });
-        return { ms: performance.now() - t, b64: window.b64(r.video), codec: r.codec, width: r.width, height: r.height, frames: r.frames, notes: r.notes };
+        return { ms: performance.now() - t, b64: window.b64(r.video), codec: r.codec, width: r.width, height: r.height, frames: r.frames, notes: r.notes, reported: r.score, encodes: r.encodes };
       } catch (err) {
         return { error: `${err.code ?? err.name}: ${err.message}` };
       }
@@ -340,7 +340,7 @@ async function gifInNode(gif) {
   const t = performance.now();
   try {
     const r = await gifToVideo(readFileSync(gif.file), { codec: 'av1', pool: nodePool });
-    return { ms: performance.now() - t, video: r.video, codec: r.codec, width: r.width, height: r.height, frames: r.frames, notes: r.notes };
+    return { ms: performance.now() - t, video: r.video, codec: r.codec, width: r.width, height: r.height, frames: r.frames, notes: r.notes, reported: r.score, encodes: r.encodes };
   } catch (err) {
     return { error: `${err.code ?? err.name}: ${err.message}` };
   }
@@ -368,8 +368,8 @@ async function benchGifs() {
       writeFileSync(file, r.b64 ? Buffer.from(r.b64, 'base64') : r.video);
       const out = probeFile(file);
       const q = refs.error ? { scores: [], min: NaN, median: NaN } : await scoreGifVideo(gif, refs, file, r.width, r.height, key);
-      row.outputs[key] = { bytes: readFileSync(file).length, ms: r.ms, codec: r.codec, width: r.width, height: r.height, frames: out.frames, notes: r.notes, ...q };
-      log(`${gif.name} ${key}: ${gif.bytes} -> ${row.outputs[key].bytes} B, ${fmt(r.ms)} ms, SSIMULACRA2 min ${fmt(q.min, 1)} median ${fmt(q.median, 1)}`);
+      row.outputs[key] = { bytes: readFileSync(file).length, ms: r.ms, codec: r.codec, width: r.width, height: r.height, frames: out.frames, notes: r.notes, reported: r.reported, encodes: r.encodes, ...q };
+      log(`${gif.name} ${key}: ${gif.bytes} -> ${row.outputs[key].bytes} B, ${fmt(r.ms)} ms, SSIMULACRA2 min ${fmt(q.min, 1)} median ${fmt(q.median, 1)} (reported ${fmt(r.reported, 1)}, ${r.encodes} encodes)`);
     }
     results.push(row);
   }
@@ -426,10 +426,10 @@ function gifSummary(gifs, key) {
 function gifReport(gifs, p) {
   p(`## GIF to video: ${gifs.length} animated GIFs (corpus formats/ and the dispose_* fixtures, deduplicated)`);
   p();
-  p(`H.264: gifToVideo in Chromium (WebCodecs). AV1: gifToVideo in Node (rav1e in wasm). Default quality ('medium'). SSIMULACRA2 of ${SAMPLES_PER_GIF} frames per GIF (all frames when fewer, first and last included): each video frame against the frame Chromium's own GIF decoder (ImageDecoder) shows, drawn onto white and resized by sharp to the video's even size: min / median.`);
+  p(`H.264: gifToVideo in Chromium (WebCodecs). AV1: gifToVideo in Node (rav1e in wasm). Default settings: the encoder quality searched to meet target 'high' (SSIMULACRA2 80 on up to 6 sampled frames; "reported" is gifToVideo's own minimum and its encode count). SSIMULACRA2 of ${SAMPLES_PER_GIF} frames per GIF (all frames when fewer, first and last included): each video frame against the frame Chromium's own GIF decoder (ImageDecoder) shows, drawn onto white and resized by sharp to the video's even size: min / median.`);
   p();
   const cell = (o) => (!o ? 'n/a' : o.error ? `error: ${o.error.split(':')[0]}` : String(o.bytes));
-  const q = (o) => (!o || o.error ? '' : `${fmt(o.min, 1)} / ${fmt(o.median, 1)}`);
+  const q = (o) => (!o || o.error ? '' : `${fmt(o.min, 1)} / ${fmt(o.median, 1)}${o.reported !== undefined ? ` (reported ${fmt(o.reported, 1)}, ${o.encodes} enc)` : ''}`);
   p(table(
     ['GIF', 'size', 'frames', 'GIF B', 'H.264 B', 'H.264 / GIF', 'H.264 score min / median', 'AV1 B', 'AV1 / GIF', 'AV1 score min / median'],
     gifs.map((g) => [

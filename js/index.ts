@@ -26,7 +26,7 @@ export { Pool } from './pool.js';
 export { Asset, ResultCache } from './asset.js';
 export type { PictureData, PlaceholderData, SrcsetRequest, VariantFormat } from './asset.js';
 export type { LazyOptions } from './lazy.js';
-export type { GifToVideoOptions, GifToVideoResult, VideoCodecChoice, VideoQuality } from './video/gif.js';
+export type { GifToVideoOptions, GifToVideoResult, VideoCodecChoice, VideoQuality, VideoTarget } from './video/gif.js';
 export { videoMarkup } from './video/gif.js';
 export type { OutputStream, NodeWritableLike } from './video/byte-sink.js';
 export type { RemuxStreamed } from './video/remux-stream.js';

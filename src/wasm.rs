@@ -328,7 +328,8 @@ pub fn av1_config(key_frame: &[u8]) -> Result<JsValue, JsValue> {
 }
 
 /// GIF -> AV1 MP4 with rav1e (the full module only): `{ bytes, codec, width, height, frames,
-/// durationMs }`. `progress(done, total)` is called after each frame.
+/// durationMs }`; with a `target`, the quality is searched and `{ score, quality, encodes,
+/// sampled, notes }` come too. `progress(done, total)` is called after each frame.
 #[cfg(feature = "avif")]
 #[wasm_bindgen(js_name = gifToAv1)]
 pub fn gif_to_av1(input: Vec<u8>, options_json: &str, progress: Option<js_sys::Function>) -> Result<JsValue, JsValue> {
@@ -338,8 +339,24 @@ pub fn gif_to_av1(input: Vec<u8>, options_json: &str, progress: Option<js_sys::F
             let _ = f.call2(&JsValue::NULL, &done.into(), &total.into());
         }
     };
-    let video = crate::video::av1::gif_to_av1(input, &options, &mut report).map_err(js_error)?;
     let obj = js_sys::Object::new();
+    let video = match options.target {
+        Some(target) => {
+            let found = crate::video::av1_target::gif_to_av1_targeted(&input, &options, target.0, &mut report)
+                .map_err(js_error)?;
+            set(&obj, "score", &found.score.into());
+            set(&obj, "quality", &found.quality.into());
+            set(&obj, "encodes", &found.encodes.into());
+            set(&obj, "sampled", &found.sampled.into());
+            let notes = js_sys::Array::new();
+            for n in &found.notes {
+                notes.push(&n.into());
+            }
+            set(&obj, "notes", &notes.into());
+            found.video
+        }
+        None => crate::video::av1::gif_to_av1(input, &options, &mut report).map_err(js_error)?,
+    };
     set(&obj, "bytes", &js_sys::Uint8Array::from(video.bytes.as_slice()).into());
     set(&obj, "codec", &video.codec.into());
     set(&obj, "width", &video.width.into());

@@ -6,6 +6,7 @@
 import type { Core, Flavor } from '../core.js';
 import { MediaslimError } from '../errors.js';
 import { codecFor as av1CodecFor } from '../webcodecs/avif.js';
+import { encodeToTarget } from './gif-target.js';
 
 /** A copy of a WebCodecs buffer (the decoder config's description is only lent). */
 export function bytesOf(src: AllowSharedBufferSource): Uint8Array {
@@ -61,6 +62,8 @@ export function decoderDescription(src: AllowSharedBufferSource): Uint8Array {
 export type VideoCodecChoice = 'auto' | 'h264' | 'vp9' | 'av1';
 export type GifVideoContainer = 'mp4' | 'webm';
 export type VideoQuality = 'medium' | 'high' | number;
+/** An SSIMULACRA2 score to meet: `medium` (70), `high` (80), `max` (90) or 30-100. */
+export type VideoTarget = 'medium' | 'high' | 'max' | number;
 
 /** The options the worker job takes (JSON). */
 export interface GifVideoJobOptions {
@@ -68,6 +71,10 @@ export interface GifVideoJobOptions {
   maxWidth?: number;
   maxHeight?: number;
   quality?: VideoQuality;
+  /** Score to meet when `quality` is not given (default `high`, 80). */
+  target?: VideoTarget;
+  /** `420` (default) or `444` (AV1 High profile, by rav1e). */
+  chroma?: '420' | '444';
   /** Frames between forced key frames (default 120). */
   keyFrameInterval?: number;
   container?: GifVideoContainer;
@@ -83,31 +90,53 @@ export interface EncodedGifVideo {
   height: number;
   frames: number;
   durationMs: number;
-  /** Why codecs tried before the one used were not (empty when the first one worked). */
+  /** Why codecs tried before the one used were not (empty when the first one worked);
+   * that no setting reached the target. */
   notes: string[];
   timings: { encode: number };
+  /** With a target: the lowest SSIMULACRA2 score among the sampled frames of the returned video. */
+  score?: number;
+  /** The score aimed for (absent with a fixed `quality`). */
+  target?: number;
+  /** Whole encodes made (1 with a fixed `quality`). */
+  encodes: number;
 }
 
-type WithCore = <T>(fn: (core: Core) => T, flavor?: Flavor) => Promise<T>;
-type Progress = (done: number, total: number) => void;
+export type WithCore = <T>(fn: (core: Core) => T, flavor?: Flavor) => Promise<T>;
+export type Progress = (done: number, total: number) => void;
 
-interface Reader {
+export interface Reader {
   width: number;
   height: number;
   frameCount: number;
   next(): { index: number; rgba: Uint8Array; timestampMs: number; durationMs: number } | null;
   free(): void;
 }
-type CoreWithVideo = Core & {
+export type CoreWithVideo = Core & {
   GifFrameReader: new (input: Uint8Array, optionsJson: string) => Reader;
   muxWebm(spec: string, videoConfig: Uint8Array, data: Uint8Array, sizes: Uint32Array, durations: Uint32Array, keyframes: Uint8Array, offsets: Int32Array): Uint8Array;
   muxMp4(codec: string, config: Uint8Array, width: number, height: number, timescale: number, data: Uint8Array, sizes: Uint32Array, durations: Uint32Array, keyframes: Uint8Array): Uint8Array;
   av1Config(keyFrame: Uint8Array): { record: Uint8Array; codec: string };
-  gifToAv1?: (input: Uint8Array, optionsJson: string, progress?: Progress) => { bytes: Uint8Array; codec: string; width: number; height: number; frames: number; durationMs: number };
+  gifToAv1?: (input: Uint8Array, optionsJson: string, progress?: Progress) => { bytes: Uint8Array; codec: string; width: number; height: number; frames: number; durationMs: number; score?: number; encodes?: number; notes?: string[] };
+  scorePixels(reference: Uint8Array, distorted: Uint8Array, width: number, height: number): number;
 };
 
 const QUALITY_WORDS: Record<string, number> = { medium: 50, high: 75 };
-const JOB_OPTIONS = ['codec', 'maxWidth', 'maxHeight', 'quality', 'keyFrameInterval', 'container'];
+const JOB_OPTIONS = ['codec', 'maxWidth', 'maxHeight', 'quality', 'target', 'chroma', 'keyFrameInterval', 'container'];
+const TARGET_WORDS: Record<string, number> = { medium: 70, high: 80, max: 90 };
+
+/** target (a word or 30-100) -> the score; the default is `high` (80), as for images. */
+export function targetScore(t: VideoTarget | undefined): number {
+  const allowed = '"medium" (70), "high" (80), "max" (90) or a score from 30 to 100';
+  if (t === undefined) return TARGET_WORDS.high!;
+  if (typeof t === 'string') {
+    const n = TARGET_WORDS[t];
+    if (n === undefined) throw new MediaslimError('INVALID_OPTION', `invalid option \`target\`: must be ${allowed}, got ${JSON.stringify(t)}`);
+    return n;
+  }
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 30 || t > 100) throw new MediaslimError('INVALID_OPTION', `invalid option \`target\`: must be ${allowed}, got ${String(t)}`);
+  return t;
+}
 const DEFAULT_KEY_FRAME_INTERVAL = 120;
 
 /** quality (1-100, or a word) -> 1-100. */
@@ -142,7 +171,7 @@ export function h264Candidates(width: number, height: number): string[] {
   return [`avc1.4D40${level}`, `avc1.42E0${level}`];
 }
 
-interface Plan {
+export interface Plan {
   kind: 'h264' | 'vp9' | 'av1';
   config: VideoEncoderConfig;
   /** Per-frame quantizer when the encoder takes one (bitrateMode "quantizer"). */
@@ -153,7 +182,7 @@ interface Plan {
  * The first encoder configuration this browser supports for `choice`, or the reasons none is.
  * Quantizer mode first (constant quality, as for images), a bit rate from bits per pixel else.
  */
-async function planEncoder(choice: VideoCodecChoice, container: GifVideoContainer, width: number, height: number, fps: number, quality: number): Promise<{ plan?: Plan; notes: string[] }> {
+export async function planEncoder(choice: VideoCodecChoice, container: GifVideoContainer, width: number, height: number, fps: number, quality: number, bitsPerPixelOverride?: number): Promise<{ plan?: Plan; notes: string[] }> {
   const notes: string[] = [];
   const kinds: Plan['kind'][] = choice !== 'auto' ? [choice] : container === 'webm' ? ['vp9', 'av1'] : ['h264', 'av1'];
   // WebKit's web process dies when its first WebCodecs call is VideoEncoder.isConfigSupported
@@ -163,11 +192,11 @@ async function planEncoder(choice: VideoCodecChoice, container: GifVideoContaine
     const codecs = kind === 'h264' ? h264Candidates(width, height) : kind === 'vp9' ? [vp9Codec(width, height)] : [av1CodecFor(width, height)];
     // H.264 QP 0-51, VP9's and AV1's WebCodecs quantizers 0-63, from quality 1-100.
     const quantizer = kind === 'h264' ? Math.round(Math.min(51, Math.max(10, 45 - 0.3 * quality))) : Math.round(Math.min(63, Math.max(0, 63 - 0.55 * quality)));
-    const bitsPerPixel = 0.04 + 0.003 * quality;
+    const bitsPerPixel = bitsPerPixelOverride ?? 0.04 + 0.003 * quality;
     for (const codec of codecs) {
       const base: VideoEncoderConfig = { codec, width, height, latencyMode: 'quality', framerate: fps, ...(kind === 'h264' ? { avc: { format: 'avc' } } : {}) };
       const withQuantizer: VideoEncoderConfig = { ...base, bitrateMode: 'quantizer' };
-      const withBitrate: VideoEncoderConfig = { ...base, bitrateMode: 'variable', bitrate: Math.max(50_000, Math.round(bitsPerPixel * width * height * fps)) };
+      const withBitrate: VideoEncoderConfig = { ...base, bitrateMode: 'variable', bitrate: Math.max(bitsPerPixelOverride === undefined ? 50_000 : 10_000, Math.round(bitsPerPixel * width * height * fps)) };
       for (const config of [withQuantizer, withBitrate]) {
         const ok = await VideoEncoder.isConfigSupported(config).then((r) => !!r.supported, () => false);
         if (ok) return { plan: { kind, config, quantizer: config.bitrateMode === 'quantizer' ? quantizer : undefined }, notes };
@@ -178,11 +207,28 @@ async function planEncoder(choice: VideoCodecChoice, container: GifVideoContaine
   return { notes };
 }
 
-/** Encodes every frame of `reader` with `plan`; returns the MP4 and its codec string. Core
- * calls go through `withCore`, which maps core errors and traps to MediaslimError. */
-async function encodeFrames(reader: Reader, plan: Plan, container: GifVideoContainer, keyFrameInterval: number, withCore: WithCore, progress: Progress): Promise<{ video: Uint8Array; codec: string; frames: number; durationMs: number }> {
+/** One encoded frame as the browser's encoder returned it. */
+export interface EncodedChunk {
+  data: Uint8Array;
+  key: boolean;
+  /** Microseconds. */
+  timestamp: number;
+}
+
+/** Encodes every frame of `reader` with `plan`; returns the MP4 or WebM and its codec string,
+ * and the chunks and decoder config (to decode them back for scoring). `onFrame` sees each
+ * source frame. Core calls go through `withCore`, which maps core errors and traps to MediaslimError. */
+export async function encodeFrames(
+  reader: Reader,
+  plan: Plan,
+  container: GifVideoContainer,
+  keyFrameInterval: number,
+  withCore: WithCore,
+  progress: Progress,
+  onFrame?: (index: number, rgba: Uint8Array, timestamp: number) => void,
+): Promise<{ video: Uint8Array; codec: string; frames: number; durationMs: number; chunks: EncodedChunk[]; decoderConfig: VideoDecoderConfig }> {
   const video = (fn: (core: CoreWithVideo) => Uint8Array | { record: Uint8Array; codec: string }) => withCore((core) => fn(core as CoreWithVideo));
-  const chunks: { data: Uint8Array; key: boolean; timestamp: number }[] = [];
+  const chunks: EncodedChunk[] = [];
   let description: Uint8Array | undefined;
   let codec = plan.config.codec;
   let failure: unknown;
@@ -209,6 +255,7 @@ async function encodeFrames(reader: Reader, plan: Plan, container: GifVideoConta
       const timestamp = frame.timestampMs * 1000;
       durations.set(timestamp, frame.durationMs);
       durationMs += frame.durationMs;
+      onFrame?.(frame.index, frame.rgba, timestamp);
       const vf = new VideoFrame(frame.rgba as Uint8Array<ArrayBuffer>, { format: 'RGBX', codedWidth: reader.width, codedHeight: reader.height, timestamp, duration: frame.durationMs * 1000 });
       const options: VideoEncoderEncodeOptions & { avc?: { quantizer?: number }; vp9?: { quantizer?: number }; av1?: { quantizer?: number } } = { keyFrame: frame.index % keyFrameInterval === 0 };
       if (plan.quantizer !== undefined) options[plan.kind === 'h264' ? 'avc' : plan.kind] = { quantizer: plan.quantizer };
@@ -256,7 +303,8 @@ async function encodeFrames(reader: Reader, plan: Plan, container: GifVideoConta
   const out = container === 'webm'
     ? ((await video((core) => core.muxWebm(JSON.stringify({ codec: plan.kind, width: reader.width, height: reader.height, timescale: 1000 }), config, data, sizes, frameDurations, keys, new Int32Array(0)))) as Uint8Array)
     : ((await video((core) => core.muxMp4(plan.kind === 'h264' ? 'avc' : 'av1', config, reader.width, reader.height, 1000, data, sizes, frameDurations, keys))) as Uint8Array);
-  return { video: out, codec, frames: chunks.length, durationMs };
+  const decoderConfig: VideoDecoderConfig = { codec, codedWidth: reader.width, codedHeight: reader.height, ...(plan.kind === 'h264' ? { description: config } : {}) };
+  return { video: out, codec, frames: chunks.length, durationMs, chunks, decoderConfig };
 }
 
 /** Runs in a pool worker: the whole GIF -> MP4 encode. */
@@ -279,29 +327,55 @@ export async function encodeGifVideo(input: Uint8Array, options: GifVideoJobOpti
   if (container === 'mp4' && choice === 'vp9') {
     throw new MediaslimError('INVALID_OPTION', 'invalid option `codec`: "vp9" is offered with container "webm" only');
   }
+  if (options.quality !== undefined && options.target !== undefined) {
+    throw new MediaslimError('INVALID_OPTION', 'invalid option `target`: give `quality` (a fixed setting) or `target` (a score to meet), not both');
+  }
   const quality = qualityNumber(options.quality);
+  // Without a fixed quality, the encoder setting is searched to meet a score (default 80).
+  const target = options.quality === undefined ? targetScore(options.target) : undefined;
   const keyFrameInterval = options.keyFrameInterval ?? DEFAULT_KEY_FRAME_INTERVAL;
   if (!Number.isInteger(keyFrameInterval) || keyFrameInterval < 1) {
     throw new MediaslimError('INVALID_OPTION', `invalid option \`keyFrameInterval\`: must be a whole number from 1, got ${String(keyFrameInterval)}`);
   }
   const size = { ...(options.maxWidth !== undefined ? { maxWidth: options.maxWidth } : {}), ...(options.maxHeight !== undefined ? { maxHeight: options.maxHeight } : {}) };
   const started = performance.now();
+  const chroma = options.chroma ?? '420';
+  if (chroma !== '420' && chroma !== '444') {
+    throw new MediaslimError('INVALID_OPTION', `invalid option \`chroma\`: must be "420" or "444", got ${JSON.stringify(chroma)}`);
+  }
+  if (chroma === '444') {
+    // Full-resolution colour is AV1 High profile, which only rav1e makes here (browsers'
+    // WebCodecs encoders and H.264 Main/Baseline are 4:2:0).
+    if (choice === 'h264') throw new MediaslimError('INVALID_OPTION', 'invalid option `chroma`: "444" is AV1 only (High profile, by rav1e); use codec "av1" or "auto"');
+    return rav1e(input, { ...size, ...(target === undefined ? { quality } : { target }), chroma, keyFrameInterval, container }, withCore, progress, started, []);
+  }
 
   if (typeof VideoEncoder === 'undefined' || typeof VideoFrame === 'undefined') {
     if (choice === 'h264' || choice === 'vp9') {
       throw new MediaslimError('UNSUPPORTED_CODEC', `codec "${choice}" needs WebCodecs (VideoEncoder), which this runtime lacks; use codec "av1" or "auto" to encode AV1 with rav1e`);
     }
-    return rav1e(input, { ...size, quality, keyFrameInterval, container }, withCore, progress, started, ['this runtime has no WebCodecs VideoEncoder']);
+    return rav1e(input, { ...size, ...(target === undefined ? { quality } : { target }), keyFrameInterval, container }, withCore, progress, started, ['this runtime has no WebCodecs VideoEncoder']);
   }
 
-  const reader = await withCore((core) => new (core as CoreWithVideo).GifFrameReader(input, JSON.stringify({ ...size, even: true })));
+  const openReader = () => withCore((core) => new (core as CoreWithVideo).GifFrameReader(input, JSON.stringify({ ...size, even: true })));
+  if (target !== undefined) {
+    const found = await encodeToTarget(choice, container, target, openReader, keyFrameInterval, withCore, progress, RATE_MODEL_FPS);
+    if (found.encoded) {
+      const { encoded, width, height, score, encodes, notes } = found;
+      return { video: encoded.video, codec: encoded.codec, frames: encoded.frames, durationMs: encoded.durationMs, encoder: 'webcodecs', width, height, notes, timings: { encode: performance.now() - started }, score, target, encodes };
+    }
+    if (choice === 'av1') return rav1e(input, { ...size, target, keyFrameInterval, container }, withCore, progress, started, found.notes);
+    const wanted = choice !== 'auto' ? choice.toUpperCase().replace('H264', 'H.264') : container === 'webm' ? 'VP9 or AV1' : 'H.264 or AV1';
+    throw new MediaslimError('UNSUPPORTED_CODEC', `no video encoder for ${wanted}: ${found.notes.join('; ')}; codec "av1" encodes with rav1e in wasm instead`);
+  }
+  const reader = await openReader();
   let plan: Plan | undefined;
   let notes: string[];
   try {
     ({ plan, notes } = await planEncoder(choice, container, reader.width, reader.height, RATE_MODEL_FPS, quality));
     if (plan) {
       const out = await encodeFrames(reader, plan, container, keyFrameInterval, withCore, progress);
-      return { ...out, encoder: 'webcodecs', width: reader.width, height: reader.height, notes, timings: { encode: performance.now() - started } };
+      return { video: out.video, codec: out.codec, frames: out.frames, durationMs: out.durationMs, encoder: 'webcodecs', width: reader.width, height: reader.height, notes, timings: { encode: performance.now() - started }, encodes: 1 };
     }
   } finally {
     reader.free();
@@ -329,7 +403,9 @@ async function rav1e(input: Uint8Array, options: Record<string, unknown>, withCo
     height: out.height,
     frames: out.frames,
     durationMs: out.durationMs,
-    notes,
+    notes: [...notes, ...(out.notes ?? [])],
     timings: { encode: performance.now() - started },
+    ...(out.score !== undefined && typeof options.target === 'number' ? { score: out.score, target: options.target } : {}),
+    encodes: out.encodes ?? 1,
   };
 }

@@ -6,9 +6,9 @@ import { Asset } from '../asset.js';
 import { MediaslimError } from '../errors.js';
 import { readAll, type Input } from '../input.js';
 import type { Pool, Priority, ProgressEvent } from '../pool.js';
-import type { EncodedGifVideo, GifVideoContainer, VideoCodecChoice, VideoQuality } from './encode-gif.js';
+import type { EncodedGifVideo, GifVideoContainer, VideoCodecChoice, VideoQuality, VideoTarget } from './encode-gif.js';
 
-export type { GifVideoContainer, VideoCodecChoice, VideoQuality } from './encode-gif.js';
+export type { GifVideoContainer, VideoCodecChoice, VideoQuality, VideoTarget } from './encode-gif.js';
 
 export interface GifToVideoOptions {
   /** `auto` (default): for MP4 H.264 where WebCodecs has it, else AV1; for WebM VP9, else AV1;
@@ -20,8 +20,25 @@ export interface GifToVideoOptions {
   maxWidth?: number;
   /** Fit inside this height (never upscaled); sides are rounded down to even numbers. */
   maxHeight?: number;
-  /** `medium` (default), `high`, or 1-100. */
+  /**
+   * A fixed encoder setting: `medium`, `high`, or 1-100. Unset (default), the setting is
+   * searched to meet `target` instead.
+   */
   quality?: VideoQuality;
+  /**
+   * The SSIMULACRA2 score the video must reach on sampled frames (up to 6, first to last,
+   * each against the composited GIF frame at the output size): `medium` (70), `high` (80,
+   * default), `max` (90) or 30-100. The smallest encode that meets it is returned, within 5
+   * encodes; when none does, the best one, with a note. Not with `quality`.
+   */
+  target?: VideoTarget;
+  /**
+   * `420` (default): colour at half resolution, which every H.264 and AV1 decoder plays.
+   * `444`: full-resolution colour (AV1 High profile, encoded by rav1e in wasm, also in
+   * browsers), for small, saturated graphics that 4:2:0 blurs. Chromium plays it (tested);
+   * players limited to AV1 Main profile (4:2:0 only), such as hardware decoders, do not.
+   */
+  chroma?: '420' | '444';
   /** At most this many frames between key frames (default 120). */
   keyFrameInterval?: number;
   /** The URL the markup's `<source>` uses: where the video will be served (default `video.mp4` / `video.webm`). */
@@ -63,6 +80,15 @@ export interface GifToVideoResult {
   /** Why codecs tried first were not used; that the video is bigger than the GIF. */
   notes: string[];
   timings: { encode: number };
+  /**
+   * The lowest SSIMULACRA2 score among the sampled frames of the returned video (decoded back
+   * by the browser, or rav1e's reconstruction); absent with a fixed `quality`.
+   */
+  score?: number;
+  /** The score aimed for; absent with a fixed `quality`. */
+  target?: number;
+  /** Whole encodes made (1 with a fixed `quality`). */
+  encodes: number;
 }
 
 const OWN_FIELDS = new Set(['src', 'posterSrc', 'signal', 'onProgress', 'priority', 'pool']);
@@ -151,5 +177,7 @@ export async function gifToVideo(input: Input, options: GifToVideoOptions = {}, 
     biggerThanGif,
     notes,
     timings: encoded.timings,
+    ...(encoded.score !== undefined ? { score: encoded.score, target: encoded.target } : {}),
+    encodes: encoded.encodes,
   };
 }

@@ -4,6 +4,8 @@
 
 #[cfg(feature = "avif")]
 pub mod av1;
+#[cfg(feature = "avif")]
+pub mod av1_target;
 #[cfg(feature = "video")]
 pub mod gif;
 #[cfg(feature = "video")]
