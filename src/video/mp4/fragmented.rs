@@ -10,7 +10,7 @@
 //! would duplicate the sample entries mux.rs already writes and bring `bytes`, `derive_more`,
 //! `num` and `tracing` into the wasm, and `re_mp4` only reads. The fragment boxes are ~200 lines.
 
-use super::mux::{MuxLimits, MuxTrack, Sample, TrackMedia, boxed, check_media, check_sample_run, check_track, full, moov_with, u32be, u64be};
+use super::mux::{MuxLimits, MuxTrack, Sample, TrackMedia, boxed, check_media, check_sample_run, check_tracks, full, moov_with, u32be, u64be};
 use crate::error::{Budget, Error, Result};
 
 /// One track of a fragmented file: what it is and where presentation starts (an edit list, as
@@ -295,19 +295,7 @@ impl FragmentWriter {
 /// second of it, and holds every other track's samples that start before the next one. Ends
 /// with an `mfra`.
 pub fn mux_fragmented(tracks: &[MuxTrack<'_>], limits: &MuxLimits) -> Result<Vec<u8>> {
-    let mut count = 0u64;
-    let mut media_bytes = 0u64;
-    for t in tracks {
-        check_track(t)?;
-        count += t.samples.len() as u64;
-        media_bytes = t.samples.iter().try_fold(media_bytes, |sum, s| sum.checked_add(s.data.len() as u64)).unwrap_or(u64::MAX);
-    }
-    if count > u64::from(limits.max_samples) {
-        return Err(Error::too_large(Budget::Frames, count, u64::from(limits.max_samples), "maxFrames"));
-    }
-    if media_bytes > limits.max_bytes {
-        return Err(Error::too_large(Budget::Bytes, media_bytes, limits.max_bytes, "maxBytes"));
-    }
+    check_tracks(tracks, limits)?;
     let lead = tracks.iter().position(|t| matches!(t.media, TrackMedia::Video { .. })).unwrap_or(0);
     let Some(lead_track) = tracks.get(lead) else { return Err(Error::option("tracks", "a movie needs at least one track")) };
 

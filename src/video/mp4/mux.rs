@@ -157,10 +157,9 @@ pub fn mux(track: &VideoTrack, samples: &[Sample<'_>], limits: &MuxLimits) -> Re
     mux_tracks(&[MuxTrack { media: &media, samples, composition_offsets: &[], media_start: 0 }], limits)
 }
 
-/// A fast-start MP4 of several tracks (track IDs 1, 2, ... in this order); the movie clock is
-/// the first track's.
-pub fn mux_tracks(tracks: &[MuxTrack<'_>], limits: &MuxLimits) -> Result<Vec<u8>> {
-    let Some(first) = tracks.first() else { return Err(Error::option("tracks", "a movie needs at least one track")) };
+/// Every track checked, and the movie's sample count and media bytes against `limits`
+/// (the fast-start and the fragmented writers both start here); returns the media bytes.
+pub(super) fn check_tracks(tracks: &[MuxTrack<'_>], limits: &MuxLimits) -> Result<u64> {
     let mut count = 0u64;
     let mut media_bytes = 0u64;
     for t in tracks {
@@ -174,6 +173,14 @@ pub fn mux_tracks(tracks: &[MuxTrack<'_>], limits: &MuxLimits) -> Result<Vec<u8>
     if media_bytes > limits.max_bytes {
         return Err(Error::too_large(Budget::Bytes, media_bytes, limits.max_bytes, "maxBytes"));
     }
+    Ok(media_bytes)
+}
+
+/// A fast-start MP4 of several tracks (track IDs 1, 2, ... in this order); the movie clock is
+/// the first track's.
+pub fn mux_tracks(tracks: &[MuxTrack<'_>], limits: &MuxLimits) -> Result<Vec<u8>> {
+    let Some(first) = tracks.first() else { return Err(Error::option("tracks", "a movie needs at least one track")) };
+    let media_bytes = check_tracks(tracks, limits)?;
     let movie_timescale = first.timescale();
     let order = interleave(tracks);
 

@@ -10,36 +10,11 @@
 // Parses untrusted input: no panicking shortcuts.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+use super::ids::*;
 use crate::error::{Budget, Error, Result};
 use crate::video::mp4::{
     AudioSpecificConfig, DemuxLimits, Movie, SampleInfo, Track, TrackKind, av1_codec, avc_codec, hevc_codec,
 };
-
-const EBML: u32 = 0x1A45_DFA3;
-const SEGMENT: u32 = 0x1853_8067;
-const INFO: u32 = 0x1549_A966;
-const TIMECODE_SCALE: u32 = 0x2A_D7B1;
-const TRACKS: u32 = 0x1654_AE6B;
-const TRACK_ENTRY: u32 = 0xAE;
-const TRACK_NUMBER: u32 = 0xD7;
-const TRACK_TYPE: u32 = 0x83;
-const CODEC_ID: u32 = 0x86;
-const CODEC_PRIVATE: u32 = 0x63A2;
-const DEFAULT_DURATION: u32 = 0x23_E383;
-const CODEC_DELAY: u32 = 0x56AA;
-const VIDEO: u32 = 0xE0;
-const PIXEL_WIDTH: u32 = 0xB0;
-const PIXEL_HEIGHT: u32 = 0xBA;
-const AUDIO: u32 = 0xE1;
-const SAMPLING_FREQUENCY: u32 = 0xB5;
-const CHANNELS: u32 = 0x9F;
-const CLUSTER: u32 = 0x1F43_B675;
-const TIMECODE: u32 = 0xE7;
-const SIMPLE_BLOCK: u32 = 0xA3;
-const BLOCK_GROUP: u32 = 0xA0;
-const BLOCK: u32 = 0xA1;
-const BLOCK_DURATION: u32 = 0x9B;
-const REFERENCE_BLOCK: u32 = 0xFB;
 
 /// Frames in one laced block at most (Matroska stores the count in a byte).
 const MAX_LACED: usize = 256;
@@ -150,7 +125,7 @@ pub fn demux(file: &[u8], limits: &DemuxLimits) -> Result<Movie> {
     let scale_ns = find(&level1, INFO)
         .map(|info| children(file, info.data, info.end))
         .transpose()?
-        .and_then(|info| find(&info, TIMECODE_SCALE).map(|e| uint(file, e)))
+        .and_then(|info| find(&info, TIMESTAMP_SCALE).map(|e| uint(file, e)))
         .filter(|&v| v > 0)
         .unwrap_or(1_000_000);
     // Ticks per second of block times: 1000 for the usual millisecond scale.
@@ -178,7 +153,7 @@ pub fn demux(file: &[u8], limits: &DemuxLimits) -> Result<Movie> {
     let mut total = 0u64;
     for cluster in level1.iter().filter(|e| e.id == CLUSTER) {
         let parts = children(file, cluster.data, cluster.end)?;
-        let base = find(&parts, TIMECODE).map_or(0, |e| uint(file, e));
+        let base = find(&parts, TIMESTAMP).map_or(0, |e| uint(file, e));
         let base = i64::try_from(base).map_err(|_| corrupt("cluster time out of range"))?;
         for part in &parts {
             let (block, key_hint, duration) = match part.id {

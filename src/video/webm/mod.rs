@@ -9,6 +9,7 @@
 //! a few hundred lines over the EBML writer below.
 
 mod demux;
+mod ids;
 mod mux;
 
 pub use demux::{demux, is_webm};

@@ -11,56 +11,9 @@
 //! the WebM spec asks (the demuxer subtracts it again). The last block of each track is a
 //! BlockGroup with its BlockDuration, so the last frame keeps its length.
 
+use super::ids::*;
 use crate::error::{Budget, Error, Result};
 use crate::video::mp4::{MuxLimits, Sample};
-
-const EBML: u32 = 0x1A45_DFA3;
-const EBML_VERSION: u32 = 0x4286;
-const EBML_READ_VERSION: u32 = 0x42F7;
-const EBML_MAX_ID_LENGTH: u32 = 0x42F2;
-const EBML_MAX_SIZE_LENGTH: u32 = 0x42F3;
-const DOC_TYPE: u32 = 0x4282;
-const DOC_TYPE_VERSION: u32 = 0x4287;
-const DOC_TYPE_READ_VERSION: u32 = 0x4285;
-const SEGMENT: u32 = 0x1853_8067;
-const SEEK_HEAD: u32 = 0x114D_9B74;
-const SEEK: u32 = 0x4DBB;
-const SEEK_ID: u32 = 0x53AB;
-const SEEK_POSITION: u32 = 0x53AC;
-const INFO: u32 = 0x1549_A966;
-const TIMESTAMP_SCALE: u32 = 0x2A_D7B1;
-const DURATION: u32 = 0x4489;
-const MUXING_APP: u32 = 0x4D80;
-const WRITING_APP: u32 = 0x5741;
-const TRACKS: u32 = 0x1654_AE6B;
-const TRACK_ENTRY: u32 = 0xAE;
-const TRACK_NUMBER: u32 = 0xD7;
-const TRACK_UID: u32 = 0x73C5;
-const TRACK_TYPE: u32 = 0x83;
-const FLAG_LACING: u32 = 0x9C;
-const CODEC_ID: u32 = 0x86;
-const CODEC_PRIVATE: u32 = 0x63A2;
-const CODEC_DELAY: u32 = 0x56AA;
-const SEEK_PRE_ROLL: u32 = 0x56BB;
-const VIDEO: u32 = 0xE0;
-const PIXEL_WIDTH: u32 = 0xB0;
-const PIXEL_HEIGHT: u32 = 0xBA;
-const AUDIO: u32 = 0xE1;
-const SAMPLING_FREQUENCY: u32 = 0xB5;
-const CHANNELS: u32 = 0x9F;
-const CUES: u32 = 0x1C53_BB6B;
-const CUE_POINT: u32 = 0xBB;
-const CUE_TIME: u32 = 0xB3;
-const CUE_TRACK_POSITIONS: u32 = 0xB7;
-const CUE_TRACK: u32 = 0xF7;
-const CUE_CLUSTER_POSITION: u32 = 0xF1;
-const CLUSTER: u32 = 0x1F43_B675;
-const TIMESTAMP: u32 = 0xE7;
-const SIMPLE_BLOCK: u32 = 0xA3;
-const BLOCK_GROUP: u32 = 0xA0;
-const BLOCK: u32 = 0xA1;
-const BLOCK_DURATION: u32 = 0x9B;
-const REFERENCE_BLOCK: u32 = 0xFB;
 
 /// Nanoseconds per block time unit: milliseconds, what every WebM writer uses.
 const TIMESTAMP_SCALE_NS: u64 = 1_000_000;
