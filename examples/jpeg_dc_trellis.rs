@@ -20,7 +20,12 @@ fn main() {
                 sizes[i] += jpeg.len();
             }
         }
-        println!("{path} {w}x{h}: with {} without {} ratio {:.4}", sizes[0], sizes[1], sizes[1] as f64 / sizes[0] as f64);
+        println!(
+            "{path} {w}x{h}: with {} without {} ratio {:.4}",
+            sizes[0],
+            sizes[1],
+            sizes[1] as f64 / sizes[0] as f64
+        );
         totals[0] += sizes[0];
         totals[1] += sizes[1];
     }

@@ -130,9 +130,10 @@ pub(crate) fn parse_options<T: serde::de::DeserializeOwned>(json: &str) -> std::
     };
     let Value::Object(fields) = &value else { return Err((".".to_string(), err)) };
     let path = fields.iter().find(|&(k, v)| fails_alone(k, v)).map(|(k, v)| match v {
-        Value::Array(items) => {
-            items.iter().position(|item| fails_alone(k, &Value::Array(vec![item.clone()]))).map_or_else(|| k.clone(), |i| format!("{k}[{i}]"))
-        }
+        Value::Array(items) => items
+            .iter()
+            .position(|item| fails_alone(k, &Value::Array(vec![item.clone()])))
+            .map_or_else(|| k.clone(), |i| format!("{k}[{i}]")),
         _ => k.clone(),
     });
     Err((path.unwrap_or_else(|| ".".to_string()), err))

@@ -25,10 +25,10 @@ pub mod resize;
 pub mod video;
 
 // The wasm-bindgen adapters: `probe` in every module, everything else with `pixels`.
-#[cfg(target_arch = "wasm32")]
-mod wasm_probe;
 #[cfg(all(target_arch = "wasm32", feature = "pixels"))]
 mod wasm;
+#[cfg(target_arch = "wasm32")]
+mod wasm_probe;
 
 pub use decode::{ProbeInfo, decode, probe};
 pub use error::{Error, Result};
@@ -40,7 +40,8 @@ pub use sniff::{Format, sniff};
 pub use encode::{EncodeOptions, OutputFormat, encode};
 #[cfg(feature = "pixels")]
 pub use pipeline::{
-    AcceptFormat, AvifEncoder, OptimizeOptions, Optimized, Pixels, Quality, Source, TargetFormat, TargetScore, compare, optimize, optimize_many,
+    AcceptFormat, AvifEncoder, OptimizeOptions, Optimized, Pixels, Quality, Source, TargetFormat, TargetScore, compare,
+    optimize, optimize_many,
 };
 #[cfg(feature = "pixels")]
 pub use placeholder::{Placeholder, placeholder};

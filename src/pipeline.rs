@@ -924,7 +924,10 @@ mod tests {
             Error::InvalidOption { name, detail } => format!("{name}: {detail}"),
             e => panic!("{e}"),
         };
-        assert_eq!(name(r#"{"width":100,"quality":"x","fit":"cover"}"#), r#"quality: got "x"; must be a whole number from 1 to 100 or "auto""#);
+        assert_eq!(
+            name(r#"{"width":100,"quality":"x","fit":"cover"}"#),
+            r#"quality: got "x"; must be a whole number from 1 to 100 or "auto""#
+        );
         assert!(name(r#"{"format":"webp","accept":["webp","tiff"]}"#).starts_with("accept[1]: unknown variant `tiff`"));
         assert!(name(r#"{"upscale":true,"effort":3.5}"#).starts_with("effort: invalid type: floating point `3.5`"));
         assert!(name(r#""webp""#).starts_with("options: invalid type: string"));

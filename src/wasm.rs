@@ -5,11 +5,11 @@
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
 
+use crate::Placeholder;
 use crate::error::Error;
 use crate::limits::Limits;
 use crate::pipeline::{self, OptimizeOptions, Optimized};
 use crate::wasm_probe::js_error;
-use crate::Placeholder;
 
 #[wasm_bindgen]
 extern "C" {
@@ -117,7 +117,8 @@ pub fn score_pixels(reference: &[u8], distorted: &[u8], width: u32, height: u32)
     }
     let a = Image::new(width, height, PixelLayout::Rgba8, reference.to_vec());
     let b = Image::new(width, height, PixelLayout::Rgba8, distorted.to_vec());
-    let (a, b) = if a.has_transparency() || b.has_transparency() { (a, b) } else { (a.flatten([0; 3]), b.flatten([0; 3])) };
+    let (a, b) =
+        if a.has_transparency() || b.has_transparency() { (a, b) } else { (a.flatten([0; 3]), b.flatten([0; 3])) };
     crate::quality::ssimulacra2(&a, &b).map_err(js_error)
 }
 
@@ -170,11 +171,20 @@ pub fn remux(input: &[u8], options_json: &str) -> Result<Ts<crate::video::Remuxe
 /// pieces, changed, notes, size }` out, where `pieces` holds (start, end) pairs of input bytes
 /// to copy in order and (-1, -1) where the new `moov` goes. JS then streams the copy.
 #[wasm_bindgen(js_name = fastStartPlan)]
-pub fn fast_start_plan(kinds: &[u8], starts: &[f64], sizes: &[f64], headers: &[u8], moov: &[u8]) -> Result<JsValue, JsValue> {
+pub fn fast_start_plan(
+    kinds: &[u8],
+    starts: &[f64],
+    sizes: &[f64],
+    headers: &[u8],
+    moov: &[u8],
+) -> Result<JsValue, JsValue> {
     use crate::video::mp4::{Piece, TopBox};
     let n = starts.len();
     if kinds.len() != n * 4 || sizes.len() != n || headers.len() != n {
-        return Err(js_error(Error::option("boxes", format!("{} kind bytes, {n} offsets, {} sizes, {} headers", kinds.len(), sizes.len(), headers.len()))));
+        return Err(js_error(Error::option(
+            "boxes",
+            format!("{} kind bytes, {n} offsets, {} sizes, {} headers", kinds.len(), sizes.len(), headers.len()),
+        )));
     }
     let top: Vec<TopBox> = kinds
         .chunks_exact(4)
@@ -285,11 +295,17 @@ pub fn mux_mp4(
     use crate::video::mp4::{MuxLimits, Sample, VideoCodec, VideoTrack, mux};
     let n = sizes.len();
     if durations.len() != n || keyframes.len() != n {
-        return Err(js_error(Error::option("samples", format!("{n} sizes, {} durations, {} key frame flags", durations.len(), keyframes.len()))));
+        return Err(js_error(Error::option(
+            "samples",
+            format!("{n} sizes, {} durations, {} key frame flags", durations.len(), keyframes.len()),
+        )));
     }
     let total: u64 = sizes.iter().map(|&s| u64::from(s)).sum();
     if total != data.len() as u64 {
-        return Err(js_error(Error::option("samples", format!("sizes add up to {total} bytes, data has {}", data.len()))));
+        return Err(js_error(Error::option(
+            "samples",
+            format!("sizes add up to {total} bytes, data has {}", data.len()),
+        )));
     }
     let codec = match codec {
         "avc" => VideoCodec::Avc { avcc: config },
@@ -322,7 +338,8 @@ pub fn av1_config(key_frame: &[u8]) -> Result<JsValue, JsValue> {
     let (record, seq) = crate::encode::av1c_record(key_frame).map_err(js_error)?;
     let obj = js_sys::Object::new();
     set(&obj, "record", &js_sys::Uint8Array::from(record.as_slice()).into());
-    let codec = format!("av01.{}.{:02}{}.{:02}", seq.profile, seq.level, if seq.tier { 'H' } else { 'M' }, seq.bit_depth);
+    let codec =
+        format!("av01.{}.{:02}{}.{:02}", seq.profile, seq.level, if seq.tier { 'H' } else { 'M' }, seq.bit_depth);
     set(&obj, "codec", &codec.into());
     Ok(obj.into())
 }
@@ -457,7 +474,9 @@ impl VideoDemuxer {
         let list = track.samples.get(from as usize..).unwrap_or_default();
         let list = list.get(..(count as usize).min(list.len())).unwrap_or_default();
         let obj = js_sys::Object::new();
-        let f64s = |f: &dyn Fn(&crate::video::mp4::SampleInfo) -> f64| js_sys::Float64Array::from(list.iter().map(f).collect::<Vec<_>>().as_slice());
+        let f64s = |f: &dyn Fn(&crate::video::mp4::SampleInfo) -> f64| {
+            js_sys::Float64Array::from(list.iter().map(f).collect::<Vec<_>>().as_slice())
+        };
         set(&obj, "offsets", &f64s(&|s| s.offset as f64).into());
         set(&obj, "dts", &f64s(&|s| s.dts as f64).into());
         set(&obj, "pts", &f64s(&|s| s.pts as f64).into());
@@ -480,7 +499,11 @@ impl VideoDemuxer {
 #[cfg(feature = "video")]
 impl VideoDemuxer {
     fn track(&self, id: u32) -> Result<&crate::video::mp4::Track, JsValue> {
-        self.movie.tracks.iter().find(|t| t.id == id).ok_or_else(|| js_error(Error::option("trackId", format!("no track {id} in this file"))))
+        self.movie
+            .tracks
+            .iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| js_error(Error::option("trackId", format!("no track {id} in this file"))))
     }
 }
 
@@ -559,21 +582,36 @@ fn movie_parts<'a>(
     audio_durations: &[u32],
 ) -> Result<MovieParts<'a>, JsValue> {
     use crate::video::mp4::Sample;
-    let spec: MovieSpec = serde_json::from_str(spec_json).map_err(|e| js_error(Error::option("spec", e.to_string())))?;
+    let spec: MovieSpec =
+        serde_json::from_str(spec_json).map_err(|e| js_error(Error::option("spec", e.to_string())))?;
     let n = video_sizes.len();
     if video_durations.len() != n || video_keyframes.len() != n {
-        return Err(js_error(Error::option("samples", format!("{n} sizes, {} durations, {} key frame flags", video_durations.len(), video_keyframes.len()))));
+        return Err(js_error(Error::option(
+            "samples",
+            format!("{n} sizes, {} durations, {} key frame flags", video_durations.len(), video_keyframes.len()),
+        )));
     }
     let frames = split_samples(video_data, video_sizes, "samples")?;
-    let video = frames.iter().zip(video_durations.iter().zip(video_keyframes)).map(|(data, (&duration, &key))| Sample { duration, keyframe: key != 0, data }).collect();
+    let video = frames
+        .iter()
+        .zip(video_durations.iter().zip(video_keyframes))
+        .map(|(data, (&duration, &key))| Sample { duration, keyframe: key != 0, data })
+        .collect();
     let audio = match (&spec.audio, audio_config) {
         (Some(a), Some(config)) => {
             if audio_durations.len() != audio_sizes.len() {
-                return Err(js_error(Error::option("audio", format!("{} sizes, {} durations", audio_sizes.len(), audio_durations.len()))));
+                return Err(js_error(Error::option(
+                    "audio",
+                    format!("{} sizes, {} durations", audio_sizes.len(), audio_durations.len()),
+                )));
             }
             let chunks = split_samples(audio_data, audio_sizes, "audio")?;
             // AAC access units and Opus/Vorbis packets are all sync samples.
-            let samples = chunks.iter().zip(audio_durations).map(|(data, &duration)| Sample { duration, keyframe: true, data }).collect();
+            let samples = chunks
+                .iter()
+                .zip(audio_durations)
+                .map(|(data, &duration)| Sample { duration, keyframe: true, data })
+                .collect();
             Some((a.codec.clone().unwrap_or_else(|| "aac".into()), config, samples))
         }
         _ => None,
@@ -606,7 +644,18 @@ pub fn mux_webm(
     use crate::video::webm::{WebmCodec, WebmMedia, WebmTrack, mux};
     let audio_data = audio_data.unwrap_or_default();
     let (audio_sizes, audio_durations) = (audio_sizes.unwrap_or_default(), audio_durations.unwrap_or_default());
-    let parts = movie_parts(spec_json, video_config, video_data, video_sizes, video_durations, video_keyframes, audio_config, &audio_data, &audio_sizes, &audio_durations)?;
+    let parts = movie_parts(
+        spec_json,
+        video_config,
+        video_data,
+        video_sizes,
+        video_durations,
+        video_keyframes,
+        audio_config,
+        &audio_data,
+        &audio_sizes,
+        &audio_durations,
+    )?;
     let spec = &parts.spec;
     if spec.rotation != 0 {
         return Err(js_error(Error::option("rotation", "WebM has no rotation: turn the frames before encoding")));
@@ -614,26 +663,50 @@ pub fn mux_webm(
     let codec = match spec.codec.as_str() {
         "vp9" => WebmCodec::Vp9,
         "av1" => WebmCodec::Av1 { av1c: parts.video_config.clone() },
-        other => return Err(js_error(Error::option("codec", format!("WebM holds \"vp9\" or \"av1\" video, got {other:?}")))),
+        other => {
+            return Err(js_error(Error::option("codec", format!("WebM holds \"vp9\" or \"av1\" video, got {other:?}"))));
+        }
     };
     let owned: Vec<Vec<u8>>;
     let mut video_samples = parts.video.clone();
     if matches!(codec, WebmCodec::Av1 { .. }) {
         // The same AV1 sample form as in MP4 (no temporal delimiters).
-        owned = parts.video.iter().map(|s| crate::encode::av1_video_sample(s.data)).collect::<Result<_, _>>().map_err(js_error)?;
+        owned = parts
+            .video
+            .iter()
+            .map(|s| crate::encode::av1_video_sample(s.data))
+            .collect::<Result<_, _>>()
+            .map_err(js_error)?;
         video_samples.iter_mut().zip(&owned).for_each(|(s, data)| s.data = data);
     }
     let video = WebmMedia::Video { codec, width: spec.width, height: spec.height };
-    let mut tracks = vec![WebmTrack { media: &video, timescale: spec.timescale, samples: &video_samples, composition_offsets: video_offsets, media_start: spec.media_start }];
+    let mut tracks = vec![WebmTrack {
+        media: &video,
+        timescale: spec.timescale,
+        samples: &video_samples,
+        composition_offsets: video_offsets,
+        media_start: spec.media_start,
+    }];
     let audio_media;
     if let (Some(a), Some((codec, config, samples))) = (&spec.audio, &parts.audio) {
         let codec = match codec.as_str() {
             "opus" => WebmCodec::Opus { opus_head: config.clone() },
             "vorbis" => WebmCodec::Vorbis { headers: config.clone() },
-            other => return Err(js_error(Error::option("audio.codec", format!("WebM holds \"opus\" or \"vorbis\" audio, got {other:?}")))),
+            other => {
+                return Err(js_error(Error::option(
+                    "audio.codec",
+                    format!("WebM holds \"opus\" or \"vorbis\" audio, got {other:?}"),
+                )));
+            }
         };
         audio_media = WebmMedia::Audio { codec, sample_rate: a.sample_rate, channels: a.channels };
-        tracks.push(WebmTrack { media: &audio_media, timescale: a.timescale, samples, composition_offsets: &[], media_start: a.media_start });
+        tracks.push(WebmTrack {
+            media: &audio_media,
+            timescale: a.timescale,
+            samples,
+            composition_offsets: &[],
+            media_start: a.media_start,
+        });
     }
     mux(&tracks, &MuxLimits::default()).map_err(js_error)
 }
@@ -662,29 +735,63 @@ pub fn mux_movie(
     use crate::video::mp4::{AudioTrack, MuxLimits, MuxTrack, TrackMedia, VideoCodec, VideoTrack, mux_tracks};
     let audio_data = audio_data.unwrap_or_default();
     let (audio_sizes, audio_durations) = (audio_sizes.unwrap_or_default(), audio_durations.unwrap_or_default());
-    let parts = movie_parts(spec_json, video_config, video_data, video_sizes, video_durations, video_keyframes, audio_config, &audio_data, &audio_sizes, &audio_durations)?;
+    let parts = movie_parts(
+        spec_json,
+        video_config,
+        video_data,
+        video_sizes,
+        video_durations,
+        video_keyframes,
+        audio_config,
+        &audio_data,
+        &audio_sizes,
+        &audio_durations,
+    )?;
     let spec = &parts.spec;
     let codec = match spec.codec.as_str() {
         "avc" => VideoCodec::Avc { avcc: parts.video_config.clone() },
         "av1" => VideoCodec::Av1 { av1c: parts.video_config.clone() },
         "vp9" => VideoCodec::Vp9 { vpcc: parts.video_config.clone() },
-        other => return Err(js_error(Error::option("codec", format!("must be \"avc\", \"av1\" or \"vp9\", got {other:?}")))),
+        other => {
+            return Err(js_error(Error::option("codec", format!("must be \"avc\", \"av1\" or \"vp9\", got {other:?}"))));
+        }
     };
     let owned: Vec<Vec<u8>>;
     let mut video_samples = parts.video.clone();
     if matches!(codec, VideoCodec::Av1 { .. }) {
-        owned = parts.video.iter().map(|s| crate::encode::av1_video_sample(s.data)).collect::<Result<_, _>>().map_err(js_error)?;
+        owned = parts
+            .video
+            .iter()
+            .map(|s| crate::encode::av1_video_sample(s.data))
+            .collect::<Result<_, _>>()
+            .map_err(js_error)?;
         video_samples.iter_mut().zip(&owned).for_each(|(s, data)| s.data = data);
     }
-    let video = TrackMedia::Video { track: VideoTrack { codec, width: spec.width, height: spec.height, timescale: spec.timescale }, rotation: spec.rotation };
-    let mut tracks = vec![MuxTrack { media: &video, samples: &video_samples, composition_offsets: video_offsets, media_start: spec.media_start }];
+    let video = TrackMedia::Video {
+        track: VideoTrack { codec, width: spec.width, height: spec.height, timescale: spec.timescale },
+        rotation: spec.rotation,
+    };
+    let mut tracks = vec![MuxTrack {
+        media: &video,
+        samples: &video_samples,
+        composition_offsets: video_offsets,
+        media_start: spec.media_start,
+    }];
     let audio_media;
     if let (Some(a), Some((codec, config, samples))) = (&spec.audio, &parts.audio) {
         let opus = config.starts_with(b"OpusHead");
         if !matches!((codec.as_str(), opus), ("aac", false) | ("opus", true)) {
-            return Err(js_error(Error::option("audio.codec", format!("an MP4 holds \"aac\" (an AudioSpecificConfig) or \"opus\" (an OpusHead) audio, got {codec:?}"))));
+            return Err(js_error(Error::option(
+                "audio.codec",
+                format!("an MP4 holds \"aac\" (an AudioSpecificConfig) or \"opus\" (an OpusHead) audio, got {codec:?}"),
+            )));
         }
-        audio_media = TrackMedia::Audio(AudioTrack { config: config.clone(), sample_rate: a.sample_rate, channels: a.channels, timescale: a.timescale });
+        audio_media = TrackMedia::Audio(AudioTrack {
+            config: config.clone(),
+            sample_rate: a.sample_rate,
+            channels: a.channels,
+            timescale: a.timescale,
+        });
         tracks.push(MuxTrack { media: &audio_media, samples, composition_offsets: &[], media_start: a.media_start });
     }
     mux_tracks(&tracks, &MuxLimits::default()).map_err(js_error)
@@ -707,20 +814,40 @@ impl Mp4FragmentWriter {
     /// `spec_json` and the codec records as `muxMovie` takes them; the audio track exists when
     /// `spec.audio` and `audio_config` are both given.
     #[wasm_bindgen(constructor)]
-    pub fn new(spec_json: &str, video_config: Vec<u8>, audio_config: Option<Vec<u8>>) -> Result<Mp4FragmentWriter, JsValue> {
-        use crate::video::mp4::{AudioTrack, FragmentTrack, FragmentWriter, MuxLimits, TrackMedia, VideoCodec, VideoTrack};
-        let spec: MovieSpec = serde_json::from_str(spec_json).map_err(|e| js_error(Error::option("spec", e.to_string())))?;
+    pub fn new(
+        spec_json: &str,
+        video_config: Vec<u8>,
+        audio_config: Option<Vec<u8>>,
+    ) -> Result<Mp4FragmentWriter, JsValue> {
+        use crate::video::mp4::{
+            AudioTrack, FragmentTrack, FragmentWriter, MuxLimits, TrackMedia, VideoCodec, VideoTrack,
+        };
+        let spec: MovieSpec =
+            serde_json::from_str(spec_json).map_err(|e| js_error(Error::option("spec", e.to_string())))?;
         let codec = match spec.codec.as_str() {
             "avc" => VideoCodec::Avc { avcc: video_config },
             "av1" => VideoCodec::Av1 { av1c: video_config },
             "vp9" => VideoCodec::Vp9 { vpcc: video_config },
-            other => return Err(js_error(Error::option("codec", format!("must be \"avc\", \"av1\" or \"vp9\", got {other:?}")))),
+            other => {
+                return Err(js_error(Error::option(
+                    "codec",
+                    format!("must be \"avc\", \"av1\" or \"vp9\", got {other:?}"),
+                )));
+            }
         };
         let av1 = matches!(codec, VideoCodec::Av1 { .. });
-        let video = TrackMedia::Video { track: VideoTrack { codec, width: spec.width, height: spec.height, timescale: spec.timescale }, rotation: spec.rotation };
+        let video = TrackMedia::Video {
+            track: VideoTrack { codec, width: spec.width, height: spec.height, timescale: spec.timescale },
+            rotation: spec.rotation,
+        };
         let mut tracks = vec![FragmentTrack { media: video, media_start: spec.media_start }];
         if let (Some(a), Some(config)) = (&spec.audio, audio_config) {
-            let media = TrackMedia::Audio(AudioTrack { config, sample_rate: a.sample_rate, channels: a.channels, timescale: a.timescale });
+            let media = TrackMedia::Audio(AudioTrack {
+                config,
+                sample_rate: a.sample_rate,
+                channels: a.channels,
+                timescale: a.timescale,
+            });
             tracks.push(FragmentTrack { media, media_start: a.media_start });
         }
         let (writer, init) = FragmentWriter::new(tracks, MuxLimits::default()).map_err(js_error)?;
@@ -750,15 +877,29 @@ impl Mp4FragmentWriter {
         use crate::video::mp4::{FragmentRun, Sample};
         let n = video_sizes.len();
         if video_durations.len() != n || video_keyframes.len() != n || audio_durations.len() != audio_sizes.len() {
-            return Err(js_error(Error::option("samples", format!("{n} sizes, {} durations, {} key frame flags", video_durations.len(), video_keyframes.len()))));
+            return Err(js_error(Error::option(
+                "samples",
+                format!("{n} sizes, {} durations, {} key frame flags", video_durations.len(), video_keyframes.len()),
+            )));
         }
         let frames = split_samples(video_data, video_sizes, "samples")?;
-        let owned: Vec<Vec<u8>> = if self.av1 { frames.iter().map(|f| crate::encode::av1_video_sample(f)).collect::<Result<_, _>>().map_err(js_error)? } else { Vec::new() };
+        let owned: Vec<Vec<u8>> = if self.av1 {
+            frames.iter().map(|f| crate::encode::av1_video_sample(f)).collect::<Result<_, _>>().map_err(js_error)?
+        } else {
+            Vec::new()
+        };
         let frames: Vec<&[u8]> = if self.av1 { owned.iter().map(Vec::as_slice).collect() } else { frames };
-        let video: Vec<Sample<'_>> =
-            frames.iter().zip(video_durations.iter().zip(video_keyframes)).map(|(data, (&duration, &key))| Sample { duration, keyframe: key != 0, data }).collect();
+        let video: Vec<Sample<'_>> = frames
+            .iter()
+            .zip(video_durations.iter().zip(video_keyframes))
+            .map(|(data, (&duration, &key))| Sample { duration, keyframe: key != 0, data })
+            .collect();
         let chunks = split_samples(audio_data, audio_sizes, "audio")?;
-        let audio: Vec<Sample<'_>> = chunks.iter().zip(audio_durations).map(|(data, &duration)| Sample { duration, keyframe: true, data }).collect();
+        let audio: Vec<Sample<'_>> = chunks
+            .iter()
+            .zip(audio_durations)
+            .map(|(data, &duration)| Sample { duration, keyframe: true, data })
+            .collect();
         let mut runs = vec![FragmentRun { samples: &video, composition_offsets: video_offsets }];
         if self.has_audio() {
             runs.push(FragmentRun { samples: &audio, composition_offsets: &[] });

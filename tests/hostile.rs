@@ -106,7 +106,10 @@ where
     std::thread::spawn(move || {
         let (cpu0, t0) = (thread_cpu(), Instant::now());
         let outcome = panic::catch_unwind(panic::AssertUnwindSafe(work)).map_err(|p| {
-            p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()
+            p.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
         });
         let wall = t0.elapsed();
         let cpu = match (cpu0, thread_cpu()) {
@@ -408,7 +411,12 @@ fn assert_refused(name: &str, bytes: Vec<u8>, options: OptimizeOptions, names: &
         Err(e) => Err(format!("{}: {e}", e.code())),
     })
     .unwrap_or_else(|| panic!("{name}: hung"));
-    eprintln!("{name}: {:?} in {:?} CPU, peak {} KiB over a {input_len}-byte input", run.outcome, run.cpu, run.peak >> 10);
+    eprintln!(
+        "{name}: {:?} in {:?} CPU, peak {} KiB over a {input_len}-byte input",
+        run.outcome,
+        run.cpu,
+        run.peak >> 10
+    );
     let message = match run.outcome {
         Ok(Err(m)) => m,
         other => panic!("{name}: expected TOO_LARGE, got {other:?}"),
@@ -423,7 +431,12 @@ fn assert_refused(name: &str, bytes: Vec<u8>, options: OptimizeOptions, names: &
 fn decompression_bombs_are_refused_from_their_headers() {
     let d = OptimizeOptions::default;
     let pixels = &["maxPixels"];
-    assert_refused("committed 100000x100000 PNG", common::read(&common::fixtures().join("bomb-100000x100000.png")), d(), pixels);
+    assert_refused(
+        "committed 100000x100000 PNG",
+        common::read(&common::fixtures().join("bomb-100000x100000.png")),
+        d(),
+        pixels,
+    );
     assert_refused("20000x20000 PNG, 4 MiB of zeros", png(20_000, 20_000, &[], 4 << 20), d(), pixels);
     assert_refused("65500x65500 JPEG", jpeg_header(65_500, 65_500), d(), pixels);
     assert_refused("16777216x16777216 WebP (VP8X)", webp_vp8x(1 << 24, 1 << 24), d(), pixels);
@@ -442,11 +455,16 @@ fn decompression_bombs_are_refused_from_their_headers() {
     assert_eq!(optimize(&bomb, &d(), &|| 0.0).unwrap_err().code(), "CORRUPT_INPUT");
     let tight = OptimizeOptions { max_pixels: 10_000_000, ..Default::default() };
     assert_refused("decompression_bomb.gif under 10 MP", bomb, tight, pixels);
-    assert_refused("64x64 GIF screen, 60000x60000 frame", {
-        let mut g = gif(64, 64, 1);
-        g[32..36].copy_from_slice(&[0x60, 0xEA, 0x60, 0xEA]); // the frame's width and height
-        g
-    }, d(), pixels);
+    assert_refused(
+        "64x64 GIF screen, 60000x60000 frame",
+        {
+            let mut g = gif(64, 64, 1);
+            g[32..36].copy_from_slice(&[0x60, 0xEA, 0x60, 0xEA]); // the frame's width and height
+            g
+        },
+        d(),
+        pixels,
+    );
 }
 
 /// Inputs whose danger is in a compressed stream or a long table rather than in the header:
@@ -484,7 +502,12 @@ fn bomb_like_streams_and_tables_stay_bounded() {
         let input_len = bytes.len();
         let run = measured(move || probe_and_optimize(&bytes, &OptimizeOptions::default()));
         if let Some(run) = &run {
-            eprintln!("{name}: {:?} in {:?} CPU, peak {} KiB over a {input_len}-byte input", run.outcome, run.cpu, run.peak >> 10);
+            eprintln!(
+                "{name}: {:?} in {:?} CPU, peak {} KiB over a {input_len}-byte input",
+                run.outcome,
+                run.cpu,
+                run.peak >> 10
+            );
             assert!(run.peak < input_len + 64 * mb, "{name}: peak {} MiB", run.peak >> 20);
         }
         tally.add(name, run);

@@ -54,13 +54,16 @@ fn never_bigger_returns_the_input() {
     let stripped = mediaslim::metadata::strip(&jpeg, mediaslim::Format::Jpeg).unwrap();
     assert!(stripped.len() < jpeg.len(), "hopper.jpg carries a COM segment");
     assert!(out.bytes == stripped, "kept bytes are the stripped input");
-    let kept = run(&jpeg, &OptimizeOptions { quality: Some(Quality::Fixed(95)), keep_metadata: true, ..Default::default() });
+    let kept =
+        run(&jpeg, &OptimizeOptions { quality: Some(Quality::Fixed(95)), keep_metadata: true, ..Default::default() });
     assert!(kept.kept_original && kept.bytes == jpeg, "with keepMetadata the input is returned whole");
-    let forced = run(&jpeg, &OptimizeOptions { quality: Some(Quality::Fixed(95)), never_bigger: false, ..Default::default() });
+    let forced =
+        run(&jpeg, &OptimizeOptions { quality: Some(Quality::Fixed(95)), never_bigger: false, ..Default::default() });
     assert!(!forced.kept_original);
     assert!(forced.bytes.len() >= jpeg.len());
     // A resize is a different picture: never replaced by the input.
-    let resized = run(&jpeg, &OptimizeOptions { quality: Some(Quality::Fixed(95)), width: Some(64), ..Default::default() });
+    let resized =
+        run(&jpeg, &OptimizeOptions { quality: Some(Quality::Fixed(95)), width: Some(64), ..Default::default() });
     assert!(!resized.kept_original);
 }
 
@@ -90,7 +93,12 @@ fn webp_is_lossy_by_default_and_smaller_than_lossless() {
 fn scores_rise_with_quality_and_compare_agrees() {
     let photo = common::read(&common::fixtures().join("flower2.jpg"));
     let scored = |quality| {
-        let o = OptimizeOptions { quality: Some(Quality::Fixed(quality)), score: true, never_bigger: false, ..Default::default() };
+        let o = OptimizeOptions {
+            quality: Some(Quality::Fixed(quality)),
+            score: true,
+            never_bigger: false,
+            ..Default::default()
+        };
         run(&photo, &o)
     };
     let (low, high) = (scored(20), scored(90));
@@ -127,13 +135,15 @@ fn pixels_are_what_the_encoders_get() {
     for (input, width) in [(&photo, 97), (&png, 61)] {
         let options = OptimizeOptions { width: Some(width), format: TargetFormat::Png, ..Default::default() };
         let source = mediaslim::Source::decode(input, &Limits::default(), &|| 0.0).unwrap();
-        let pixels = source.pixels(&OptimizeOptions { format: TargetFormat::Avif, ..options.clone() }, &|| 0.0).unwrap();
+        let pixels =
+            source.pixels(&OptimizeOptions { format: TargetFormat::Avif, ..options.clone() }, &|| 0.0).unwrap();
         let out = run(input, &options);
         let back = decode(&out.bytes, &Limits::default()).unwrap().image;
         assert_eq!((pixels.image.width, pixels.image.height), (out.width, out.height));
         // oxipng may change colours under alpha 0 (invisible): compare visible pixels.
         let (a, b) = (pixels.image.to_rgba(), back.to_rgba());
-        let differ = a.pixels.chunks_exact(4).zip(b.pixels.chunks_exact(4)).filter(|(p, q)| p != q && p[3] != 0).count();
+        let differ =
+            a.pixels.chunks_exact(4).zip(b.pixels.chunks_exact(4)).filter(|(p, q)| p != q && p[3] != 0).count();
         assert_eq!(differ, 0, "width {width}: {differ} visible pixels differ");
         assert!(pixels.exif.is_none());
     }

@@ -44,7 +44,11 @@ fn encode_and_probe(gif_path: &Path, options: &Av1VideoOptions, max_mean_diff: f
     let input = common::read(gif_path);
     let gif_len = input.len();
     let reference = {
-        let opts = GifFramesOptions { max_width: options.max_width, max_height: options.max_height, ..GifFramesOptions::default() };
+        let opts = GifFramesOptions {
+            max_width: options.max_width,
+            max_height: options.max_height,
+            ..GifFramesOptions::default()
+        };
         let mut g = GifFrames::open(input.clone(), &opts).unwrap();
         let mut frames = Vec::new();
         while let Some(f) = g.next_frame().unwrap() {
@@ -77,13 +81,18 @@ fn encode_and_probe(gif_path: &Path, options: &Av1VideoOptions, max_mean_diff: f
     let want: Vec<u64> = reference.iter().map(|f| f.timestamp_ms).collect();
     assert_eq!(times, want, "{name}: frame times");
     // Key frames where rav1e put them, at least every `key_frame_interval` frames.
-    let keys: Vec<usize> = ffprobe(&mp4, "packet=flags").lines().enumerate().filter(|(_, l)| l.starts_with('K')).map(|(i, _)| i).collect();
+    let keys: Vec<usize> =
+        ffprobe(&mp4, "packet=flags").lines().enumerate().filter(|(_, l)| l.starts_with('K')).map(|(i, _)| i).collect();
     assert_eq!(keys.first(), Some(&0), "{name}: starts with a key frame");
     let gaps_ok = keys.windows(2).all(|w| w[1] - w[0] <= options.key_frame_interval as usize)
         && reference.len() - keys.last().unwrap() <= options.key_frame_interval as usize;
     assert!(gaps_ok, "{name}: key frames at {keys:?}");
     let duration: f64 = ffprobe(&mp4, "format=duration").parse().unwrap();
-    assert!((duration * 1000.0 - video.duration_ms as f64).abs() < 1.0, "{name}: {duration} s vs {} ms", video.duration_ms);
+    assert!(
+        (duration * 1000.0 - video.duration_ms as f64).abs() < 1.0,
+        "{name}: {duration} s vs {} ms",
+        video.duration_ms
+    );
 
     // dav1d's decode is close to the GIF's frames (lossy, so a mean difference).
     let decoded = Command::new("ffmpeg")
@@ -96,11 +105,27 @@ fn encode_and_probe(gif_path: &Path, options: &Av1VideoOptions, max_mean_diff: f
     let size = (video.width * video.height * 4) as usize;
     assert_eq!(decoded.stdout.len(), size * reference.len());
     for (f, got) in reference.iter().zip(decoded.stdout.chunks_exact(size)) {
-        let diff: u64 = f.image.pixels.iter().zip(got).enumerate().filter(|(i, _)| i % 4 != 3).map(|(_, (a, b))| u64::from(a.abs_diff(*b))).sum();
+        let diff: u64 = f
+            .image
+            .pixels
+            .iter()
+            .zip(got)
+            .enumerate()
+            .filter(|(i, _)| i % 4 != 3)
+            .map(|(_, (a, b))| u64::from(a.abs_diff(*b)))
+            .sum();
         let mean = diff as f64 / (video.width * video.height * 3) as f64;
         assert!(mean < max_mean_diff, "{name}: frame {} differs by {mean:.2} per channel", f.index);
     }
-    eprintln!("{name}: GIF {gif_len} B -> AV1 MP4 {} B ({}x{}, {} frames, {} ms) in {seconds:.2} s, {}", video.bytes.len(), video.width, video.height, video.frames, video.duration_ms, video.codec);
+    eprintln!(
+        "{name}: GIF {gif_len} B -> AV1 MP4 {} B ({}x{}, {} frames, {} ms) in {seconds:.2} s, {}",
+        video.bytes.len(),
+        video.width,
+        video.height,
+        video.frames,
+        video.duration_ms,
+        video.codec
+    );
     (gif_len, video.bytes.len(), seconds)
 }
 
@@ -111,7 +136,11 @@ fn fixture_gif_becomes_an_av1_mp4_that_ffmpeg_plays_right() {
     }
     // quality 90: 6.2 at most per channel here (8.5 at the default 60, whose loss on these
     // tiny saturated lines is real but says nothing about the pipeline).
-    encode_and_probe(&common::fixtures().join("dispose_bgnd.gif"), &Av1VideoOptions { quality: 90, ..Av1VideoOptions::default() }, 7.0);
+    encode_and_probe(
+        &common::fixtures().join("dispose_bgnd.gif"),
+        &Av1VideoOptions { quality: 90, ..Av1VideoOptions::default() },
+        7.0,
+    );
 }
 
 #[test]
@@ -126,7 +155,11 @@ fn corpus_gifs_become_av1_mp4s() {
     // chi.gif: 31 frames of 320x240; iss634.gif: 42 frames of 245x245 (odd: 244x244 out),
     // key frames forced every 10 frames.
     encode_and_probe(&dir.join("chi.gif"), &Av1VideoOptions::default(), 6.0);
-    encode_and_probe(&dir.join("iss634.gif"), &Av1VideoOptions { key_frame_interval: 10, ..Av1VideoOptions::default() }, 6.0);
+    encode_and_probe(
+        &dir.join("iss634.gif"),
+        &Av1VideoOptions { key_frame_interval: 10, ..Av1VideoOptions::default() },
+        6.0,
+    );
 }
 
 #[test]

@@ -47,7 +47,12 @@ fn corpus_mp4s_become_fast_start_with_identical_samples() {
         assert!(!before.is_empty() && before.iter().all(|(_, s)| !s.is_empty()), "{}", file.display());
         assert_eq!(before, after, "{}: samples differ", file.display());
         assert!(out.bytes.len() <= input.len(), "{}: only padding may go", file.display());
-        eprintln!("{}: {} tracks, {} samples identical", file.display(), after.len(), after.iter().map(|(_, s)| s.len()).sum::<usize>());
+        eprintln!(
+            "{}: {} tracks, {} samples identical",
+            file.display(),
+            after.len(),
+            after.iter().map(|(_, s)| s.len()).sum::<usize>()
+        );
         // Already fast-start: returned as is.
         let again = fast_start(&out.bytes).unwrap();
         assert!(!again.changed && again.bytes == out.bytes);

@@ -5,8 +5,8 @@
 
 use mediaslim::video::mp4::boxes::children;
 use mediaslim::video::mp4::{
-    AudioTrack, DemuxLimits, FragmentRun, FragmentTrack, FragmentWriter, Movie, MuxLimits, MuxTrack, Sample, TrackKind, TrackMedia, VideoCodec, VideoTrack, demux,
-    mux_fragmented,
+    AudioTrack, DemuxLimits, FragmentRun, FragmentTrack, FragmentWriter, Movie, MuxLimits, MuxTrack, Sample, TrackKind,
+    TrackMedia, VideoCodec, VideoTrack, demux, mux_fragmented,
 };
 use std::path::{Path, PathBuf};
 
@@ -24,10 +24,20 @@ fn medias(movie: &Movie) -> Vec<TrackMedia> {
         .iter()
         .map(|t| match t.kind {
             TrackKind::Video => TrackMedia::Video {
-                track: VideoTrack { codec: VideoCodec::Avc { avcc: t.description.clone().unwrap() }, width: t.width, height: t.height, timescale: t.timescale },
+                track: VideoTrack {
+                    codec: VideoCodec::Avc { avcc: t.description.clone().unwrap() },
+                    width: t.width,
+                    height: t.height,
+                    timescale: t.timescale,
+                },
                 rotation: t.rotation,
             },
-            TrackKind::Audio => TrackMedia::Audio(AudioTrack { config: t.description.clone().unwrap(), sample_rate: t.sample_rate, channels: t.channels, timescale: t.timescale }),
+            TrackKind::Audio => TrackMedia::Audio(AudioTrack {
+                config: t.description.clone().unwrap(),
+                sample_rate: t.sample_rate,
+                channels: t.channels,
+                timescale: t.timescale,
+            }),
         })
         .collect()
 }
@@ -41,7 +51,12 @@ fn ffprobe_packets(file: &Path) -> Option<(Vec<String>, String)> {
     let packets = run(&["-show_entries", "packet=stream_index,pts,dts,size,flags", "-of", "csv=p=0"])?;
     let mut lines: Vec<String> = packets.lines().map(str::to_string).collect();
     lines.sort();
-    let streams = run(&["-show_entries", "stream=codec_name,width,height,channels,sample_rate:stream_side_data=rotation", "-of", "csv=p=0"])?;
+    let streams = run(&[
+        "-show_entries",
+        "stream=codec_name,width,height,channels,sample_rate:stream_side_data=rotation",
+        "-of",
+        "csv=p=0",
+    ])?;
     Some((lines, streams))
 }
 
@@ -57,14 +72,29 @@ fn fixture_samples_read_back_identically_from_fragments() {
         let samples: Vec<Vec<Sample>> = movie
             .tracks
             .iter()
-            .map(|t| t.samples.iter().map(|s| Sample { duration: s.duration, keyframe: s.keyframe, data: &file[s.offset as usize..][..s.size as usize] }).collect())
+            .map(|t| {
+                t.samples
+                    .iter()
+                    .map(|s| Sample {
+                        duration: s.duration,
+                        keyframe: s.keyframe,
+                        data: &file[s.offset as usize..][..s.size as usize],
+                    })
+                    .collect()
+            })
             .collect();
-        let offsets: Vec<Vec<i32>> = movie.tracks.iter().map(|t| t.samples.iter().map(|s| (s.pts - s.dts) as i32).collect()).collect();
+        let offsets: Vec<Vec<i32>> =
+            movie.tracks.iter().map(|t| t.samples.iter().map(|s| (s.pts - s.dts) as i32).collect()).collect();
         let tracks: Vec<MuxTrack> = movie
             .tracks
             .iter()
             .enumerate()
-            .map(|(i, t)| MuxTrack { media: &medias[i], samples: &samples[i], composition_offsets: &offsets[i], media_start: t.edit_start })
+            .map(|(i, t)| MuxTrack {
+                media: &medias[i],
+                samples: &samples[i],
+                composition_offsets: &offsets[i],
+                media_start: t.edit_start,
+            })
             .collect();
         let out = mux_fragmented(&tracks, &MuxLimits::default()).unwrap();
 
@@ -77,17 +107,33 @@ fn fixture_samples_read_back_identically_from_fragments() {
         let video_keys = movie.tracks[0].samples.iter().filter(|s| s.keyframe).count();
         let fragments = body.len() / 2;
         // A fragment per key frame at least a second apart: both clips' key frames are.
-        assert!((1..=video_keys).contains(&fragments) && (video_keys == 1 || fragments >= 2), "{name}: {fragments} fragments for {video_keys} key frames");
+        assert!(
+            (1..=video_keys).contains(&fragments) && (video_keys == 1 || fragments >= 2),
+            "{name}: {fragments} fragments for {video_keys} key frames"
+        );
 
         // Our demuxer reads every sample back: times, key frames and bytes.
         let again = demux(&out, &DemuxLimits::default()).unwrap();
         assert!(again.fragmented);
         assert_eq!(again.tracks.len(), movie.tracks.len());
         for (a, b) in movie.tracks.iter().zip(&again.tracks) {
-            assert_eq!((a.codec.clone(), a.rotation, a.edit_start, a.samples.len()), (b.codec.clone(), b.rotation, b.edit_start, b.samples.len()), "{name}");
+            assert_eq!(
+                (a.codec.clone(), a.rotation, a.edit_start, a.samples.len()),
+                (b.codec.clone(), b.rotation, b.edit_start, b.samples.len()),
+                "{name}"
+            );
             for (i, (x, y)) in a.samples.iter().zip(&b.samples).enumerate() {
-                assert_eq!((x.pts, x.dts, x.duration, x.keyframe), (y.pts, y.dts, y.duration, y.keyframe), "{name} track {} sample {i}", a.id);
-                assert_eq!(&file[x.offset as usize..][..x.size as usize], &out[y.offset as usize..][..y.size as usize], "{name} sample {i} bytes");
+                assert_eq!(
+                    (x.pts, x.dts, x.duration, x.keyframe),
+                    (y.pts, y.dts, y.duration, y.keyframe),
+                    "{name} track {} sample {i}",
+                    a.id
+                );
+                assert_eq!(
+                    &file[x.offset as usize..][..x.size as usize],
+                    &out[y.offset as usize..][..y.size as usize],
+                    "{name} sample {i} bytes"
+                );
             }
         }
 
@@ -117,10 +163,21 @@ fn fixture_samples_read_back_identically_from_fragments() {
         // Same times, sizes and key flags. FFmpeg flags the AAC priming packet "discard" from
         // the edit list of a regular file only; in a fragmented one it gives it the same
         // (negative) time but no flag (nor the empty side-data field), so that is left out.
-        let packets = |lines: &[String]| -> Vec<String> { lines.iter().filter(|l| !l.is_empty()).map(|l| l.trim_end_matches(',').replace("KD", "K_")).collect() };
+        let packets = |lines: &[String]| -> Vec<String> {
+            lines.iter().filter(|l| !l.is_empty()).map(|l| l.trim_end_matches(',').replace("KD", "K_")).collect()
+        };
         assert_eq!(packets(&theirs.0), packets(&ours.0), "{name}: every packet's time, size and key flag");
-        let decoded = std::process::Command::new("ffmpeg").args(["-v", "error", "-i"]).arg(&copy).args(["-f", "null", "-"]).output().unwrap();
-        assert!(decoded.status.success() && decoded.stderr.is_empty(), "{name}: {}", String::from_utf8_lossy(&decoded.stderr));
+        let decoded = std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(&copy)
+            .args(["-f", "null", "-"])
+            .output()
+            .unwrap();
+        assert!(
+            decoded.status.success() && decoded.stderr.is_empty(),
+            "{name}: {}",
+            String::from_utf8_lossy(&decoded.stderr)
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -133,16 +190,46 @@ fn the_streaming_writer_matches_the_whole_file_muxer() {
     let movie = demux(&file, &DemuxLimits::default()).unwrap();
     let medias = medias(&movie);
     let video = &movie.tracks[0];
-    let samples: Vec<Sample> = video.samples.iter().map(|s| Sample { duration: s.duration, keyframe: s.keyframe, data: &file[s.offset as usize..][..s.size as usize] }).collect();
+    let samples: Vec<Sample> = video
+        .samples
+        .iter()
+        .map(|s| Sample {
+            duration: s.duration,
+            keyframe: s.keyframe,
+            data: &file[s.offset as usize..][..s.size as usize],
+        })
+        .collect();
     let offsets: Vec<i32> = video.samples.iter().map(|s| (s.pts - s.dts) as i32).collect();
-    let whole = mux_fragmented(&[MuxTrack { media: &medias[0], samples: &samples, composition_offsets: &offsets, media_start: video.edit_start }], &MuxLimits::default()).unwrap();
+    let whole = mux_fragmented(
+        &[MuxTrack {
+            media: &medias[0],
+            samples: &samples,
+            composition_offsets: &offsets,
+            media_start: video.edit_start,
+        }],
+        &MuxLimits::default(),
+    )
+    .unwrap();
 
-    let (mut writer, mut streamed) = FragmentWriter::new(vec![FragmentTrack { media: medias[0].clone(), media_start: video.edit_start }], MuxLimits::default()).unwrap();
+    let (mut writer, mut streamed) = FragmentWriter::new(
+        vec![FragmentTrack { media: medias[0].clone(), media_start: video.edit_start }],
+        MuxLimits::default(),
+    )
+    .unwrap();
     // Cut where the whole-file muxer did: at the samples its moofs start with.
     let again = demux(&whole, &DemuxLimits::default()).unwrap();
-    let moofs: Vec<usize> = children(&whole, 0, whole.len()).unwrap().iter().filter(|b| &b.kind == b"moof").map(|b| b.start).collect();
-    let mut starts: Vec<usize> =
-        moofs.iter().map(|&m| again.tracks[0].samples.iter().position(|s| s.offset as usize > m && moofs.iter().all(|&o| o <= m || o > s.offset as usize)).unwrap()).collect();
+    let moofs: Vec<usize> =
+        children(&whole, 0, whole.len()).unwrap().iter().filter(|b| &b.kind == b"moof").map(|b| b.start).collect();
+    let mut starts: Vec<usize> = moofs
+        .iter()
+        .map(|&m| {
+            again.tracks[0]
+                .samples
+                .iter()
+                .position(|s| s.offset as usize > m && moofs.iter().all(|&o| o <= m || o > s.offset as usize))
+                .unwrap()
+        })
+        .collect();
     starts.push(samples.len());
     for w in starts.windows(2) {
         let run = FragmentRun { samples: &samples[w[0]..w[1]], composition_offsets: &offsets[w[0]..w[1]] };

@@ -25,7 +25,11 @@ fn ffprobe_durations(path: &Path) -> Vec<u32> {
         .arg(path)
         .output()
         .unwrap();
-    String::from_utf8(out.stdout).unwrap().lines().map(|l| (l.trim().parse::<f64>().unwrap() * 1000.0).round() as u32).collect()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| (l.trim().parse::<f64>().unwrap() * 1000.0).round() as u32)
+        .collect()
 }
 
 /// FFmpeg's composited frames, RGBA.
@@ -120,7 +124,18 @@ fn corpus_animated_gifs_match_ffmpeg() {
         return;
     }
     let mut checked = Vec::new();
-    for name in ["chi.gif", "iss634.gif", "dispose_none.gif", "dispose_prev.gif", "different_transparency.gif", "dispose_bgnd_transparency.gif", "transparent_dispose.gif", "missing_background.gif", "palette_not_needed_for_second_frame.gif", "duplicate_number_of_loops.gif"] {
+    for name in [
+        "chi.gif",
+        "iss634.gif",
+        "dispose_none.gif",
+        "dispose_prev.gif",
+        "different_transparency.gif",
+        "dispose_bgnd_transparency.gif",
+        "transparent_dispose.gif",
+        "missing_background.gif",
+        "palette_not_needed_for_second_frame.gif",
+        "duplicate_number_of_loops.gif",
+    ] {
         let path = dir.join(name);
         if path.is_file() {
             checked.push((name, matches_ffmpeg(&path, None).0));
@@ -189,4 +204,3 @@ fn bombs_and_broken_gifs_fail_fast_with_typed_errors() {
     let e = GifFramesOptions::from_json(r#"{"maxWidht": 10}"#).unwrap_err();
     assert_eq!(e.code(), "INVALID_OPTION");
 }
-

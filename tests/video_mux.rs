@@ -20,7 +20,11 @@ fn avcc() -> Vec<u8> {
 
 /// Frames of distinct sizes and contents, durations like a GIF's (varying), a key frame every 4.
 fn frames() -> Vec<(u32, bool, Vec<u8>)> {
-    (0..11u32).map(|i| (if i % 3 == 0 { 100 } else { 40 + i }, i % 4 == 0, (0..(50 + i * 37)).map(|b| (b * 7 + i) as u8).collect())).collect()
+    (0..11u32)
+        .map(|i| {
+            (if i % 3 == 0 { 100 } else { 40 + i }, i % 4 == 0, (0..(50 + i * 37)).map(|b| (b * 7 + i) as u8).collect())
+        })
+        .collect()
 }
 
 fn top_level(file: &[u8]) -> Vec<String> {
@@ -60,7 +64,8 @@ fn h264_track_reads_back_exactly_with_the_mp4_crate() {
 #[test]
 fn av1_track_has_an_av01_entry_with_its_av1c_and_exact_samples() {
     let frames = frames();
-    let samples: Vec<Sample> = frames.iter().map(|(d, _, data)| Sample { duration: *d, keyframe: true, data }).collect();
+    let samples: Vec<Sample> =
+        frames.iter().map(|(d, _, data)| Sample { duration: *d, keyframe: true, data }).collect();
     let av1c = vec![0x81, 0x04, 0x0C, 0x00, 0x0A, 0x0B, 0x00, 0x00, 0x00, 0x24];
     let track = VideoTrack { codec: VideoCodec::Av1 { av1c: av1c.clone() }, width: 100, height: 50, timescale: 90_000 };
     let file = mux(&track, &samples, &MuxLimits::default()).unwrap();
@@ -92,7 +97,12 @@ fn ffprobe_packets(file: &std::path::Path) -> Option<(Vec<String>, String)> {
     let packets = run(&["-show_entries", "packet=stream_index,pts,dts,size,flags", "-of", "csv=p=0"])?;
     let mut lines: Vec<String> = packets.lines().map(str::to_string).collect();
     lines.sort(); // per stream, independent of how the tracks are interleaved
-    let streams = run(&["-show_entries", "stream=codec_name,width,height,channels,sample_rate:stream_side_data=rotation", "-of", "csv=p=0"])?;
+    let streams = run(&[
+        "-show_entries",
+        "stream=codec_name,width,height,channels,sample_rate:stream_side_data=rotation",
+        "-of",
+        "csv=p=0",
+    ])?;
     Some((lines, streams))
 }
 
@@ -112,31 +122,59 @@ fn video_and_aac_copied_through_demux_and_mux_read_back_identically() {
         for t in &movie.tracks {
             medias.push(match t.kind {
                 TrackKind::Video => TrackMedia::Video {
-                    track: VideoTrack { codec: VideoCodec::Avc { avcc: t.description.clone().unwrap() }, width: t.width, height: t.height, timescale: t.timescale },
+                    track: VideoTrack {
+                        codec: VideoCodec::Avc { avcc: t.description.clone().unwrap() },
+                        width: t.width,
+                        height: t.height,
+                        timescale: t.timescale,
+                    },
                     rotation: t.rotation,
                 },
-                TrackKind::Audio => TrackMedia::Audio(AudioTrack { config: t.description.clone().unwrap(), sample_rate: t.sample_rate, channels: t.channels, timescale: t.timescale }),
+                TrackKind::Audio => TrackMedia::Audio(AudioTrack {
+                    config: t.description.clone().unwrap(),
+                    sample_rate: t.sample_rate,
+                    channels: t.channels,
+                    timescale: t.timescale,
+                }),
             });
         }
         assert_eq!(movie.tracks[0].rotation, rotation);
         let samples: Vec<Vec<Sample>> = movie
             .tracks
             .iter()
-            .map(|t| t.samples.iter().map(|s| Sample { duration: s.duration, keyframe: s.keyframe, data: &file[s.offset as usize..][..s.size as usize] }).collect())
+            .map(|t| {
+                t.samples
+                    .iter()
+                    .map(|s| Sample {
+                        duration: s.duration,
+                        keyframe: s.keyframe,
+                        data: &file[s.offset as usize..][..s.size as usize],
+                    })
+                    .collect()
+            })
             .collect();
-        let offsets: Vec<Vec<i32>> = movie.tracks.iter().map(|t| t.samples.iter().map(|s| (s.pts - s.dts) as i32).collect()).collect();
+        let offsets: Vec<Vec<i32>> =
+            movie.tracks.iter().map(|t| t.samples.iter().map(|s| (s.pts - s.dts) as i32).collect()).collect();
         let tracks: Vec<MuxTrack> = movie
             .tracks
             .iter()
             .enumerate()
-            .map(|(i, t)| MuxTrack { media: &medias[i], samples: &samples[i], composition_offsets: &offsets[i], media_start: t.edit_start })
+            .map(|(i, t)| MuxTrack {
+                media: &medias[i],
+                samples: &samples[i],
+                composition_offsets: &offsets[i],
+                media_start: t.edit_start,
+            })
             .collect();
         let out = mux_tracks(&tracks, &MuxLimits::default()).unwrap();
         assert_eq!(top_level(&out), ["ftyp", "moov", "mdat"]);
         // Our own demuxer reads the same samples back, bytes included.
         let again = demux(&out, &DemuxLimits::default()).unwrap();
         for (a, b) in movie.tracks.iter().zip(&again.tracks) {
-            assert_eq!((a.codec.clone(), a.rotation, a.edit_start, a.samples.len()), (b.codec.clone(), b.rotation, b.edit_start, b.samples.len()));
+            assert_eq!(
+                (a.codec.clone(), a.rotation, a.edit_start, a.samples.len()),
+                (b.codec.clone(), b.rotation, b.edit_start, b.samples.len())
+            );
             for (x, y) in a.samples.iter().zip(&b.samples) {
                 assert_eq!((x.pts, x.dts, x.keyframe), (y.pts, y.dts, y.keyframe));
                 assert_eq!(&file[x.offset as usize..][..x.size as usize], &out[y.offset as usize..][..y.size as usize]);
@@ -151,7 +189,12 @@ fn video_and_aac_copied_through_demux_and_mux_read_back_identically() {
         assert_eq!(theirs.1, ours.1, "streams (codec, size, audio format, rotation)");
         assert_eq!(theirs.0, ours.0, "every packet's time, size and key flag");
         // And FFmpeg decodes all of it without complaint.
-        let decoded = std::process::Command::new("ffmpeg").args(["-v", "error", "-i"]).arg(&copy).args(["-f", "null", "-"]).output().unwrap();
+        let decoded = std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(&copy)
+            .args(["-f", "null", "-"])
+            .output()
+            .unwrap();
         assert!(decoded.status.success() && decoded.stderr.is_empty(), "{}", String::from_utf8_lossy(&decoded.stderr));
     }
     std::fs::remove_dir_all(&dir).unwrap();

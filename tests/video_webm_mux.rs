@@ -363,11 +363,21 @@ fn opus_copied_into_mp4_bit_exact() {
     // VP9 profile 0, level 1, 8-bit 4:2:0, BT.709-unspecified colour.
     let vpcc = vec![1, 0, 0, 0, 0, 10, 0x82, 2, 2, 2, 0, 0];
     let video_media = TrackMedia::Video {
-        track: VideoTrack { codec: VideoCodec::Vp9 { vpcc }, width: video.width, height: video.height, timescale: 1000 },
+        track: VideoTrack {
+            codec: VideoCodec::Vp9 { vpcc },
+            width: video.width,
+            height: video.height,
+            timescale: 1000,
+        },
         rotation: 0,
     };
     // Opus in MP4 counts in 48 kHz samples: every packet is a whole number of 2.5 ms frames.
-    let audio_media = TrackMedia::Audio(AudioTrack { config: head, sample_rate: 48_000, channels: audio.channels, timescale: 48_000 });
+    let audio_media = TrackMedia::Audio(AudioTrack {
+        config: head,
+        sample_rate: 48_000,
+        channels: audio.channels,
+        timescale: 48_000,
+    });
     let (video_samples, _) = samples_of(&file, video);
     let (mut audio_samples, _) = samples_of(&file, audio);
     audio_samples.iter_mut().for_each(|s| s.duration *= 48);

@@ -66,8 +66,8 @@ fn segments(bytes: &[u8]) -> impl Iterator<Item = (u8, usize)> + '_ {
 /// The start-of-frame segment's payload (precision, height, width, components...).
 /// Walks marker segments up to the first SOF; `None` when the structure is unreadable.
 fn frame_header(bytes: &[u8]) -> Option<&[u8]> {
-    let (_, at) = segments(bytes)
-        .find(|&(marker, _)| matches!(marker, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF))?;
+    let (_, at) =
+        segments(bytes).find(|&(marker, _)| matches!(marker, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF))?;
     let len = usize::from(u16::from_be_bytes(bytes.get(at + 2..at + 4)?.try_into().ok()?));
     bytes.get(at + 4..at + 2 + len.max(8))
 }

@@ -212,15 +212,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     let image = pixels::read_image(opened.decoder, format.name())?;
     let image = pixels::apply_orientation(image, orientation);
 
-    Ok(Decoded {
-        format,
-        image,
-        orientation: orientation.to_exif(),
-        icc_profile,
-        exif,
-        frame_count,
-        was_cmyk,
-    })
+    Ok(Decoded { format, image, orientation: orientation.to_exif(), icc_profile, exif, frame_count, was_cmyk })
 }
 
 /// The EXIF orientation and the raw EXIF (TIFF) block. Some writers (libwebp, ImageMagick)

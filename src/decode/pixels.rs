@@ -33,7 +33,9 @@ pub(super) fn read_image(decoder: Box<dyn ImageDecoder + '_>, format: &'static s
         ColorType::Rgb8 => (PixelLayout::Rgb8, raw),
         ColorType::Rgba8 => (PixelLayout::Rgba8, raw),
         ColorType::L8 => (PixelLayout::Rgb8, raw.iter().flat_map(|&l| [l, l, l]).collect()),
-        ColorType::La8 => (PixelLayout::Rgba8, raw.as_chunks::<2>().0.iter().flat_map(|&[l, a]| [l, l, l, a]).collect()),
+        ColorType::La8 => {
+            (PixelLayout::Rgba8, raw.as_chunks::<2>().0.iter().flat_map(|&[l, a]| [l, l, l, a]).collect())
+        }
         ColorType::Rgb16 => (PixelLayout::Rgb8, samples16(&raw).collect()),
         ColorType::Rgba16 => (PixelLayout::Rgba8, samples16(&raw).collect()),
         ColorType::L16 => (PixelLayout::Rgb8, samples16(&raw).flat_map(|l| [l, l, l]).collect()),

@@ -22,8 +22,7 @@ pub(super) fn open<'a>(bytes: &'a [u8], _limits: &Limits) -> Result<Opened<Libwe
     };
     let (width, height) = (features.width.max(0) as u32, features.height.max(0) as u32);
     let animated = features.has_animation != 0;
-    let frame_count =
-        if animated { chunks(bytes).filter(|(tag, _)| *tag == b"ANMF").count().max(1) as u32 } else { 1 };
+    let frame_count = if animated { chunks(bytes).filter(|(tag, _)| *tag == b"ANMF").count().max(1) as u32 } else { 1 };
     // A metadata chunk is a slice of the file (a chunk claiming more than the file ends the
     // walk): nothing is allocated at a size the file only declares (a fuzzer find, once).
     let chunk = |want: &[u8; 4]| {

@@ -98,7 +98,14 @@ impl Av1Frame {
         color_description: Option<ColorDescription>,
         fill: impl FnOnce(&mut [Vec<u16>]),
     ) -> Result<Self> {
-        let config = Config::new().with_encoder_config(encoder_config(width, height, chroma, quantizer, speed, color_description));
+        let config = Config::new().with_encoder_config(encoder_config(
+            width,
+            height,
+            chroma,
+            quantizer,
+            speed,
+            color_description,
+        ));
         let mut ctx: Context<u16> = config.new_context().map_err(|e| Error::encode("avif", e))?;
         let planes_n = if chroma == ChromaSampling::Cs400 { 1 } else { 3 };
         let mut source = vec![vec![0u16; width * height]; planes_n];
@@ -119,7 +126,9 @@ impl Av1Frame {
                         if let Some(rec) = &packet.rec {
                             planes = rec.planes[..planes_n]
                                 .iter()
-                                .map(|p| p.rows_iter().take(height).flat_map(|row| row[..width].iter().copied()).collect())
+                                .map(|p| {
+                                    p.rows_iter().take(height).flat_map(|row| row[..width].iter().copied()).collect()
+                                })
                                 .collect();
                         }
                     }
@@ -320,7 +329,8 @@ mod tests {
         assert_eq!((seq.max_width, seq.max_height), (w as u32, h as u32));
         assert_eq!(seq.color_description, Some((1, 13, 6)));
         assert!(seq.full_range);
-        let alpha = Av1Frame::encode(w, h, ChromaSampling::Cs400, 100, 10, None, |planes| planes[0].fill(1023)).unwrap();
+        let alpha =
+            Av1Frame::encode(w, h, ChromaSampling::Cs400, 100, 10, None, |planes| planes[0].fill(1023)).unwrap();
         let alpha_seq = parse_sequence_header(&alpha.bitstream).unwrap();
         assert!(alpha_seq.monochrome && alpha_seq.full_range, "{alpha_seq:?}");
         let file = avif_from_av1(&frame.bitstream, Some(&alpha.bitstream), w as u32, h as u32, None, None).unwrap();

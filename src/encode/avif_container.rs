@@ -195,7 +195,8 @@ pub fn av1_video_sample(data: &[u8]) -> Result<Vec<u8>> {
 pub fn av1c_record(key_frame: &[u8]) -> Result<(Vec<u8>, SequenceHeader)> {
     let seq = parse_sequence_header(key_frame)?;
     let obus = obus(key_frame)?;
-    let header = obus.iter().find(|o| o.kind == OBU_SEQUENCE_HEADER).ok_or_else(|| corrupt("no sequence header OBU"))?;
+    let header =
+        obus.iter().find(|o| o.kind == OBU_SEQUENCE_HEADER).ok_or_else(|| corrupt("no sequence header OBU"))?;
     let mut record = seq.av1c().to_vec();
     record.extend_from_slice(header.bytes);
     Ok((record, seq))
@@ -484,7 +485,9 @@ pub fn avif_from_av1(
     {
         return Err(Error::option(
             "colorSpace",
-            format!("sRGB with a BT.601 matrix contradicts the AV1 sequence header's colour description ({p}, {t}, {m})"),
+            format!(
+                "sRGB with a BT.601 matrix contradicts the AV1 sequence header's colour description ({p}, {t}, {m})"
+            ),
         ));
     }
     let unsupported =

@@ -79,7 +79,10 @@ impl YCbCrPlanes {
         for (pair, y_out) in planes.y.chunks_mut(width * 2).enumerate() {
             let rows = y_out.len() / width;
             let start = pair * 2 * row_bytes;
-            let src = image.pixels.get(start..start + rows * row_bytes).ok_or_else(|| Error::encode("jpeg", "pixel buffer shorter than the image"))?;
+            let src = image
+                .pixels
+                .get(start..start + rows * row_bytes)
+                .ok_or_else(|| Error::encode("jpeg", "pixel buffer shorter than the image"))?;
             let rgb: &[u8] = match image.layout {
                 PixelLayout::Rgb8 => src,
                 PixelLayout::Rgba8 => {
@@ -90,14 +93,30 @@ impl YCbCrPlanes {
             match chroma {
                 ChromaSubsampling::Yuv444 => {
                     let range = pair * 2 * width..(pair * 2 + rows) * width;
-                    convert_rgb_to_ycbcr_c_compat(rgb, y_out, &mut planes.cb[range.clone()], &mut planes.cr[range], rows * width);
+                    convert_rgb_to_ycbcr_c_compat(
+                        rgb,
+                        y_out,
+                        &mut planes.cb[range.clone()],
+                        &mut planes.cr[range],
+                        rows * width,
+                    );
                 }
                 ChromaSubsampling::Yuv420 => {
-                    convert_rgb_to_ycbcr_c_compat(rgb, y_out, &mut cb_rows[..rows * width], &mut cr_rows[..rows * width], rows * width);
+                    convert_rgb_to_ycbcr_c_compat(
+                        rgb,
+                        y_out,
+                        &mut cb_rows[..rows * width],
+                        &mut cr_rows[..rows * width],
+                        rows * width,
+                    );
                     // An odd last row is paired with itself, as mozjpeg-rs's downsample_plane does.
                     let second = if rows == 2 { width } else { 0 };
                     let out = pair * chroma_width..(pair + 1) * chroma_width;
-                    downsample_h2v2_rows(&cb_rows[..width], &cb_rows[second..second + width], &mut planes.cb[out.clone()]);
+                    downsample_h2v2_rows(
+                        &cb_rows[..width],
+                        &cb_rows[second..second + width],
+                        &mut planes.cb[out.clone()],
+                    );
                     downsample_h2v2_rows(&cr_rows[..width], &cr_rows[second..second + width], &mut planes.cr[out]);
                 }
             }
@@ -133,11 +152,16 @@ mod tests {
             for layout in [PixelLayout::Rgb8, PixelLayout::Rgba8] {
                 for chroma in [ChromaSubsampling::Yuv420, ChromaSubsampling::Yuv444] {
                     let image = gradient(w, h, layout);
-                    let options = EncodeOptions { quality: Some(80), chroma_subsampling: chroma, ..EncodeOptions::default() };
+                    let options =
+                        EncodeOptions { quality: Some(80), chroma_subsampling: chroma, ..EncodeOptions::default() };
                     let ours = encode(&image, &options).unwrap();
                     let flat = image.flatten(options.background);
                     let sub = if chroma == ChromaSubsampling::Yuv420 { Subsampling::S420 } else { Subsampling::S444 };
-                    let theirs = Encoder::new(Preset::ProgressiveBalanced).quality(80).subsampling(sub).encode_rgb(&flat.pixels, w, h).unwrap();
+                    let theirs = Encoder::new(Preset::ProgressiveBalanced)
+                        .quality(80)
+                        .subsampling(sub)
+                        .encode_rgb(&flat.pixels, w, h)
+                        .unwrap();
                     assert!(ours == theirs, "{w}x{h} {layout:?} {chroma:?}: {} vs {} bytes", ours.len(), theirs.len());
                 }
             }

@@ -14,9 +14,9 @@ mod webp;
 use serde::Deserialize;
 
 #[cfg(feature = "avif")]
-pub use avif::{AvifOutput, encode_with_reconstruction as encode_avif_with_reconstruction};
-#[cfg(feature = "avif")]
 pub(crate) use avif::quality_to_quantizer;
+#[cfg(feature = "avif")]
+pub use avif::{AvifOutput, encode_with_reconstruction as encode_avif_with_reconstruction};
 pub use avif_container::{
     Nclx, SequenceHeader, WebCodecsColorSpace, av1_video_sample, av1c_record, avif_from_av1, parse_sequence_header,
     strip_temporal_delimiters,

@@ -21,7 +21,7 @@ pub(super) fn encode(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> 
 /// stay lossless rather than lose their soft edges.
 pub(super) fn encode_palette(image: &Image, colors: u16, options: &EncodeOptions) -> Result<Option<Vec<u8>>> {
     use quantette::deps::palette::Srgb;
-    use quantette::{ImageRef, Pipeline, PaletteSize};
+    use quantette::{ImageRef, PaletteSize, Pipeline};
 
     let channels = image.layout.channels();
     if image.has_alpha_channel() && image.pixels.chunks_exact(4).any(|p| p[3] != 0 && p[3] != 255) {
@@ -56,7 +56,8 @@ pub(super) fn encode_palette(image: &Image, colors: u16, options: &EncodeOptions
 }
 
 fn optimize(width: u32, height: u32, color_type: ColorType, data: Vec<u8>, options: &EncodeOptions) -> Result<Vec<u8>> {
-    let mut raw = RawImage::new(width, height, color_type, BitDepth::Eight, data).map_err(|e| Error::encode("png", e))?;
+    let mut raw =
+        RawImage::new(width, height, color_type, BitDepth::Eight, data).map_err(|e| Error::encode("png", e))?;
     if let Some(icc) = &options.metadata.icc_profile {
         raw.add_icc_profile(icc);
     }

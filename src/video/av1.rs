@@ -7,8 +7,8 @@
 use rav1e::prelude::*;
 use serde::Deserialize;
 
-use super::gif::{GifFrames, GifFramesOptions};
 use super::VideoContainer;
+use super::gif::{GifFrames, GifFramesOptions};
 use super::mp4::{MuxLimits, Sample, VideoCodec, VideoTrack, mux};
 use super::webm::{WebmCodec, WebmMedia, WebmTrack};
 use crate::encode::{av1_video_sample, av1c_record};
@@ -110,7 +110,11 @@ pub struct EncodedVideo {
 }
 
 /// Encodes an animated GIF as an AV1 MP4 or WebM. `progress(done, total)` is called after each frame.
-pub fn gif_to_av1(input: Vec<u8>, options: &Av1VideoOptions, progress: &mut dyn FnMut(u32, u32)) -> Result<EncodedVideo> {
+pub fn gif_to_av1(
+    input: Vec<u8>,
+    options: &Av1VideoOptions,
+    progress: &mut dyn FnMut(u32, u32),
+) -> Result<EncodedVideo> {
     encode_pass(input, options, 0, progress).map(|pass| pass.video)
 }
 
@@ -129,13 +133,20 @@ pub(crate) fn sample_indices(frame_count: u32, samples: u32) -> Vec<u32> {
     let mut out: Vec<u32> = match n {
         0 => Vec::new(),
         1 => vec![0],
-        _ => (0..n).map(|i| ((u64::from(i) * u64::from(frame_count - 1) + u64::from(n - 1) / 2) / u64::from(n - 1)) as u32).collect(),
+        _ => (0..n)
+            .map(|i| ((u64::from(i) * u64::from(frame_count - 1) + u64::from(n - 1) / 2) / u64::from(n - 1)) as u32)
+            .collect(),
     };
     out.dedup();
     out
 }
 
-pub(crate) fn encode_pass(input: Vec<u8>, options: &Av1VideoOptions, scored_frames: u32, progress: &mut dyn FnMut(u32, u32)) -> Result<Pass> {
+pub(crate) fn encode_pass(
+    input: Vec<u8>,
+    options: &Av1VideoOptions,
+    scored_frames: u32,
+    progress: &mut dyn FnMut(u32, u32),
+) -> Result<Pass> {
     let frame_options = GifFramesOptions {
         max_width: options.max_width,
         max_height: options.max_height,
@@ -190,7 +201,10 @@ pub(crate) fn encode_pass(input: Vec<u8>, options: &Av1VideoOptions, scored_fram
                     if let Some(at) = references.iter().position(|(n, _)| *n == p.input_frameno) {
                         let (frameno, reference) = references.swap_remove(at);
                         let Some(rec) = &p.rec else {
-                            return Err(Error::encode("av1", format!("rav1e returned no reconstruction of frame {frameno}")));
+                            return Err(Error::encode(
+                                "av1",
+                                format!("rav1e returned no reconstruction of frame {frameno}"),
+                            ));
                         };
                         let shown = reconstruction_rgb(rec, w, h, options.chroma.step());
                         scores.push((frameno as u32, crate::quality::ssimulacra2(&reference, &shown)?));
@@ -237,7 +251,8 @@ pub(crate) fn encode_pass(input: Vec<u8>, options: &Av1VideoOptions, scored_fram
     let mut samples = Vec::with_capacity(packets.len());
     for ((key, _, frameno), data) in packets.iter().zip(&data) {
         let duration = usize::try_from(*frameno).ok().and_then(|i| durations.get(i)).copied();
-        let duration = duration.ok_or_else(|| Error::encode("av1", format!("a packet for frame {frameno}, which was never sent")))?;
+        let duration = duration
+            .ok_or_else(|| Error::encode("av1", format!("a packet for frame {frameno}, which was never sent")))?;
         samples.push(Sample { duration, keyframe: *key, data });
     }
     if samples.len() != durations.len() {
@@ -245,16 +260,24 @@ pub(crate) fn encode_pass(input: Vec<u8>, options: &Av1VideoOptions, scored_fram
     }
     let bytes = match options.container {
         VideoContainer::Mp4 => {
-            let track = VideoTrack { codec: VideoCodec::Av1 { av1c }, width: gif.width, height: gif.height, timescale: 1000 };
+            let track =
+                VideoTrack { codec: VideoCodec::Av1 { av1c }, width: gif.width, height: gif.height, timescale: 1000 };
             mux(&track, &samples, &MuxLimits::default())?
         }
         VideoContainer::Webm => {
             let media = WebmMedia::Video { codec: WebmCodec::Av1 { av1c }, width: gif.width, height: gif.height };
-            let track = WebmTrack { media: &media, timescale: 1000, samples: &samples, composition_offsets: &[], media_start: 0 };
+            let track = WebmTrack {
+                media: &media,
+                timescale: 1000,
+                samples: &samples,
+                composition_offsets: &[],
+                media_start: 0,
+            };
             super::webm::mux(&[track], &MuxLimits::default())?
         }
     };
-    let codec = format!("av01.{}.{:02}{}.{:02}", seq.profile, seq.level, if seq.tier { 'H' } else { 'M' }, seq.bit_depth);
+    let codec =
+        format!("av01.{}.{:02}{}.{:02}", seq.profile, seq.level, if seq.tier { 'H' } else { 'M' }, seq.bit_depth);
     let video = EncodedVideo {
         bytes,
         codec,
@@ -273,7 +296,10 @@ fn check_min_size(gif: &GifFrames, options: &Av1VideoOptions) -> Result<()> {
         return Ok(());
     }
     let size = format!("{}x{}", gif.width, gif.height);
-    if gif.source_width >= MIN_SIDE && gif.source_height >= MIN_SIDE && (options.max_width.is_some() || options.max_height.is_some()) {
+    if gif.source_width >= MIN_SIDE
+        && gif.source_height >= MIN_SIDE
+        && (options.max_width.is_some() || options.max_height.is_some())
+    {
         return Err(Error::option(
             "maxWidth/maxHeight",
             format!("{size} is too small for AV1 video: rav1e needs at least {MIN_SIDE}x{MIN_SIDE} pixels"),
@@ -299,7 +325,9 @@ fn reconstruction_rgb(rec: &rav1e::Frame<u8>, w: usize, h: usize, step: usize) -
     fn repeat<'a>(rows: impl Iterator<Item = &'a [u8]>, step: usize) -> impl Iterator<Item = &'a [u8]> {
         rows.flat_map(move |r| std::iter::repeat_n(r, step))
     }
-    for (yrow, (urow, vrow)) in yp.rows_iter().take(h).zip(repeat(up.rows_iter(), step).zip(repeat(vp.rows_iter(), step))) {
+    for (yrow, (urow, vrow)) in
+        yp.rows_iter().take(h).zip(repeat(up.rows_iter(), step).zip(repeat(vp.rows_iter(), step)))
+    {
         for x in 0..w {
             let get = |r: &[u8], i: usize| f32::from(r.get(i).copied().unwrap_or(128));
             let yy = (get(yrow, x) - 16.0) * 255.0 / 219.0;
@@ -357,7 +385,10 @@ fn rgba_to_yuv(rgba: &[u8], w: usize, h: usize, step: usize, y: &mut [u8], u: &m
             let (mut cb, mut cr, mut n) = (0.0f32, 0.0f32, 0.0f32);
             for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)].into_iter().filter(|&(dx, dy)| dx < step && dy < step) {
                 let (x, yy) = (cx * step + dx, cy * step + dy);
-                let Some(p) = (x < w && yy < h).then(|| rgba.get((yy * w + x) * 4..(yy * w + x) * 4 + 4)).flatten() else { continue };
+                let Some(p) = (x < w && yy < h).then(|| rgba.get((yy * w + x) * 4..(yy * w + x) * 4 + 4)).flatten()
+                else {
+                    continue;
+                };
                 let [r, g, b] = rgb(p);
                 let l = luma([r, g, b]);
                 cb += (b - l) / (2.0 * (1.0 - KB));
@@ -380,7 +411,14 @@ mod tests {
     #[test]
     fn grey_and_primaries_convert_to_studio_range() {
         let (mut y, mut u, mut v) = ([0u8; 4], [0u8; 1], [0u8; 1]);
-        rgba_to_i420(&[255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 255, 0, 0, 0, 255], 2, 2, &mut y, &mut u, &mut v);
+        rgba_to_i420(
+            &[255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 255, 0, 0, 0, 255],
+            2,
+            2,
+            &mut y,
+            &mut u,
+            &mut v,
+        );
         assert_eq!((y, u, v), ([235, 235, 16, 16], [128], [128]));
         rgba_to_i420(&[255, 0, 0, 255].repeat(4), 2, 2, &mut y, &mut u, &mut v);
         assert_eq!((y[0], u[0], v[0]), (63, 102, 240), "BT.709 red");

@@ -83,7 +83,8 @@ pub fn gif_to_av1_targeted(
         quality = low + (high - low).div_ceil(2);
     }
     let best_score = failing.iter().map(|t| t.score).filter(|s| !s.is_nan()).fold(f64::NEG_INFINITY, f64::max);
-    let near_best = failing.into_iter().filter(|t| t.score >= best_score - NEAR_BEST).min_by_key(|t| t.video.bytes.len());
+    let near_best =
+        failing.into_iter().filter(|t| t.score >= best_score - NEAR_BEST).min_by_key(|t| t.video.bytes.len());
     let (mut chosen, reached) = match (passing, near_best) {
         (Some(p), _) => (p, true),
         (None, Some(b)) => (b, false),
@@ -92,7 +93,9 @@ pub fn gif_to_av1_targeted(
     chosen.encodes = encodes;
     if !reached {
         let hint = match options.chroma {
-            Chroma::Cs420 => "4:2:0 chroma blurs small, saturated graphics: chroma \"444\" (AV1 High profile) may reach it, or serve the GIF",
+            Chroma::Cs420 => {
+                "4:2:0 chroma blurs small, saturated graphics: chroma \"444\" (AV1 High profile) may reach it, or serve the GIF"
+            }
             Chroma::Cs444 => "a bigger size or the GIF may serve better",
         };
         chosen.notes.push(format!(

@@ -83,7 +83,11 @@ pub struct GifFrames {
 
 impl std::fmt::Debug for GifFrames {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "GifFrames({}x{} -> {}x{}, {} frames)", self.source_width, self.source_height, self.width, self.height, self.frame_count)
+        write!(
+            f,
+            "GifFrames({}x{} -> {}x{}, {} frames)",
+            self.source_width, self.source_height, self.width, self.height, self.frame_count
+        )
     }
 }
 
@@ -127,7 +131,10 @@ impl GifFrames {
         let fitted = request.plan(sw, sh)?.output_size();
         let (width, height) = if options.even { (even(fitted.0), even(fitted.1)) } else { fitted };
         if options.even && (width < 2 || height < 2) {
-            return Err(Error::option("maxWidth/maxHeight", format!("{}x{} is too small for a video of even dimensions", fitted.0, fitted.1)));
+            return Err(Error::option(
+                "maxWidth/maxHeight",
+                format!("{}x{} is too small for a video of even dimensions", fitted.0, fitted.1),
+            ));
         }
         limits.check_dimensions(width, height)?;
         // The exact size (fill): even rounding may change the aspect ratio by under a pixel.
@@ -138,7 +145,8 @@ impl GifFrames {
         let resize = resize.transpose()?;
 
         let mut decoder = GifDecoder::new(std::io::Cursor::new(bytes)).map_err(|e| Error::from_image("gif", e))?;
-        image::ImageDecoder::set_limits(&mut decoder, limits.decoder_limits()).map_err(|e| Error::from_image("gif", e))?;
+        image::ImageDecoder::set_limits(&mut decoder, limits.decoder_limits())
+            .map_err(|e| Error::from_image("gif", e))?;
         Ok(GifFrames {
             frames: decoder.into_frames(),
             source_width: sw,
@@ -161,7 +169,10 @@ impl GifFrames {
             return Ok(None);
         }
         let Some(frame) = self.frames.next() else {
-            return Err(Error::corrupt("gif", format!("ends after {} of {} frames", self.next_index, self.frame_count)));
+            return Err(Error::corrupt(
+                "gif",
+                format!("ends after {} of {} frames", self.next_index, self.frame_count),
+            ));
         };
         let frame = frame.map_err(|e| match Error::from_image("gif", e) {
             Error::CorruptInput { format, detail } => {
@@ -173,7 +184,10 @@ impl GifFrames {
         let buffer = frame.into_buffer();
         let (w, h) = buffer.dimensions();
         if (w, h) != (self.source_width, self.source_height) {
-            return Err(Error::corrupt("gif", format!("frame {} composited at {w}x{h}, not the screen size", self.next_index)));
+            return Err(Error::corrupt(
+                "gif",
+                format!("frame {} composited at {w}x{h}, not the screen size", self.next_index),
+            ));
         }
         let flat = Image::new(w, h, PixelLayout::Rgba8, buffer.into_raw()).flatten(self.background);
         let image = match &self.resize {

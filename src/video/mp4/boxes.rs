@@ -51,9 +51,7 @@ pub fn children(bytes: &[u8], from: usize, to: usize) -> Result<Vec<BoxRef>> {
         };
         let kind_name = BoxRef { kind, start: at, header, end: at }.name();
         if size < header as u64 || size > remaining as u64 {
-            return Err(corrupt(format!(
-                "box '{kind_name}' at offset {at} says {size} bytes, but {remaining} remain"
-            )));
+            return Err(corrupt(format!("box '{kind_name}' at offset {at} says {size} bytes, but {remaining} remain")));
         }
         let size = size as usize;
         out.push(BoxRef { kind, start: at, header, end: at + size });

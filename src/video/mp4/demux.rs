@@ -191,7 +191,13 @@ pub fn demux(file: &[u8], limits: &DemuxLimits) -> Result<Movie> {
 
 impl Movie {
     /// A movie read from another container (WebM): no fragments to add later.
-    pub(crate) fn from_tracks(tracks: Vec<Track>, timescale: u32, duration: u64, file_len: u64, limits: &DemuxLimits) -> Movie {
+    pub(crate) fn from_tracks(
+        tracks: Vec<Track>,
+        timescale: u32,
+        duration: u64,
+        file_len: u64,
+        limits: &DemuxLimits,
+    ) -> Movie {
         Movie { tracks, timescale, duration, fragmented: false, file_len, limits: *limits, trex: Vec::new() }
     }
 

@@ -23,11 +23,15 @@ pub struct FastStart {
 
 pub fn fast_start(input: &[u8]) -> Result<FastStart> {
     if !matches!(input.get(4..8), Some(b"ftyp" | b"styp")) {
-        let what = crate::sniff::sniff(input).map_or("unknown data".to_string(), |f| format!("a {} image", f.name().to_uppercase()));
+        let what = crate::sniff::sniff(input)
+            .map_or("unknown data".to_string(), |f| format!("a {} image", f.name().to_uppercase()));
         return Err(corrupt(format!("not an MP4/MOV file (no 'ftyp' box first): looks like {what}")));
     }
     let top: Vec<TopBox> = children(input, 0, input.len())?.iter().map(TopBox::from).collect();
-    let moov = top.iter().find(|b| &b.kind == b"moov").map_or(&[][..], |b| input.get(b.start as usize..b.end as usize).unwrap_or_default());
+    let moov = top
+        .iter()
+        .find(|b| &b.kind == b"moov")
+        .map_or(&[][..], |b| input.get(b.start as usize..b.end as usize).unwrap_or_default());
     let plan = fast_start_plan(&top, moov)?;
     if !plan.changed {
         return Ok(FastStart { bytes: input.to_vec(), changed: false, notes: plan.notes });
@@ -36,7 +40,9 @@ pub fn fast_start(input: &[u8]) -> Result<FastStart> {
     for piece in &plan.pieces {
         match *piece {
             Piece::Index => out.extend_from_slice(&plan.moov),
-            Piece::Copy { start, end } => out.extend_from_slice(input.get(start as usize..end as usize).unwrap_or_default()),
+            Piece::Copy { start, end } => {
+                out.extend_from_slice(input.get(start as usize..end as usize).unwrap_or_default())
+            }
         }
     }
     Ok(FastStart { bytes: out, changed: true, notes: plan.notes })
@@ -118,7 +124,11 @@ pub fn fast_start_plan(top: &[TopBox], moov_bytes: &[u8]) -> Result<FastStartPla
     }
     let Some(moov_top) = top.get(moov_index).copied() else { return Err(corrupt("no 'moov' box")) };
     if moov_bytes.len() as u64 != moov_top.end - moov_top.start || moov_bytes.get(4..8) != Some(b"moov") {
-        return Err(corrupt(format!("the 'moov' given has {} bytes, the file's has {}", moov_bytes.len(), moov_top.end - moov_top.start)));
+        return Err(corrupt(format!(
+            "the 'moov' given has {} bytes, the file's has {}",
+            moov_bytes.len(),
+            moov_top.end - moov_top.start
+        )));
     }
     let moov = BoxRef { kind: moov_top.kind, start: 0, header: moov_top.header as usize, end: moov_bytes.len() };
 
@@ -218,7 +228,8 @@ fn rewrite(
     } else if &b.kind == b"stco" || &b.kind == b"co64" {
         let wide_in = &b.kind == b"co64";
         let width = if wide_in { 8 } else { 4 };
-        let count = payload.get(4..8).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])).unwrap_or_default() as usize;
+        let count =
+            payload.get(4..8).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])).unwrap_or_default() as usize;
         let table = payload.get(8..).unwrap_or_default();
         if payload.len() < 8 || count.checked_mul(width).is_none_or(|n| n > table.len()) {
             return Err(corrupt(format!("'{}' claims {count} entries in {} bytes", b.name(), payload.len())).into());
@@ -333,7 +344,14 @@ mod tests {
         assert!(plan.changed && plan.notes.iter().any(|n| n.contains("co64")), "{:?}", plan.notes);
         let moov_len = plan.moov.len() as u64;
         let ftyp_len = top[0].end;
-        assert_eq!(plan.pieces, [Piece::Copy { start: 0, end: ftyp_len }, Piece::Index, Piece::Copy { start: top[2].start, end: top[2].end }]);
+        assert_eq!(
+            plan.pieces,
+            [
+                Piece::Copy { start: 0, end: ftyp_len },
+                Piece::Index,
+                Piece::Copy { start: top[2].start, end: top[2].end }
+            ]
+        );
         assert_eq!(plan.size, ftyp_len + moov_len + big);
         let co64 = plan.moov.windows(4).position(|w| w == b"co64").unwrap() + 4;
         let entry = |i: usize| u64::from_be_bytes(plan.moov[co64 + 8 + i * 8..co64 + 16 + i * 8].try_into().unwrap());

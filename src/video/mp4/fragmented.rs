@@ -10,7 +10,10 @@
 //! would duplicate the sample entries mux.rs already writes and bring `bytes`, `derive_more`,
 //! `num` and `tracing` into the wasm, and `re_mp4` only reads. The fragment boxes are ~200 lines.
 
-use super::mux::{MuxLimits, MuxTrack, Sample, TrackMedia, boxed, check_media, check_sample_run, check_tracks, full, moov_with, u32be, u64be};
+use super::mux::{
+    MuxLimits, MuxTrack, Sample, TrackMedia, boxed, check_media, check_sample_run, check_tracks, full, moov_with,
+    u32be, u64be,
+};
 use crate::error::{Budget, Error, Result};
 
 /// One track of a fragmented file: what it is and where presentation starts (an edit list, as
@@ -69,16 +72,23 @@ impl FragmentWriter {
     /// The writer and the init segment (`ftyp` + `moov`) to write first. `limits` bound each
     /// fragment (samples and bytes) and the number of fragments.
     pub fn new(tracks: Vec<FragmentTrack>, limits: MuxLimits) -> Result<(FragmentWriter, Vec<u8>)> {
-        let Some(first) = tracks.first() else { return Err(Error::option("tracks", "a movie needs at least one track")) };
+        let Some(first) = tracks.first() else {
+            return Err(Error::option("tracks", "a movie needs at least one track"));
+        };
         if tracks.len() > 255 {
-            return Err(Error::option("tracks", format!("{} tracks; a fragment index counts at most 255", tracks.len())));
+            return Err(Error::option(
+                "tracks",
+                format!("{} tracks; a fragment index counts at most 255", tracks.len()),
+            ));
         }
         for t in &tracks {
             check_media(&t.media, t.timescale())?;
         }
         let movie_timescale = first.timescale();
-        let empty: Vec<MuxTrack<'_>> =
-            tracks.iter().map(|t| MuxTrack { media: &t.media, samples: &[], composition_offsets: &[], media_start: t.media_start }).collect();
+        let empty: Vec<MuxTrack<'_>> = tracks
+            .iter()
+            .map(|t| MuxTrack { media: &t.media, samples: &[], composition_offsets: &[], media_start: t.media_start })
+            .collect();
         let video = tracks.iter().find_map(|t| match &t.media {
             TrackMedia::Video { track, .. } => Some(track.codec.sample_entry()),
             TrackMedia::Audio(_) => None,
@@ -136,7 +146,12 @@ impl FragmentWriter {
             return Err(Error::too_large(Budget::Frames, count, u64::from(self.limits.max_samples), "maxFrames"));
         }
         if self.sequence >= self.limits.max_samples {
-            return Err(Error::too_large(Budget::Frames, u64::from(self.sequence) + 1, u64::from(self.limits.max_samples), "maxFrames"));
+            return Err(Error::too_large(
+                Budget::Frames,
+                u64::from(self.sequence) + 1,
+                u64::from(self.limits.max_samples),
+                "maxFrames",
+            ));
         }
         let mut media_bytes = 0u64;
         for (i, r) in runs.iter().enumerate() {
@@ -199,7 +214,9 @@ impl FragmentWriter {
                             u32be(o, s.data.len() as u32); // checked to fit above
                             u32be(o, if !video || s.keyframe { SYNC_SAMPLE } else { NON_SYNC_SAMPLE });
                             if reordered {
-                                o.extend_from_slice(&run.composition_offsets.get(i).copied().unwrap_or(0).to_be_bytes());
+                                o.extend_from_slice(
+                                    &run.composition_offsets.get(i).copied().unwrap_or(0).to_be_bytes(),
+                                );
                             }
                         }
                         Ok(())
@@ -212,16 +229,19 @@ impl FragmentWriter {
         let mdat_header: u64 = if media_bytes + 8 > u64::from(u32::MAX) { 16 } else { 8 };
         for &(slot, data_before) in &offset_slots {
             let offset = moof.len() as u64 + mdat_header + data_before;
-            let offset = i32::try_from(offset).map_err(|_| Error::too_large(Budget::Bytes, offset, i32::MAX as u64, "maxBytes"))?;
+            let offset = i32::try_from(offset)
+                .map_err(|_| Error::too_large(Budget::Bytes, offset, i32::MAX as u64, "maxBytes"))?;
             if let Some(field) = moof.get_mut(slot..slot + 4) {
                 field.copy_from_slice(&offset.to_be_bytes());
             }
         }
 
         let total = moof.len() as u64 + mdat_header + media_bytes;
-        let total = usize::try_from(total).map_err(|_| Error::too_large(Budget::Bytes, total, usize::MAX as u64, "maxBytes"))?;
+        let total = usize::try_from(total)
+            .map_err(|_| Error::too_large(Budget::Bytes, total, usize::MAX as u64, "maxBytes"))?;
         let mut out = Vec::new();
-        out.try_reserve_exact(total).map_err(|_| Error::too_large(Budget::Bytes, total as u64, self.limits.max_bytes, "maxBytes"))?;
+        out.try_reserve_exact(total)
+            .map_err(|_| Error::too_large(Budget::Bytes, total as u64, self.limits.max_bytes, "maxBytes"))?;
         out.extend_from_slice(&moof);
         if mdat_header == 16 {
             u32be(&mut out, 1);
@@ -239,7 +259,9 @@ impl FragmentWriter {
 
         // Only now that nothing can fail: advance each track's clock and the index.
         for (index, run) in runs.iter().enumerate() {
-            let (Some(first), Some(dts), Some(started)) = (run.samples.first(), self.next_dts.get_mut(index), self.started.get_mut(index)) else {
+            let (Some(first), Some(dts), Some(started)) =
+                (run.samples.first(), self.next_dts.get_mut(index), self.started.get_mut(index))
+            else {
                 continue;
             };
             if first.keyframe
@@ -297,7 +319,9 @@ impl FragmentWriter {
 pub fn mux_fragmented(tracks: &[MuxTrack<'_>], limits: &MuxLimits) -> Result<Vec<u8>> {
     check_tracks(tracks, limits)?;
     let lead = tracks.iter().position(|t| matches!(t.media, TrackMedia::Video { .. })).unwrap_or(0);
-    let Some(lead_track) = tracks.get(lead) else { return Err(Error::option("tracks", "a movie needs at least one track")) };
+    let Some(lead_track) = tracks.get(lead) else {
+        return Err(Error::option("tracks", "a movie needs at least one track"));
+    };
 
     // Fragment start times (nanoseconds, a clock every track converts to exactly enough).
     let ns = |ticks: u64, scale: u32| (u128::from(ticks) * 1_000_000_000 / u128::from(scale.max(1))) as u64;
@@ -314,7 +338,8 @@ pub fn mux_fragmented(tracks: &[MuxTrack<'_>], limits: &MuxLimits) -> Result<Vec
     }
     cuts.push(u64::MAX);
 
-    let specs: Vec<FragmentTrack> = tracks.iter().map(|t| FragmentTrack { media: t.media.clone(), media_start: t.media_start }).collect();
+    let specs: Vec<FragmentTrack> =
+        tracks.iter().map(|t| FragmentTrack { media: t.media.clone(), media_start: t.media_start }).collect();
     let (mut writer, mut out) = FragmentWriter::new(specs, *limits)?;
     // Per track: the next sample not yet written, and its decode time in ticks.
     let mut cursor: Vec<(usize, u64)> = vec![(0, 0); tracks.len()];
@@ -349,17 +374,24 @@ mod tests {
     use crate::video::mp4::{VideoCodec, VideoTrack};
 
     fn video() -> TrackMedia {
-        let track = VideoTrack { codec: VideoCodec::Av1 { av1c: vec![0x81, 0x00, 0x0C, 0x00] }, width: 64, height: 48, timescale: 1000 };
+        let track = VideoTrack {
+            codec: VideoCodec::Av1 { av1c: vec![0x81, 0x00, 0x0C, 0x00] },
+            width: 64,
+            height: 48,
+            timescale: 1000,
+        };
         TrackMedia::Video { track, rotation: 0 }
     }
 
     #[test]
     fn data_offsets_point_at_each_tracks_samples() {
-        let (mut w, init) = FragmentWriter::new(vec![FragmentTrack { media: video(), media_start: 0 }], MuxLimits::default()).unwrap();
+        let (mut w, init) =
+            FragmentWriter::new(vec![FragmentTrack { media: video(), media_start: 0 }], MuxLimits::default()).unwrap();
         let kinds: Vec<_> = children(&init, 0, init.len()).unwrap().iter().map(|b| b.name()).collect();
         assert_eq!(kinds, ["ftyp", "moov"]);
         let (a, b) = ([1u8; 5], [2u8; 3]);
-        let samples = [Sample { duration: 40, keyframe: true, data: &a }, Sample { duration: 40, keyframe: false, data: &b }];
+        let samples =
+            [Sample { duration: 40, keyframe: true, data: &a }, Sample { duration: 40, keyframe: false, data: &b }];
         let frag = w.fragment(&[FragmentRun { samples: &samples, composition_offsets: &[] }]).unwrap();
         let top = children(&frag, 0, frag.len()).unwrap();
         assert_eq!(top.iter().map(|b| b.name()).collect::<Vec<_>>(), ["moof", "mdat"]);
@@ -369,10 +401,18 @@ mod tests {
         assert_eq!(w.bytes_written(), (init.len() + frag.len()) as u64);
         // A fragment of nothing, or a first sample that is not a key frame, is refused.
         assert_eq!(w.fragment(&[FragmentRun::default()]).unwrap_err().code(), "INVALID_OPTION");
-        let (mut fresh, _) = FragmentWriter::new(vec![FragmentTrack { media: video(), media_start: 0 }], MuxLimits::default()).unwrap();
-        assert_eq!(fresh.fragment(&[FragmentRun { samples: &samples[1..], composition_offsets: &[] }]).unwrap_err().code(), "INVALID_OPTION");
+        let (mut fresh, _) =
+            FragmentWriter::new(vec![FragmentTrack { media: video(), media_start: 0 }], MuxLimits::default()).unwrap();
+        assert_eq!(
+            fresh.fragment(&[FragmentRun { samples: &samples[1..], composition_offsets: &[] }]).unwrap_err().code(),
+            "INVALID_OPTION"
+        );
         let tight = MuxLimits { max_samples: 10, max_bytes: 4 };
-        let (mut small, _) = FragmentWriter::new(vec![FragmentTrack { media: video(), media_start: 0 }], tight).unwrap();
-        assert_eq!(small.fragment(&[FragmentRun { samples: &samples, composition_offsets: &[] }]).unwrap_err().code(), "TOO_LARGE");
+        let (mut small, _) =
+            FragmentWriter::new(vec![FragmentTrack { media: video(), media_start: 0 }], tight).unwrap();
+        assert_eq!(
+            small.fragment(&[FragmentRun { samples: &samples, composition_offsets: &[] }]).unwrap_err().code(),
+            "TOO_LARGE"
+        );
     }
 }

@@ -41,18 +41,30 @@ impl VideoCodec {
             VideoCodec::Avc { avcc } => {
                 // configurationVersion 1, then profile, compatibility, level, length size, SPS count.
                 if avcc.len() < 7 || avcc.first() != Some(&1) {
-                    return Err(Error::option("codecConfig", format!("an avcC record starts with version 1 and has at least 7 bytes, got {} bytes", avcc.len())));
+                    return Err(Error::option(
+                        "codecConfig",
+                        format!(
+                            "an avcC record starts with version 1 and has at least 7 bytes, got {} bytes",
+                            avcc.len()
+                        ),
+                    ));
                 }
             }
             VideoCodec::Av1 { av1c } => {
                 // marker bit 1 and version 1: the first byte is 0x81.
                 if av1c.len() < 4 || av1c.first() != Some(&0x81) {
-                    return Err(Error::option("codecConfig", format!("an av1C record starts with 0x81 and has at least 4 bytes, got {} bytes", av1c.len())));
+                    return Err(Error::option(
+                        "codecConfig",
+                        format!("an av1C record starts with 0x81 and has at least 4 bytes, got {} bytes", av1c.len()),
+                    ));
                 }
             }
             VideoCodec::Vp9 { vpcc } => {
                 if vpcc.len() < 12 || vpcc.first() != Some(&1) {
-                    return Err(Error::option("codecConfig", format!("a vpcC payload is version 1 and at least 12 bytes, got {} bytes", vpcc.len())));
+                    return Err(Error::option(
+                        "codecConfig",
+                        format!("a vpcC payload is version 1 and at least 12 bytes, got {} bytes", vpcc.len()),
+                    ));
                 }
             }
         }
@@ -88,7 +100,10 @@ pub struct AudioTrack {
 pub enum TrackMedia {
     /// A video track turned `rotation` degrees clockwise on display (0, 90, 180, 270), written
     /// as the `tkhd` matrix as cameras do.
-    Video { track: VideoTrack, rotation: u16 },
+    Video {
+        track: VideoTrack,
+        rotation: u16,
+    },
     Audio(AudioTrack),
 }
 
@@ -165,7 +180,8 @@ pub(super) fn check_tracks(tracks: &[MuxTrack<'_>], limits: &MuxLimits) -> Resul
     for t in tracks {
         check_track(t)?;
         count += t.samples.len() as u64;
-        media_bytes = t.samples.iter().try_fold(media_bytes, |sum, s| sum.checked_add(s.data.len() as u64)).unwrap_or(u64::MAX);
+        media_bytes =
+            t.samples.iter().try_fold(media_bytes, |sum, s| sum.checked_add(s.data.len() as u64)).unwrap_or(u64::MAX);
     }
     if count > u64::from(limits.max_samples) {
         return Err(Error::too_large(Budget::Frames, count, u64::from(limits.max_samples), "maxFrames"));
@@ -197,7 +213,10 @@ pub fn mux_tracks(tracks: &[MuxTrack<'_>], limits: &MuxLimits) -> Result<Vec<u8>
     let moov = loop {
         let probe = moov(tracks, &order, movie_timescale, 0, wide)?;
         let first_offset = (ftyp.len() + probe.len()) as u64 + mdat_header;
-        let last = order.last().and_then(|&(t, i)| tracks.get(t).and_then(|t| t.samples.get(i))).map_or(0, |s| s.data.len() as u64);
+        let last = order
+            .last()
+            .and_then(|&(t, i)| tracks.get(t).and_then(|t| t.samples.get(i)))
+            .map_or(0, |s| s.data.len() as u64);
         if !wide && first_offset + media_bytes - last > u64::from(u32::MAX) {
             wide = true;
             continue;
@@ -206,9 +225,11 @@ pub fn mux_tracks(tracks: &[MuxTrack<'_>], limits: &MuxLimits) -> Result<Vec<u8>
     };
 
     let total = ftyp.len() as u64 + moov.len() as u64 + mdat_header + media_bytes;
-    let total = usize::try_from(total).map_err(|_| Error::too_large(Budget::Bytes, total, usize::MAX as u64, "maxBytes"))?;
+    let total =
+        usize::try_from(total).map_err(|_| Error::too_large(Budget::Bytes, total, usize::MAX as u64, "maxBytes"))?;
     let mut out = Vec::new();
-    out.try_reserve_exact(total).map_err(|_| Error::too_large(Budget::Bytes, total as u64, limits.max_bytes, "maxBytes"))?;
+    out.try_reserve_exact(total)
+        .map_err(|_| Error::too_large(Budget::Bytes, total as u64, limits.max_bytes, "maxBytes"))?;
     out.extend_from_slice(&ftyp);
     out.extend_from_slice(&moov);
     if mdat_header == 16 {
@@ -239,7 +260,13 @@ pub(super) fn check_media(media: &TrackMedia, timescale: u32) -> Result<()> {
         TrackMedia::Video { track, rotation } => {
             track.codec.check()?;
             if track.width == 0 || track.height == 0 || track.width > 0xFFFF || track.height > 0xFFFF {
-                return Err(Error::option("width/height", format!("{}x{} is not a size an MP4 sample entry can hold (1 to 65535 each)", track.width, track.height)));
+                return Err(Error::option(
+                    "width/height",
+                    format!(
+                        "{}x{} is not a size an MP4 sample entry can hold (1 to 65535 each)",
+                        track.width, track.height
+                    ),
+                ));
             }
             if !matches!(rotation, 0 | 90 | 180 | 270) {
                 return Err(Error::option("rotation", format!("must be 0, 90, 180 or 270, got {rotation}")));
@@ -247,10 +274,16 @@ pub(super) fn check_media(media: &TrackMedia, timescale: u32) -> Result<()> {
         }
         TrackMedia::Audio(a) => {
             if a.is_opus() && a.config.len() < 19 {
-                return Err(Error::option("audioConfig", format!("an OpusHead has at least 19 bytes, got {}", a.config.len())));
+                return Err(Error::option(
+                    "audioConfig",
+                    format!("an OpusHead has at least 19 bytes, got {}", a.config.len()),
+                ));
             }
             if a.config.len() < 2 {
-                return Err(Error::option("audioConfig", format!("an AudioSpecificConfig has at least 2 bytes, got {}", a.config.len())));
+                return Err(Error::option(
+                    "audioConfig",
+                    format!("an AudioSpecificConfig has at least 2 bytes, got {}", a.config.len()),
+                ));
             }
             if a.channels == 0 || a.sample_rate == 0 {
                 return Err(Error::option("audio", format!("{} channels at {} Hz", a.channels, a.sample_rate)));
@@ -282,7 +315,10 @@ pub(super) fn check_sample_run(samples: &[Sample<'_>], composition_offsets: &[i3
         return Err(Error::option("samples", format!("frame {i} has a duration of 0")));
     }
     if !composition_offsets.is_empty() && composition_offsets.len() != samples.len() {
-        return Err(Error::option("compositionOffsets", format!("{} offsets for {} samples", composition_offsets.len(), samples.len())));
+        return Err(Error::option(
+            "compositionOffsets",
+            format!("{} offsets for {} samples", composition_offsets.len(), samples.len()),
+        ));
     }
     Ok(())
 }
@@ -319,7 +355,13 @@ pub(super) fn boxed(out: &mut Vec<u8>, kind: &[u8; 4], body: impl FnOnce(&mut Ve
 }
 
 /// A full box: version and flags first.
-pub(super) fn full(out: &mut Vec<u8>, kind: &[u8; 4], version: u8, flags: u32, body: impl FnOnce(&mut Vec<u8>) -> Result<()>) -> Result<()> {
+pub(super) fn full(
+    out: &mut Vec<u8>,
+    kind: &[u8; 4],
+    version: u8,
+    flags: u32,
+    body: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+) -> Result<()> {
     boxed(out, kind, |o| {
         o.push(version);
         o.extend_from_slice(&flags.to_be_bytes()[1..]);
@@ -375,7 +417,13 @@ fn rescale(ticks: u64, from: u32, to: u32) -> u64 {
 
 /// `moov` with chunk offsets starting at `first_offset` (one sample per chunk), the media laid
 /// out in `order`.
-fn moov(tracks: &[MuxTrack<'_>], order: &[(usize, usize)], movie_timescale: u32, first_offset: u64, wide: bool) -> Result<Vec<u8>> {
+fn moov(
+    tracks: &[MuxTrack<'_>],
+    order: &[(usize, usize)],
+    movie_timescale: u32,
+    first_offset: u64,
+    wide: bool,
+) -> Result<Vec<u8>> {
     moov_with(tracks, order, movie_timescale, first_offset, wide, false)
 }
 
@@ -403,7 +451,11 @@ pub(super) fn moov_with(
         .iter()
         .map(|t| {
             let end = t.presentation_end();
-            let shown = if t.media_start >= 0 { end.saturating_sub(t.media_start as u64) } else { end + t.media_start.unsigned_abs() };
+            let shown = if t.media_start >= 0 {
+                end.saturating_sub(t.media_start as u64)
+            } else {
+                end + t.media_start.unsigned_abs()
+            };
             rescale(shown, t.timescale(), movie_timescale)
         })
         .collect();
@@ -454,7 +506,16 @@ pub(super) fn moov_with(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn trak(o: &mut Vec<u8>, t: &MuxTrack<'_>, id: u32, presented: u64, movie_timescale: u32, version: u8, offsets: &[u64], wide: bool) -> Result<()> {
+fn trak(
+    o: &mut Vec<u8>,
+    t: &MuxTrack<'_>,
+    id: u32,
+    presented: u64,
+    movie_timescale: u32,
+    version: u8,
+    offsets: &[u64],
+    wide: bool,
+) -> Result<()> {
     let v1 = version == 1;
     let time = |o: &mut Vec<u8>, v: u64| if v1 { u64be(o, v) } else { u32be(o, v as u32) };
     let audio = matches!(t.media, TrackMedia::Audio(_));
@@ -474,7 +535,9 @@ fn trak(o: &mut Vec<u8>, t: &MuxTrack<'_>, id: u32, presented: u64, movie_timesc
             let (matrix, w, h) = match t.media {
                 // The size before the matrix turns it, as cameras and FFmpeg write it (players
                 // take it as the picture's aspect, then rotate).
-                TrackMedia::Video { track, rotation } => (rotation_matrix(*rotation, track.width, track.height), track.width, track.height),
+                TrackMedia::Video { track, rotation } => {
+                    (rotation_matrix(*rotation, track.width, track.height), track.width, track.height)
+                }
                 TrackMedia::Audio(_) => (MATRIX, 0, 0),
             };
             matrix.iter().for_each(|&m| u32be(o, m));
@@ -685,7 +748,8 @@ fn sample_tables(o: &mut Vec<u8>, t: &MuxTrack<'_>, offsets: &[u64], wide: bool)
     // Sync samples; without the table every sample is one.
     if samples.iter().any(|s| !s.keyframe) {
         full(o, b"stss", 0, 0, |o| {
-            let keys: Vec<u32> = samples.iter().enumerate().filter(|(_, s)| s.keyframe).map(|(i, _)| i as u32 + 1).collect();
+            let keys: Vec<u32> =
+                samples.iter().enumerate().filter(|(_, s)| s.keyframe).map(|(i, _)| i as u32 + 1).collect();
             u32be(o, keys.len() as u32);
             keys.into_iter().for_each(|k| u32be(o, k));
             Ok(())
@@ -742,7 +806,12 @@ mod tests {
     use crate::video::mp4::boxes::children;
 
     fn track() -> VideoTrack {
-        VideoTrack { codec: VideoCodec::Av1 { av1c: vec![0x81, 0x00, 0x0C, 0x00] }, width: 64, height: 48, timescale: 1000 }
+        VideoTrack {
+            codec: VideoCodec::Av1 { av1c: vec![0x81, 0x00, 0x0C, 0x00] },
+            width: 64,
+            height: 48,
+            timescale: 1000,
+        }
     }
 
     /// The box at `path` (each a child of the one before) in `file`.

@@ -249,7 +249,8 @@ fn track_header(file: &[u8], entry: &Element, timescale: u32) -> Result<Option<T
     }
     // Opus pre-skip and similar: the samples before it are not presented (as an MP4 edit).
     let delay_ns = find(&fields, CODEC_DELAY).map_or(0, |e| uint(file, e));
-    track.edit_start = i64::try_from((u128::from(delay_ns) * u128::from(timescale) + 500_000_000) / 1_000_000_000).unwrap_or(0);
+    track.edit_start =
+        i64::try_from((u128::from(delay_ns) * u128::from(timescale) + 500_000_000) / 1_000_000_000).unwrap_or(0);
     let private_ref = private.as_deref();
     track.codec = match codec_id.as_str() {
         "V_VP8" => Some("vp8".into()),
@@ -403,7 +404,10 @@ fn lace_sizes(file: &[u8], flags: u8, at: usize, end: usize) -> Result<Vec<(usiz
             sizes.extend(std::iter::repeat_n(each, count - 1));
         }
     }
-    let used = sizes.iter().try_fold(0usize, |sum, &n| sum.checked_add(n)).ok_or_else(|| corrupt("lace sizes out of range"))?;
+    let used = sizes
+        .iter()
+        .try_fold(0usize, |sum, &n| sum.checked_add(n))
+        .ok_or_else(|| corrupt("lace sizes out of range"))?;
     let last = end
         .checked_sub(pos)
         .and_then(|rest| rest.checked_sub(used))
