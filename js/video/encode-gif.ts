@@ -115,6 +115,7 @@ export interface Reader {
 export type CoreWithVideo = Core & {
   GifFrameReader: new (input: Uint8Array, optionsJson: string) => Reader;
   muxWebm(spec: string, videoConfig: Uint8Array, data: Uint8Array, sizes: Uint32Array, durations: Uint32Array, keyframes: Uint8Array, offsets: Int32Array): Uint8Array;
+  muxMovie(spec: string, videoConfig: Uint8Array, data: Uint8Array, sizes: Uint32Array, durations: Uint32Array, keyframes: Uint8Array, offsets: Int32Array): Uint8Array;
   muxMp4(codec: string, config: Uint8Array, width: number, height: number, timescale: number, data: Uint8Array, sizes: Uint32Array, durations: Uint32Array, keyframes: Uint8Array): Uint8Array;
   av1Config(keyFrame: Uint8Array): { record: Uint8Array; codec: string };
   gifToAv1?: (input: Uint8Array, optionsJson: string, progress?: Progress) => { bytes: Uint8Array; codec: string; width: number; height: number; frames: number; durationMs: number; score?: number; encodes?: number; notes?: string[] };
@@ -300,9 +301,29 @@ export async function encodeFrames(
     return d;
   });
   const keys = Uint8Array.from(chunks, (c) => (c.key ? 1 : 0));
+  // An H.264 encoder may reorder frames (Firefox's makes B-frames): chunks then come in decode
+  // order with presentation times out of order. Decode times become the presentation times in
+  // order, each lasting until the next, moved earlier by the largest reorder delay so that no
+  // frame is decoded after it is shown; each chunk's composition offset is the difference, and
+  // the edit list (mediaStart) starts presenting at that delay, so the first frame shows at 0.
+  const pts = chunks.map((c) => Math.round(c.timestamp / 1000));
+  const reordered = pts.some((p, i) => i > 0 && p < pts[i - 1]!);
+  let decodeDurations = frameDurations;
+  let offsets = new Int32Array(0);
+  let mediaStart = 0;
+  if (reordered) {
+    if (container === 'webm') throw new MediaslimError('ENCODE_FAILED', `the browser's ${plan.config.codec} encoder reordered frames, which a WebM cannot hold`);
+    const sorted = [...pts].sort((a, b) => a - b);
+    const lastDuration = frameDurations[pts.indexOf(sorted.at(-1)!)]!;
+    decodeDurations = Uint32Array.from(sorted, (t, i) => Math.max(1, i + 1 < sorted.length ? sorted[i + 1]! - t : lastDuration));
+    const delay = Math.max(0, ...pts.map((p, i) => sorted[i]! - p));
+    offsets = Int32Array.from(pts, (p, i) => p - sorted[i]! + delay);
+    mediaStart = delay;
+  }
+  const spec = JSON.stringify({ codec: plan.kind === 'h264' ? 'avc' : plan.kind, width: reader.width, height: reader.height, timescale: 1000, mediaStart });
   const out = container === 'webm'
-    ? ((await video((core) => core.muxWebm(JSON.stringify({ codec: plan.kind, width: reader.width, height: reader.height, timescale: 1000 }), config, data, sizes, frameDurations, keys, new Int32Array(0)))) as Uint8Array)
-    : ((await video((core) => core.muxMp4(plan.kind === 'h264' ? 'avc' : 'av1', config, reader.width, reader.height, 1000, data, sizes, frameDurations, keys))) as Uint8Array);
+    ? ((await video((core) => core.muxWebm(spec, config, data, sizes, frameDurations, keys, offsets))) as Uint8Array)
+    : ((await video((core) => core.muxMovie(spec, config, data, sizes, decodeDurations, keys, offsets))) as Uint8Array);
   const decoderConfig: VideoDecoderConfig = { codec, codedWidth: reader.width, codedHeight: reader.height, ...(plan.kind === 'h264' ? { description: config } : {}) };
   return { video: out, codec, frames: chunks.length, durationMs, chunks, decoderConfig };
 }

@@ -77,7 +77,10 @@ export async function searchQuality<T>(target: number, trial: (quality: number) 
   return { best: nearBest, bestScore, reached: false, encodes };
 }
 
-/** Decodes `chunks` with the browser's VideoDecoder and returns the RGBA of the frames at `wanted` timestamps (µs). */
+/** Decodes `chunks` with the browser's VideoDecoder and returns the RGBA of the frames at `wanted` timestamps (µs).
+ * Every chunk is decoded (an encoder may reorder frames, so stopping at the last wanted one in
+ * decode order can starve the decoder), and a decoded frame counts for the wanted time within
+ * a millisecond of its own (Firefox hands back timestamps rounded to it). */
 async function decodeFrames(chunks: EncodedChunk[], config: VideoDecoderConfig, wanted: Set<number>, width: number, height: number): Promise<Map<number, Uint8Array>> {
   const out = new Map<number, Uint8Array>();
   const canvas = new OffscreenCanvas(width, height);
@@ -87,9 +90,10 @@ async function decodeFrames(chunks: EncodedChunk[], config: VideoDecoderConfig, 
   const decoder = new VideoDecoder({
     output: (frame) => {
       try {
-        if (wanted.has(frame.timestamp)) {
+        const at = [...wanted].find((t) => Math.abs(t - frame.timestamp) <= 1000 && !out.has(t));
+        if (at !== undefined) {
           ctx.drawImage(frame, 0, 0, width, height);
-          out.set(frame.timestamp, new Uint8Array(ctx.getImageData(0, 0, width, height).data.buffer));
+          out.set(at, new Uint8Array(ctx.getImageData(0, 0, width, height).data.buffer));
         }
       } finally {
         frame.close();
@@ -101,11 +105,9 @@ async function decodeFrames(chunks: EncodedChunk[], config: VideoDecoderConfig, 
   });
   try {
     decoder.configure(config);
-    const last = Math.max(...wanted);
     for (const c of chunks) {
       if (failure) break;
       decoder.decode(new EncodedVideoChunk({ type: c.key ? 'key' : 'delta', timestamp: c.timestamp, data: c.data }));
-      if (c.timestamp === last) break;
     }
     if (!failure) await decoder.flush();
   } catch (err) {
