@@ -664,7 +664,10 @@ pub fn mux_webm(
         "vp9" => WebmCodec::Vp9,
         "av1" => WebmCodec::Av1 { av1c: parts.video_config.clone() },
         other => {
-            return Err(js_error(Error::option("codec", format!("WebM holds \"vp9\" or \"av1\" video, got {other:?}"))));
+            return Err(js_error(Error::option(
+                "codec",
+                format!("WebM holds \"vp9\" or \"av1\" video, got {other:?}"),
+            )));
         }
     };
     let owned: Vec<Vec<u8>>;
@@ -753,7 +756,10 @@ pub fn mux_movie(
         "av1" => VideoCodec::Av1 { av1c: parts.video_config.clone() },
         "vp9" => VideoCodec::Vp9 { vpcc: parts.video_config.clone() },
         other => {
-            return Err(js_error(Error::option("codec", format!("must be \"avc\", \"av1\" or \"vp9\", got {other:?}"))));
+            return Err(js_error(Error::option(
+                "codec",
+                format!("must be \"avc\", \"av1\" or \"vp9\", got {other:?}"),
+            )));
         }
     };
     let owned: Vec<Vec<u8>>;

@@ -158,6 +158,27 @@ pub struct MuxLimits {
     pub max_bytes: u64,
 }
 
+impl MuxLimits {
+    /// The samples of every track together against the limits (the MP4 and WebM writers both
+    /// check here before building anything); returns their media bytes.
+    pub fn check<'s>(&self, tracks: impl Iterator<Item = &'s [Sample<'s>]>) -> Result<u64> {
+        let mut count = 0u64;
+        let mut media_bytes = 0u64;
+        for samples in tracks {
+            count += samples.len() as u64;
+            media_bytes =
+                samples.iter().try_fold(media_bytes, |sum, s| sum.checked_add(s.data.len() as u64)).unwrap_or(u64::MAX);
+        }
+        if count > u64::from(self.max_samples) {
+            return Err(Error::too_large(Budget::Frames, count, u64::from(self.max_samples), "maxFrames"));
+        }
+        if media_bytes > self.max_bytes {
+            return Err(Error::too_large(Budget::Bytes, media_bytes, self.max_bytes, "maxBytes"));
+        }
+        Ok(media_bytes)
+    }
+}
+
 impl Default for MuxLimits {
     /// A million frames (over 9 hours at 30 fps) and 1 GiB of media: more than any page
     /// should build in memory, and well inside wasm32's 4 GiB.
@@ -175,21 +196,10 @@ pub fn mux(track: &VideoTrack, samples: &[Sample<'_>], limits: &MuxLimits) -> Re
 /// Every track checked, and the movie's sample count and media bytes against `limits`
 /// (the fast-start and the fragmented writers both start here); returns the media bytes.
 pub(super) fn check_tracks(tracks: &[MuxTrack<'_>], limits: &MuxLimits) -> Result<u64> {
-    let mut count = 0u64;
-    let mut media_bytes = 0u64;
     for t in tracks {
         check_track(t)?;
-        count += t.samples.len() as u64;
-        media_bytes =
-            t.samples.iter().try_fold(media_bytes, |sum, s| sum.checked_add(s.data.len() as u64)).unwrap_or(u64::MAX);
     }
-    if count > u64::from(limits.max_samples) {
-        return Err(Error::too_large(Budget::Frames, count, u64::from(limits.max_samples), "maxFrames"));
-    }
-    if media_bytes > limits.max_bytes {
-        return Err(Error::too_large(Budget::Bytes, media_bytes, limits.max_bytes, "maxBytes"));
-    }
-    Ok(media_bytes)
+    limits.check(tracks.iter().map(|t| t.samples))
 }
 
 /// A fast-start MP4 of several tracks (track IDs 1, 2, ... in this order); the movie clock is

@@ -177,20 +177,11 @@ pub fn mux(tracks: &[WebmTrack<'_>], limits: &MuxLimits) -> Result<Vec<u8>> {
     if tracks.len() > 126 {
         return Err(Error::option("tracks", format!("{} tracks; this muxer writes at most 126", tracks.len())));
     }
-    let mut count = 0u64;
-    let mut media_bytes = 0u64;
     for t in tracks {
         check_track(t)?;
-        count += t.samples.len() as u64;
-        media_bytes =
-            t.samples.iter().try_fold(media_bytes, |sum, s| sum.checked_add(s.data.len() as u64)).unwrap_or(u64::MAX);
     }
-    if count > u64::from(limits.max_samples) {
-        return Err(Error::too_large(Budget::Frames, count, u64::from(limits.max_samples), "maxFrames"));
-    }
-    if media_bytes > limits.max_bytes {
-        return Err(Error::too_large(Budget::Bytes, media_bytes, limits.max_bytes, "maxBytes"));
-    }
+    let media_bytes = limits.check(tracks.iter().map(|t| t.samples))?;
+    let count: u64 = tracks.iter().map(|t| t.samples.len() as u64).sum();
     let times: Vec<Vec<(i64, u64)>> = tracks.iter().map(WebmTrack::block_times).collect::<Result<_>>()?;
     let blocks = interleave(tracks, &times);
     let clusters = plan_clusters(tracks, &blocks);
