@@ -26,6 +26,35 @@ optimize_wasm() { # wasm-opt only when the module changed (it takes ~30 s; resul
   cp "$cached" "$wasm"
 }
 
+build_libaom() { # libaom for wasm32 with CMake, once per source version and settings (~1 min on 2 cores)
+  local out=target/libaom-wasm32 work=target/libaom-wasm32-build src key
+  cargo fetch --quiet --target wasm32-unknown-unknown
+  src=$(cargo metadata --format-version 1 --filter-platform wasm32-unknown-unknown | node -e '
+    const m = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const p = m.packages.find((p) => p.name === "libaom-sys");
+    if (!p) process.exit(1);
+    console.log(require("path").join(require("path").dirname(p.manifest_path), "vendor"));')
+  # Encoder only, 8-bit only (src/encode/avif.rs feeds it 8-bit samples), generic C (+ clang's
+  # auto-vectorising to wasm SIMD), one thread, no file I/O.
+  local args=(-DCMAKE_TOOLCHAIN_FILE="$PWD/scripts/wasm32-clang.cmake" -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_INSTALL_PREFIX="$PWD/$out" -DCMAKE_INSTALL_LIBDIR=lib -DAOM_TARGET_CPU=generic
+    -DCONFIG_MULTITHREAD=0 -DCONFIG_RUNTIME_CPU_DETECT=0 -DCONFIG_AV1_DECODER=0 -DCONFIG_WEBM_IO=0
+    -DCONFIG_PIC=0 -DCONFIG_LIBYUV=0 -DCONFIG_AV1_HIGHBITDEPTH=0 -DENABLE_DOCS=0 -DENABLE_EXAMPLES=0 -DENABLE_TESTDATA=0 -DENABLE_TESTS=0 -DENABLE_TOOLS=0)
+  key=$(printf '%s\n' "$src" "${args[@]}" | cat - scripts/wasm32-clang.cmake src/encode/aom/include/setjmp.h | sha256sum | cut -d' ' -f1)
+  if [ -f "$out/lib/libaom.a" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$key" ]; then return; fi
+  say "libaom for wasm32 (CMake, once)"
+  rm -rf "$work" "$out"
+  cmake -S "$src" -B "$work" "${args[@]}" >/dev/null
+  cmake --build "$work" --target aom -j "$(nproc)" >/dev/null
+  mkdir -p "$out/lib/pkgconfig" "$out/include/aom"
+  cp "$work/libaom.a" "$out/lib/"
+  cp "$src"/aom/*.h "$out/include/aom/"
+  echo "$key" > "$out/stamp"
+  # libaom-sys copies the library into its rlib when it builds: make it take the new one.
+  cargo clean --quiet --release --target wasm32-unknown-unknown -p libaom-sys
+}
+build_libaom
+
 say "wasm: mediaslim_probe (headers only)"
 wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_probe \
   -- --no-default-features >/dev/null

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 WASM_BINDGEN_VERSION=0.2.130
 WASM_PACK_VERSION=0.15.1
 CARGO_DENY_VERSION=0.20.2
-DEBIAN_PACKAGES=(clang lld llvm wasi-libc chromium chromium-driver firefox-esr webkit2gtk-driver libwebkit2gtk-4.1-0 xvfb ffmpeg)
+DEBIAN_PACKAGES=(clang lld llvm wasi-libc cmake chromium chromium-driver firefox-esr webkit2gtk-driver libwebkit2gtk-4.1-0 xvfb ffmpeg)
 
 say() { printf '[setup] %s\n' "$*"; }
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -19,6 +19,7 @@ command -v clang >/dev/null || missing+=(clang)
 command -v wasm-ld >/dev/null || missing+=(lld)
 command -v llvm-ar >/dev/null || missing+=(llvm)
 [ -d /usr/include/wasm32-wasi ] || missing+=(wasi-libc)   # libc headers for libwebp in wasm
+command -v cmake >/dev/null || missing+=(cmake)            # builds libaom for wasm32 (scripts/build.sh)
 [ -x /usr/bin/chromium ] || missing+=(chromium chromium-driver)
 # The other two browser engines of tests/package/engines.test.mjs (Gecko and WebKit).
 [ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)

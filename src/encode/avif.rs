@@ -13,7 +13,12 @@ use crate::image::{Image, PixelLayout};
 
 /// Kr, Kg, Kb of BT.601 (what ravif and most AVIF encoders use for 8-bit sRGB sources).
 const BT601: [f32; 3] = [0.2990, 0.5870, 0.1140];
+/// Sample depth: rav1e works at 10 bits (no banding from the colour conversion); libaom at 8,
+/// like sharp, avifenc and jSquash by default, which takes its faster 8-bit code paths.
+#[cfg(not(all(feature = "aom", target_arch = "wasm32")))]
 const DEPTH: usize = 10;
+#[cfg(all(feature = "aom", target_arch = "wasm32"))]
+const DEPTH: usize = 8;
 const MAX: f32 = ((1 << DEPTH) - 1) as f32;
 
 /// An AVIF file and the pixels a decoder will show for it.
@@ -35,7 +40,7 @@ pub fn encode_with_reconstruction(image: &Image, options: &EncodeOptions) -> Res
     let channels = image.layout.channels();
 
     let quantizer = quality_to_quantizer(quality);
-    let color = Av1Frame::encode(w, h, ChromaSampling::Cs444, quantizer, speed, Some(color_description()), |planes| {
+    let color = Av1Frame::encode(w, h, color_sampling(quality), quantizer, speed, Some(color_description()), |planes| {
         let [y, u, v] = planes else { return };
         for (row, px_row) in image.pixels.chunks_exact(w * channels).enumerate() {
             for (x, px) in px_row.chunks_exact(channels).enumerate() {
@@ -51,23 +56,22 @@ pub fn encode_with_reconstruction(image: &Image, options: &EncodeOptions) -> Res
         Some(Av1Frame::encode(w, h, ChromaSampling::Cs400, q, speed, None, |planes| {
             let [a, ..] = planes else { return };
             for (i, px) in image.pixels.chunks_exact(4).enumerate() {
-                a[i] = to_ten(px[3]);
+                a[i] = to_sample(px[3]);
             }
         })?)
     } else {
         None
     };
-
-    let mut container = avif_serialize::Aviffy::new();
-    container.set_matrix_coefficients(avif_serialize::constants::MatrixCoefficients::Bt601);
-    container.set_full_color_range(true);
-    if let Some(exif) = &options.metadata.exif {
-        container.set_exif(exif.clone());
-    }
-    // AV1-in-ISOBMFF items carry no temporal delimiters (rav1e starts each frame with one).
-    let color_obus = super::strip_temporal_delimiters(&color.bitstream)?;
-    let alpha_obus = alpha_frame.as_ref().map(|a| super::strip_temporal_delimiters(&a.bitstream)).transpose()?;
-    let bytes = container.to_vec(&color_obus, alpha_obus.as_deref(), image.width, image.height, DEPTH as u8);
+    // The container's av1C boxes (profile, depth, subsampling) and colour come from each
+    // frame's sequence header.
+    let bytes = super::avif_container::avif_from_av1(
+        &color.bitstream,
+        alpha_frame.as_ref().map(|a| a.bitstream.as_slice()),
+        image.width,
+        image.height,
+        None,
+        options.metadata.exif.clone(),
+    )?;
 
     // What a decoder shows: the reconstructed planes back to 8-bit RGB(A).
     let layout = if alpha { PixelLayout::Rgba8 } else { PixelLayout::Rgb8 };
@@ -76,7 +80,7 @@ pub fn encode_with_reconstruction(image: &Image, options: &EncodeOptions) -> Res
         let [r, g, b] = ycbcr_to_rgb(color.planes[0][i], color.planes[1][i], color.planes[2][i]);
         pixels.extend_from_slice(&[r, g, b]);
         if let Some(a) = &alpha_frame {
-            pixels.push(to_eight(a.planes[0][i]));
+            pixels.push(from_sample(a.planes[0][i]));
         }
     }
     Ok(AvifOutput { bytes, reconstruction: Image::new(image.width, image.height, layout, pixels) })
@@ -98,6 +102,30 @@ impl Av1Frame {
         color_description: Option<ColorDescription>,
         fill: impl FnOnce(&mut [Vec<u16>]),
     ) -> Result<Self> {
+        let planes_n = if chroma == ChromaSampling::Cs400 { 1 } else { 3 };
+        let mut source = vec![vec![0u16; width * height]; planes_n];
+        fill(&mut source);
+        // Wasm builds with libaom use it: the same encoder as sharp, avifenc and jSquash
+        // (fewer bytes at equal score, and faster in wasm than rav1e; bench:avif).
+        #[cfg(all(feature = "aom", target_arch = "wasm32"))]
+        {
+            let _ = color_description; // libaom's layer sets the same CICP triple for colour.
+            let subsampled = chroma == ChromaSampling::Cs420;
+            if subsampled {
+                for plane in &mut source[1..] {
+                    *plane = halve_plane(plane, width, height);
+                }
+            }
+            let (w, h) = (width as u32, height as u32);
+            let mut still = super::aom::encode_still(&source, DEPTH as u8, subsampled, w, h, quantizer, speed)?;
+            if subsampled {
+                for plane in &mut still.planes[1..] {
+                    *plane = double_plane(plane, width, height);
+                }
+            }
+            return Ok(Av1Frame { bitstream: still.bitstream, planes: still.planes });
+        }
+        #[allow(unreachable_code)]
         let config = Config::new().with_encoder_config(encoder_config(
             width,
             height,
@@ -107,9 +135,6 @@ impl Av1Frame {
             color_description,
         ));
         let mut ctx: Context<u16> = config.new_context().map_err(|e| Error::encode("avif", e))?;
-        let planes_n = if chroma == ChromaSampling::Cs400 { 1 } else { 3 };
-        let mut source = vec![vec![0u16; width * height]; planes_n];
-        fill(&mut source);
         let mut frame = ctx.new_frame();
         for (plane, data) in frame.planes.iter_mut().zip(&source) {
             plane.copy_from_raw_u8(bytemuck_u16(data), width * 2, 2);
@@ -262,12 +287,60 @@ fn rav1e_speed(effort: u8) -> u8 {
     10u8.saturating_sub(effort.min(9))
 }
 
-fn to_ten(x: u8) -> u16 {
-    (u16::from(x) << 2) | (u16::from(x) >> 6)
+/// Chroma sampling for colour at `quality`: libaom gets 4:2:0 below 87 (about half the
+/// work, as jSquash's default, and no more bytes at equal score on photos at these
+/// qualities), 4:4:4 above, where fine colour detail shows. rav1e keeps 4:4:4 throughout.
+fn color_sampling(quality: f32) -> ChromaSampling {
+    if cfg!(all(feature = "aom", target_arch = "wasm32")) && quality < 87.0 {
+        ChromaSampling::Cs420
+    } else {
+        ChromaSampling::Cs444
+    }
 }
 
-fn to_eight(x: u16) -> u8 {
-    ((f32::from(x.min(1023)) * 255.0 / MAX).round()) as u8
+/// A full-resolution chroma plane averaged over 2x2 blocks (edges repeat), for 4:2:0.
+#[cfg_attr(not(all(feature = "aom", target_arch = "wasm32")), allow(dead_code))]
+fn halve_plane(plane: &[u16], width: usize, height: usize) -> Vec<u16> {
+    let (hw, hh) = (width.div_ceil(2), height.div_ceil(2));
+    let at = |x: usize, y: usize| u32::from(plane.get(y.min(height - 1) * width + x.min(width - 1)).copied().unwrap_or(0));
+    let mut out = Vec::with_capacity(hw * hh);
+    for y in 0..hh {
+        for x in 0..hw {
+            let sum = at(2 * x, 2 * y) + at(2 * x + 1, 2 * y) + at(2 * x, 2 * y + 1) + at(2 * x + 1, 2 * y + 1);
+            out.push(((sum + 2) / 4) as u16);
+        }
+    }
+    out
+}
+
+/// A 4:2:0 chroma plane back at full resolution as decoders show it: bilinear with centred
+/// samples (weights 3/4 and 1/4 each way, as libyuv's and libwebp's "fancy" upsampling).
+#[cfg_attr(not(all(feature = "aom", target_arch = "wasm32")), allow(dead_code))]
+fn double_plane(plane: &[u16], width: usize, height: usize) -> Vec<u16> {
+    let (hw, hh) = (width.div_ceil(2), height.div_ceil(2));
+    let at = |x: isize, y: isize| {
+        let (x, y) = (x.clamp(0, hw as isize - 1) as usize, y.clamp(0, hh as isize - 1) as usize);
+        u32::from(plane.get(y * hw + x).copied().unwrap_or(0))
+    };
+    let mut out = Vec::with_capacity(width * height);
+    for y in 0..height {
+        let (cy, ny) = ((y / 2) as isize, if y % 2 == 0 { (y / 2) as isize - 1 } else { (y / 2) as isize + 1 });
+        for x in 0..width {
+            let (cx, nx) = ((x / 2) as isize, if x % 2 == 0 { (x / 2) as isize - 1 } else { (x / 2) as isize + 1 });
+            let sum = 9 * at(cx, cy) + 3 * at(nx, cy) + 3 * at(cx, ny) + at(nx, ny);
+            out.push(((sum + 8) / 16) as u16);
+        }
+    }
+    out
+}
+
+/// An 8-bit value at DEPTH bits (bit replication: 255 stays the maximum).
+fn to_sample(x: u8) -> u16 {
+    (u16::from(x) << (DEPTH - 8)) | (u16::from(x) >> (16 - DEPTH))
+}
+
+fn from_sample(x: u16) -> u8 {
+    ((f32::from(x).min(MAX) * 255.0 / MAX).round()) as u8
 }
 
 fn rgb_to_ycbcr(r: u8, g: u8, b: u8) -> (u16, u16, u16) {
@@ -306,7 +379,25 @@ mod tests {
                 assert!(a.abs_diff(b) <= 1, "{:?} -> {:?}", (r, g, b), back);
             }
         }
-        assert_eq!(to_eight(to_ten(200)), 200);
+        assert_eq!(from_sample(to_sample(200)), 200);
+    }
+
+    #[test]
+    fn chroma_halves_and_doubles_back() {
+        // A smooth ramp (odd size: the last column and row have no partner) survives 4:2:0.
+        let (w, h) = (9, 5);
+        let plane: Vec<u16> = (0..w * h).map(|i| (100 + (i % w) * 4 + (i / w) * 2) as u16).collect();
+        let half = halve_plane(&plane, w, h);
+        assert_eq!(half.len(), 5 * 3);
+        assert_eq!(half[0], 103); // (100 + 104 + 102 + 106) / 4
+        let back = double_plane(&half, w, h);
+        assert_eq!(back.len(), w * h);
+        for (a, b) in back.iter().zip(&plane) {
+            assert!(a.abs_diff(*b) <= 4, "{back:?} vs {plane:?}");
+        }
+        // A flat plane stays exactly flat.
+        let flat = vec![77u16; w * h];
+        assert_eq!(double_plane(&halve_plane(&flat, w, h), w, h), flat);
     }
 
     /// rav1e's own still frame (reduced still-picture header, 10-bit 4:4:4) through the

@@ -1,6 +1,8 @@
-//! The four libc functions libwebp calls (malloc, calloc, free, qsort), provided from Rust
-//! for wasm32-unknown-unknown, which has no libc: the module then imports nothing from `env`
-//! and libwebp's memory comes from the same allocator as ours.
+//! The libc functions libwebp calls (malloc, calloc, free, qsort) and, with the `aom`
+//! feature, libaom's allocator and maths (realloc, exp, log, ...), provided from Rust for
+//! wasm32-unknown-unknown, which has no libc: the module then imports nothing from `env` and
+//! the C libraries' memory comes from the same allocator as ours. (libaom's few string and
+//! file functions are C: src/encode/aom/libc.c.)
 
 use std::alloc::{Layout, alloc, alloc_zeroed, dealloc};
 use std::ffi::c_void;
@@ -46,6 +48,66 @@ pub unsafe extern "C" fn free(ptr: *mut c_void) {
         let base = ptr.cast::<u8>().sub(HEADER);
         let size = base.cast::<usize>().read();
         dealloc(base, Layout::from_size_align_unchecked(size + HEADER, 16));
+    }
+}
+
+#[cfg(feature = "aom")]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
+    if ptr.is_null() {
+        return unsafe { allocate(size, false) };
+    }
+    // SAFETY: `ptr` came from `allocate`: its size is HEADER bytes before it.
+    unsafe {
+        let old = ptr.cast::<u8>().sub(HEADER).cast::<usize>().read();
+        let grown = allocate(size, false);
+        if !grown.is_null() {
+            std::ptr::copy_nonoverlapping(ptr.cast::<u8>(), grown.cast::<u8>(), old.min(size));
+            free(ptr);
+        }
+        grown
+    }
+}
+
+/// libaom unwinds from internal errors (failed allocations) with longjmp, which wasm32 lacks
+/// (src/encode/aom/include/setjmp.h): the instance traps instead and the worker pool replaces
+/// the worker, failing only that job (WORKER_CRASHED).
+#[cfg(feature = "aom")]
+#[unsafe(no_mangle)]
+pub extern "C" fn mediaslim_aom_longjmp() -> ! {
+    std::process::abort()
+}
+
+/// The C maths functions libaom calls, from the `libm` crate (musl's algorithms in Rust).
+#[cfg(feature = "aom")]
+mod maths {
+    macro_rules! export {
+        ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
+            #[unsafe(no_mangle)]
+            pub extern "C" fn $name($($arg: $ty),*) -> $ret { libm::$name($($arg),*) }
+        )*};
+    }
+    export! {
+        cos(x: f64) -> f64;
+        exp(x: f64) -> f64;
+        exp2(x: f64) -> f64;
+        expf(x: f32) -> f32;
+        fmax(x: f64, y: f64) -> f64;
+        log(x: f64) -> f64;
+        log10(x: f64) -> f64;
+        log1p(x: f64) -> f64;
+        log1pf(x: f32) -> f32;
+        log2(x: f64) -> f64;
+        pow(x: f64, y: f64) -> f64;
+        round(x: f64) -> f64;
+        roundf(x: f32) -> f32;
+        tanh(x: f64) -> f64;
+    }
+
+    /// `long` is 32 bits on wasm32; rounding to nearest, ties to even, like C's default mode.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn lrint(x: f64) -> i32 {
+        libm::rint(x) as i32
     }
 }
 

@@ -1,5 +1,7 @@
 //! Encoding: one module per output format, each `encode(&Image, &EncodeOptions)`.
 
+#[cfg(all(feature = "aom", target_arch = "wasm32"))]
+mod aom;
 #[cfg(feature = "avif")]
 mod avif;
 mod avif_container;

@@ -1,0 +1,104 @@
+//! AV1 still frames through libaom, in wasm builds with the `aom` feature: the encoder that
+//! sharp, avifenc and jSquash use, here built for wasm32 (scripts/build.sh) and called through
+//! a small C layer (aom/still.c). Same contract as the rav1e path in avif.rs: 10-bit planes
+//! in, the temporal unit and the decoder's view of each plane out.
+
+use std::ffi::c_void;
+
+// Links libaom (libaom-sys carries the static library; nothing from Rust names its items).
+use libaom_sys as _;
+
+use crate::error::{Error, Result};
+
+unsafe extern "C" {
+    fn mediaslim_aom_encode_still(
+        planes: *const *const u16,
+        plane_count: i32,
+        depth: i32,
+        subsampled: i32,
+        width: u32,
+        height: u32,
+        cq_level: i32,
+        cpu_used: i32,
+        tune_ssim: i32,
+        out: *mut *mut u8,
+        out_len: *mut usize,
+        recon: *const *mut u16,
+    ) -> i32;
+}
+
+/// A coded still frame and its reconstruction (one `Vec` per input plane).
+pub(super) struct Still {
+    pub bitstream: Vec<u8>,
+    pub planes: Vec<Vec<u16>>,
+}
+
+/// Encodes 3 (colour) or 1 (monochrome alpha) planes of `depth`-bit (8 or 10) samples at an
+/// AV1 quantizer index (0-255, rav1e's scale) and libaom speed `cpu_used` (0-9). Luma is
+/// `width * height`; chroma the same, or half each way (rounded up) when `subsampled` (4:2:0).
+pub(super) fn encode_still(
+    planes: &[Vec<u16>],
+    depth: u8,
+    subsampled: bool,
+    width: u32,
+    height: u32,
+    qindex: u8,
+    cpu_used: u8,
+) -> Result<Still> {
+    let samples = width as usize * height as usize;
+    let chroma_samples = if subsampled { width.div_ceil(2) as usize * height.div_ceil(2) as usize } else { samples };
+    let sizes: Vec<usize> = (0..planes.len()).map(|p| if p == 0 { samples } else { chroma_samples }).collect();
+    if !(planes.len() == 1 || planes.len() == 3) || planes.iter().zip(&sizes).any(|(p, &n)| p.len() != n) {
+        return Err(Error::encode("avif", "libaom: planes do not match the frame size"));
+    }
+    let inputs: Vec<*const u16> = planes.iter().map(|p| p.as_ptr()).collect();
+    let mut recon: Vec<Vec<u16>> = sizes.iter().map(|&n| vec![0u16; n]).collect();
+    let recon_ptrs: Vec<*mut u16> = recon.iter_mut().map(|p| p.as_mut_ptr()).collect();
+    let mut out: *mut u8 = std::ptr::null_mut();
+    let mut out_len = 0usize;
+    // SAFETY: every plane pointer covers its plane's samples (checked above), as do the
+    // reconstruction buffers; the C side writes `out` (a malloc'd block) and `out_len` only.
+    let status = unsafe {
+        mediaslim_aom_encode_still(
+            inputs.as_ptr(),
+            planes.len() as i32,
+            i32::from(depth),
+            i32::from(subsampled),
+            width,
+            height,
+            i32::from(cq_level(qindex)),
+            i32::from(cpu_used.min(9)),
+            0,
+            &mut out,
+            &mut out_len,
+            recon_ptrs.as_ptr(),
+        )
+    };
+    if status != 0 {
+        let why = match status {
+            1 => "the encoder refused its configuration",
+            2 => "the encoder did not start",
+            3 => "encoding failed",
+            4 => "the encoder returned no frame",
+            _ => "out of memory",
+        };
+        return Err(Error::encode("avif", format!("libaom: {why}")));
+    }
+    // SAFETY: on success `out` points to `out_len` bytes from our malloc (libc_shim), ours to free.
+    let bitstream = unsafe {
+        let bytes = std::slice::from_raw_parts(out, out_len).to_vec();
+        super::libc_shim::free(out.cast::<c_void>());
+        bytes
+    };
+    Ok(Still { bitstream, planes: recon })
+}
+
+/// libaom's 0-63 quantizer for an AV1 quantizer index: its table is 4 * q up to 61, then 249
+/// and 255 (av1_quantizer_to_qindex).
+fn cq_level(qindex: u8) -> u8 {
+    match qindex {
+        252.. => 63,
+        246.. => 62,
+        q => ((u16::from(q) + 2) / 4).min(61) as u8,
+    }
+}
