@@ -97,9 +97,9 @@ function splitRequest(request: OptimizeRequest): { json: string; run: RunOptions
 
 /**
  * What `optimize` resolves to. AVIF results say which AV1 encoder made them: `webcodecs`
- * (the browser's, via WebCodecs: fast) or `rav1e` (ours in wasm: fewer bytes, slower).
+ * (the browser's, via WebCodecs: fastest) or `libaom` (ours in wasm: fewer bytes, slower).
  */
-export type OptimizeResult = Omit<Optimized, 'format'> & { format: 'jpeg' | 'png' | 'webp' | 'avif'; encoder?: 'webcodecs' | 'rav1e' };
+export type OptimizeResult = Omit<Optimized, 'format'> & { format: 'jpeg' | 'png' | 'webp' | 'avif'; encoder?: 'webcodecs' | 'libaom' };
 
 /**
  * Decodes `input`, applies EXIF orientation and colour management, resizes and re-encodes,

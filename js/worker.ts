@@ -40,19 +40,19 @@ function flavorFor(req: JobRequest): Flavor {
   return (Array.isArray(parsed) ? parsed : [parsed]).some(needsFull) ? 'full' : 'core';
 }
 
-type Output = { bytes: Uint8Array; format: string; warnings: string[]; encoder?: 'webcodecs' | 'rav1e' };
+type Output = { bytes: Uint8Array; format: string; warnings: string[]; encoder?: 'webcodecs' | 'libaom' };
 type ManyEntry = { ok: boolean; value?: Output; code?: string; message?: string };
 
 /**
  * AVIF through the browser's AV1 encoder (js/webcodecs/avif.ts) when `avifEncoder` allows
- * it: a result, or none plus the note to add to the rav1e result when WebCodecs was demanded.
+ * it: a result, or none plus the note to add to the wasm (libaom) result when WebCodecs was demanded.
  * Errors of the job itself (a corrupt input, a bad option) are thrown as they are.
  */
 async function tryWebCodecs(bytes: Uint8Array, json: string, options: Record<string, unknown>): Promise<{ result?: Output; note?: string }> {
   const choice = (options.avifEncoder ?? 'auto') as AvifEncoder;
   if (choice === 'wasm' || options.format !== 'avif') return {};
   const demanded = choice === 'webcodecs';
-  const note = (why: string) => (demanded ? { note: `avifEncoder "webcodecs": ${why}; encoded with rav1e (wasm) instead` } : {});
+  const note = (why: string) => (demanded ? { note: `avifEncoder "webcodecs": ${why}; encoded with libaom (wasm) instead` } : {});
   const { WebCodecsFallback, encodeAvifWithWebCodecs, ineligible } = await webCodecsAvif();
   const why = ineligible(options);
   if (why) return note(why);
@@ -64,14 +64,14 @@ async function tryWebCodecs(bytes: Uint8Array, json: string, options: Record<str
   } catch (err) {
     if (err instanceof WebCodecsFallback) return note(err.message);
     if (err instanceof MediaslimError) throw err; // the job's own error, or a trapped instance
-    // Anything else came from the browser's WebCodecs objects: rav1e can still do the job.
+    // Anything else came from the browser's WebCodecs objects: the wasm encoder can still do the job.
     return note(`the browser's encoder path failed (${String(err)})`);
   }
 }
 
 /** Says which encoder made an AVIF, and why WebCodecs did not when it was asked for. */
 function labelled(out: Output, note: string | undefined): Output {
-  if (out.format === 'avif') out.encoder ??= 'rav1e';
+  if (out.format === 'avif') out.encoder ??= 'libaom';
   if (note) out.warnings.push(note);
   return out;
 }
@@ -132,7 +132,7 @@ async function run(req: JobRequest, post: Post): Promise<{ value: unknown; trans
     }
     case 'optimizeMany': {
       // AVIF entries the browser can encode go through WebCodecs one by one (each renders
-      // from the input again, which costs far less than a rav1e encode); the rest share
+      // from the input again, which costs far less than an AV1 encode); the rest share
       // one decode in the core.
       const list = JSON.parse(req.optionsJson) as unknown;
       if (!Array.isArray(list)) {

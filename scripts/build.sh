@@ -35,11 +35,12 @@ build_libaom() { # libaom for wasm32 with CMake, once per source version and set
     if (!p) process.exit(1);
     console.log(require("path").join(require("path").dirname(p.manifest_path), "vendor"));')
   # Encoder only, 8-bit only (src/encode/avif.rs feeds it 8-bit samples), generic C (+ clang's
-  # auto-vectorising to wasm SIMD), one thread, no file I/O.
+  # auto-vectorising to wasm SIMD), one thread, no file I/O. -O2: the full module 0.1 MB gzip
+  # smaller than at -O3 and encodes as fast; -Os saves 0.18 MB more but encodes ~10% slower.
   local args=(-DCMAKE_TOOLCHAIN_FILE="$PWD/scripts/wasm32-clang.cmake" -DCMAKE_BUILD_TYPE=Release
     -DCMAKE_INSTALL_PREFIX="$PWD/$out" -DCMAKE_INSTALL_LIBDIR=lib -DAOM_TARGET_CPU=generic
     -DCONFIG_MULTITHREAD=0 -DCONFIG_RUNTIME_CPU_DETECT=0 -DCONFIG_AV1_DECODER=0 -DCONFIG_WEBM_IO=0
-    -DCONFIG_PIC=0 -DCONFIG_LIBYUV=0 -DCONFIG_AV1_HIGHBITDEPTH=0 -DENABLE_DOCS=0 -DENABLE_EXAMPLES=0 -DENABLE_TESTDATA=0 -DENABLE_TESTS=0 -DENABLE_TOOLS=0)
+    -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" -DCONFIG_PIC=0 -DCONFIG_LIBYUV=0 -DCONFIG_AV1_HIGHBITDEPTH=0 -DENABLE_DOCS=0 -DENABLE_EXAMPLES=0 -DENABLE_TESTDATA=0 -DENABLE_TESTS=0 -DENABLE_TOOLS=0)
   key=$(printf '%s\n' "$src" "${args[@]}" | cat - scripts/wasm32-clang.cmake src/encode/aom/include/setjmp.h | sha256sum | cut -d' ' -f1)
   if [ -f "$out/lib/libaom.a" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$key" ]; then return; fi
   say "libaom for wasm32 (CMake, once)"

@@ -49,18 +49,18 @@ pub enum AcceptFormat {
 }
 
 /// Which AV1 encoder makes AVIF output. The JS layer chooses; the core itself always runs
-/// rav1e (it only checks the value).
+/// its own encoder (libaom in wasm, rav1e in native builds; it only checks the value).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum AvifEncoder {
     /// The browser's AV1 encoder (WebCodecs) when it has one and the job is a plain AVIF
-    /// output; rav1e in wasm otherwise.
+    /// output; libaom in wasm otherwise.
     #[default]
     Auto,
-    /// The browser's AV1 encoder; falls back to rav1e, with a warning saying why.
+    /// The browser's AV1 encoder; falls back to libaom in wasm, with a warning saying why.
     Webcodecs,
-    /// rav1e compiled to wasm: slower, fewer bytes at the same score.
+    /// libaom compiled to wasm: slower than the browser's, fewer bytes at the same score.
     Wasm,
 }
 
@@ -193,7 +193,7 @@ pub struct OptimizeOptions {
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub alpha_quality: Option<u8>,
     /// AVIF: `auto` (default: the browser's WebCodecs AV1 encoder when available, else
-    /// rav1e in wasm), `webcodecs` or `wasm`.
+    /// libaom in wasm), `webcodecs` or `wasm`.
     pub avif_encoder: AvifEncoder,
     /// WebP: lossless (true) or lossy (false). Default: lossy, except that a lossless WebP
     /// re-encoded as `original` stays lossless.
@@ -201,7 +201,9 @@ pub struct OptimizeOptions {
     pub lossless: Option<bool>,
     /// WebP lossy: sharper RGB->YUV conversion (slower; fewer colour fringes on edges).
     pub sharp_yuv: bool,
-    /// JPEG chroma subsampling, `4:2:0` (default) or `4:4:4`.
+    /// Chroma subsampling, `4:2:0` or `4:4:4`. JPEG: 4:2:0 by default (`quality: 'auto'`
+    /// picks per image unless this is set). AVIF from the wasm encoder: 4:2:0 below quality
+    /// 90, 4:4:4 from 90, unless this is set; the WebCodecs path chooses its own.
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub chroma_subsampling: Option<ChromaSubsampling>,
     /// Background `#rrggbb` or `#rrggbbaa` for JPEG flattening and `contain` padding.
@@ -597,6 +599,7 @@ impl<'a> Source<'a> {
             quality: None,
             effort: options.effort.unwrap_or(encode::DEFAULT_EFFORT),
             chroma_subsampling: options.chroma_subsampling.unwrap_or(ChromaSubsampling::Yuv420),
+            avif_chroma: options.chroma_subsampling,
             alpha_quality: options.alpha_quality,
             background: [background[0], background[1], background[2]],
             lossless,

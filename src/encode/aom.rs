@@ -68,7 +68,8 @@ pub(super) fn encode_still(
             height,
             i32::from(cq_level(qindex)),
             i32::from(cpu_used.min(9)),
-            0,
+            // Tuned for SSIM: 2-5% fewer bytes at equal SSIMULACRA2 on corpus photos, same time.
+            1,
             &mut out,
             &mut out_len,
             recon_ptrs.as_ptr(),

@@ -40,17 +40,25 @@ pub fn encode_with_reconstruction(image: &Image, options: &EncodeOptions) -> Res
     let channels = image.layout.channels();
 
     let quantizer = quality_to_quantizer(quality);
-    let color = Av1Frame::encode(w, h, color_sampling(quality), quantizer, speed, Some(color_description()), |planes| {
-        let [y, u, v] = planes else { return };
-        for (row, px_row) in image.pixels.chunks_exact(w * channels).enumerate() {
-            for (x, px) in px_row.chunks_exact(channels).enumerate() {
-                let (py, pu, pv) = rgb_to_ycbcr(px[0], px[1], px[2]);
-                y[row * w + x] = py;
-                u[row * w + x] = pu;
-                v[row * w + x] = pv;
+    let color = Av1Frame::encode(
+        w,
+        h,
+        color_sampling(quality, options.avif_chroma),
+        quantizer,
+        speed,
+        Some(color_description()),
+        |planes| {
+            let [y, u, v] = planes else { return };
+            for (row, px_row) in image.pixels.chunks_exact(w * channels).enumerate() {
+                for (x, px) in px_row.chunks_exact(channels).enumerate() {
+                    let (py, pu, pv) = rgb_to_ycbcr(px[0], px[1], px[2]);
+                    y[row * w + x] = py;
+                    u[row * w + x] = pu;
+                    v[row * w + x] = pv;
+                }
             }
-        }
-    })?;
+        },
+    )?;
     let alpha_frame = if alpha {
         let q = quality_to_quantizer(alpha_quality);
         Some(Av1Frame::encode(w, h, ChromaSampling::Cs400, q, speed, None, |planes| {
@@ -287,14 +295,20 @@ fn rav1e_speed(effort: u8) -> u8 {
     10u8.saturating_sub(effort.min(9))
 }
 
-/// Chroma sampling for colour at `quality`: libaom gets 4:2:0 below 87 (about half the
-/// work, as jSquash's default, and no more bytes at equal score on photos at these
-/// qualities), 4:4:4 above, where fine colour detail shows. rav1e keeps 4:4:4 throughout.
-fn color_sampling(quality: f32) -> ChromaSampling {
-    if cfg!(all(feature = "aom", target_arch = "wasm32")) && quality < 87.0 {
-        ChromaSampling::Cs420
-    } else {
-        ChromaSampling::Cs444
+/// Chroma sampling for colour: the caller's, else by `quality`. libaom gets 4:2:0 below
+/// SUBSAMPLED_BELOW (about half the work, as jSquash's default, and fewer bytes at equal
+/// score on photos at these qualities; bench:avif), 4:4:4 from there, where fine colour detail
+/// shows. rav1e (native builds) always gets 4:4:4.
+fn color_sampling(quality: f32, asked: Option<super::ChromaSubsampling>) -> ChromaSampling {
+    const SUBSAMPLED_BELOW: f32 = 90.0;
+    if !cfg!(all(feature = "aom", target_arch = "wasm32")) {
+        return ChromaSampling::Cs444;
+    }
+    match asked {
+        Some(super::ChromaSubsampling::Yuv420) => ChromaSampling::Cs420,
+        Some(super::ChromaSubsampling::Yuv444) => ChromaSampling::Cs444,
+        None if quality < SUBSAMPLED_BELOW => ChromaSampling::Cs420,
+        None => ChromaSampling::Cs444,
     }
 }
 
@@ -302,7 +316,8 @@ fn color_sampling(quality: f32) -> ChromaSampling {
 #[cfg_attr(not(all(feature = "aom", target_arch = "wasm32")), allow(dead_code))]
 fn halve_plane(plane: &[u16], width: usize, height: usize) -> Vec<u16> {
     let (hw, hh) = (width.div_ceil(2), height.div_ceil(2));
-    let at = |x: usize, y: usize| u32::from(plane.get(y.min(height - 1) * width + x.min(width - 1)).copied().unwrap_or(0));
+    let at =
+        |x: usize, y: usize| u32::from(plane.get(y.min(height - 1) * width + x.min(width - 1)).copied().unwrap_or(0));
     let mut out = Vec::with_capacity(hw * hh);
     for y in 0..hh {
         for x in 0..hw {

@@ -56,7 +56,7 @@ impl OutputFormat {
     }
 }
 
-/// JPEG chroma subsampling.
+/// JPEG and AVIF chroma subsampling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum ChromaSubsampling {
@@ -82,6 +82,8 @@ pub struct EncodeOptions {
     /// 0 (fastest) to 10 (smallest).
     pub effort: u8,
     pub chroma_subsampling: ChromaSubsampling,
+    /// AVIF chroma as the caller asked; `None`: chosen by quality (src/encode/avif.rs).
+    pub avif_chroma: Option<ChromaSubsampling>,
     /// AVIF alpha plane quality, 1-100; `None` = same as `quality`.
     pub alpha_quality: Option<u8>,
     /// Colour that transparent pixels are composited onto for JPEG.
@@ -99,6 +101,7 @@ impl Default for EncodeOptions {
             quality: None,
             effort: DEFAULT_EFFORT,
             chroma_subsampling: ChromaSubsampling::Yuv420,
+            avif_chroma: None,
             alpha_quality: None,
             background: [255, 255, 255],
             lossless: false,
@@ -122,7 +125,7 @@ pub fn encode(image: &Image, format: OutputFormat, options: &EncodeOptions) -> R
         #[cfg(feature = "avif")]
         OutputFormat::Avif => avif::encode(image, options),
         #[cfg(not(feature = "avif"))]
-        OutputFormat::Avif => Err(crate::error::Error::not_built("the AVIF encoder (rav1e)", "avif")),
+        OutputFormat::Avif => Err(crate::error::Error::not_built("the AVIF encoder", "avif")),
     }
 }
 

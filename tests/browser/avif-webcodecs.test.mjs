@@ -1,6 +1,6 @@
 // AVIF through Chromium's own AV1 encoder (WebCodecs), from the built package in a plain page:
 // outputs decode in the browser at the asked size, `encoder` says which encoder ran, the
-// score of `quality: 'auto'` is re-computed here from the browser's decode, rav1e still runs
+// score of `quality: 'auto'` is re-computed here from the browser's decode, libaom (wasm) still runs
 // when asked for, and the bytes decode with sharp (libheif) in Node too.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -111,9 +111,9 @@ describe('AVIF via WebCodecs in Chromium', { timeout: 240_000 }, () => {
     assert.ok(lower.bytes.length < r.bytes.length, `target 70 (${lower.bytes.length} B) smaller than 80 (${r.bytes.length} B)`);
   });
 
-  test("a target the browser's encoder cannot reach: 'auto' falls back to rav1e, 'webcodecs' says so", async () => {
+  test("a target the browser's encoder cannot reach: 'auto' falls back to libaom (wasm), 'webcodecs' says so", async () => {
     const auto = await run('flower2.jpg', { format: 'avif', quality: 'auto', target: 99, width: 64 });
-    assert.equal(auto.encoder, 'rav1e');
+    assert.equal(auto.encoder, 'libaom');
     assert.ok(!auto.warnings.some((w) => /avifEncoder/.test(w)), auto.warnings.join('; '));
     const demanded = await run('flower2.jpg', { format: 'avif', quality: 'auto', target: 99, width: 64, avifEncoder: 'webcodecs' });
     assert.equal(demanded.encoder, 'webcodecs');
@@ -148,19 +148,19 @@ describe('AVIF via WebCodecs in Chromium', { timeout: 240_000 }, () => {
     assert.ok(err / (200 * 150) < 4, `mean alpha error (libheif decode) ${(err / (200 * 150)).toFixed(2)}`);
   });
 
-  test("avifEncoder 'wasm' still runs rav1e; 'webcodecs' with maxBytes says why it fell back", async () => {
+  test("avifEncoder 'wasm' still runs libaom in wasm; 'webcodecs' with maxBytes says why it fell back", async () => {
     const wasm = await run('skimage-rocket.jpg', { format: 'avif', width: 160, avifEncoder: 'wasm' });
-    assert.equal(wasm.encoder, 'rav1e');
+    assert.equal(wasm.encoder, 'libaom');
     assert.deepEqual([wasm.decoded.width, wasm.decoded.height], [160, 107]);
     assert.deepEqual(wasm.warnings, []);
     assert.equal((await decodeWithSharp(wasm.bytes)).width, 160);
     const budget = await run('skimage-rocket.jpg', { format: 'avif', width: 160, maxBytes: 4000, avifEncoder: 'webcodecs' });
-    assert.equal(budget.encoder, 'rav1e');
+    assert.equal(budget.encoder, 'libaom');
     assert.ok(budget.bytes.length <= 4000);
     assert.ok(budget.warnings.some((w) => /avifEncoder "webcodecs": maxBytes/.test(w)), budget.warnings.join('; '));
-    // 'auto' with maxBytes: rav1e, silently.
+    // 'auto' with maxBytes: libaom (wasm), silently.
     const auto = await run('skimage-rocket.jpg', { format: 'avif', width: 160, maxBytes: 4000 });
-    assert.equal(auto.encoder, 'rav1e');
+    assert.equal(auto.encoder, 'libaom');
     assert.ok(!auto.warnings.some((w) => /avifEncoder/.test(w)));
   });
 

@@ -208,7 +208,7 @@ test('only the package\'s wasm modules were fetched, as application/wasm, and th
   const wasm = server.requests.filter((r) => r.path.endsWith('.wasm'));
   const paths = new Set(wasm.map((r) => r.path));
   // AVIF here goes through Chromium's WebCodecs encoder, which needs the core module only; the
-  // full one (rav1e) is fetched when an AVIF job falls back to it. probe() runs the probe module
+  // full one (libaom) is fetched when an AVIF job falls back to it. probe() runs the probe module
   // in the page.
   assert.ok(paths.has('/pkg/wasm/mediaslim_core_bg.wasm'), [...paths].join(', '));
   for (const p of paths) assert.ok(['/pkg/wasm/mediaslim_probe_bg.wasm', '/pkg/wasm/mediaslim_core_bg.wasm', '/pkg/wasm/mediaslim_full_bg.wasm'].includes(p), p);
@@ -216,7 +216,7 @@ test('only the package\'s wasm modules were fetched, as application/wasm, and th
   assert.deepEqual(problems, []);
 });
 
-test('the AVIF module (rav1e) loads only on the first AVIF request that needs it', async () => {
+test('the AVIF module (libaom) loads only on the first AVIF request that needs it', async () => {
   const fresh = await browser.newPage();
   const fetched = [];
   fresh.on('request', (r) => { if (r.url().endsWith('.wasm')) fetched.push(new URL(r.url()).pathname.split('/').pop()); });
@@ -236,11 +236,11 @@ test('the AVIF module (rav1e) loads only on the first AVIF request that needs it
   });
   assert.deepEqual(avif, ['avif', 'webcodecs']);
   assert.deepEqual(fetched, ['mediaslim_core_bg.wasm'], "Chromium's WebCodecs AV1 encoder needs only the core module");
-  const rav1e = await fresh.evaluate(async () => {
+  const wasmAvif = await fresh.evaluate(async () => {
     const out = await window.mediaslim.optimize(await window.fixture('hopper.png'), { format: 'avif', width: 64, avifEncoder: 'wasm', pool: window.onePool });
     return [out.format, out.encoder];
   });
-  assert.deepEqual(rav1e, ['avif', 'rav1e']);
-  assert.deepEqual(fetched, ['mediaslim_core_bg.wasm', 'mediaslim_full_bg.wasm'], 'the AVIF encoder arrived with the first rav1e job');
+  assert.deepEqual(wasmAvif, ['avif', 'libaom']);
+  assert.deepEqual(fetched, ['mediaslim_core_bg.wasm', 'mediaslim_full_bg.wasm'], 'the AVIF encoder arrived with the first wasm AVIF job');
   await fresh.close();
 });

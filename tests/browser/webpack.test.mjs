@@ -146,14 +146,14 @@ describe('a webpack 5 app that imports mediaslim, with a minimal config', { time
       assert.ok(!server.requests.some((r) => lazyFiles.has(r.path.slice(1))), 'the AVIF glue chunk is not loaded before it is needed');
 
       // In Chromium AVIF goes through its WebCodecs AV1 encoder with the core module alone;
-      // rav1e (the full module) is fetched when the wasm encoder is first needed.
+      // libaom (the full module) is fetched when the wasm encoder is first needed.
       const avif = await page.evaluate(() => window.shrink('rocket.jpg', { format: 'avif', width: 200 }));
       assert.deepEqual(avif, { format: 'avif', width: 200, height: 133, decoded: [200, 133] });
       assert.ok(!wasmFetched().some((r) => r.kind === 'full'), `no full wasm for a WebCodecs AVIF: ${JSON.stringify(wasmFetched())}`);
-      const rav1e = await page.evaluate(() => window.shrink('rocket.jpg', { format: 'avif', width: 100, avifEncoder: 'wasm' }));
-      assert.deepEqual(rav1e, { format: 'avif', width: 100, height: 67, decoded: [100, 67] });
+      const wasmAvif = await page.evaluate(() => window.shrink('rocket.jpg', { format: 'avif', width: 100, avifEncoder: 'wasm' }));
+      assert.deepEqual(wasmAvif, { format: 'avif', width: 100, height: 67, decoded: [100, 67] });
       const afterAvif = wasmFetched();
-      assert.ok(afterAvif.slice(beforeAvif.length).some((r) => r.kind === 'full'), `full wasm fetched for the rav1e AVIF job: ${JSON.stringify(afterAvif)}`);
+      assert.ok(afterAvif.slice(beforeAvif.length).some((r) => r.kind === 'full'), `full wasm fetched for the wasm AVIF job: ${JSON.stringify(afterAvif)}`);
       assert.ok(afterAvif.every((r) => r.status === 200 && r.type === 'application/wasm'), JSON.stringify(afterAvif));
 
       // The workers run webpack's worker chunk, not the package's unbundled worker.js.

@@ -1,5 +1,5 @@
 // AVIF encoder choice in Node, where there is no WebCodecs: `avifEncoder` is accepted and
-// every value ends in rav1e (wasm), with a warning only when WebCodecs was demanded. Also the
+// every value ends in libaom (wasm), with a warning only when WebCodecs was demanded. Also the
 // core's exports behind the browser's WebCodecs path (render, scorePixels, avifFromAv1),
 // checked with sharp (libheif) as an independent AVIF decoder.
 import { describe, it } from 'node:test';
@@ -17,18 +17,18 @@ const full = await import(new URL('mediaslim_full.js', PKG).href);
 full.initSync({ module: readFileSync(new URL('mediaslim_full_bg.wasm', PKG)) });
 
 describe('avifEncoder in Node', () => {
-  it('auto and wasm use rav1e silently; webcodecs falls back with the reason', async () => {
+  it('auto and wasm use libaom (wasm) silently; webcodecs falls back with the reason', async () => {
     const photo = fixture('skimage-rocket.jpg');
     for (const avifEncoder of [undefined, 'auto', 'wasm']) {
       const out = await optimize(photo, { format: 'avif', width: 120, avifEncoder });
-      assert.equal(out.encoder, 'rav1e', `${avifEncoder}`);
+      assert.equal(out.encoder, 'libaom', `${avifEncoder}`);
       assert.deepEqual(out.warnings, [], `${avifEncoder}`);
       assert.equal((await sharp(out.bytes).metadata()).width, 120);
     }
     const demanded = await optimize(photo, { format: 'avif', width: 120, avifEncoder: 'webcodecs' });
-    assert.equal(demanded.encoder, 'rav1e');
+    assert.equal(demanded.encoder, 'libaom');
     assert.equal(demanded.warnings.length, 1, demanded.warnings.join('; '));
-    assert.match(demanded.warnings[0], /avifEncoder "webcodecs": this runtime has no WebCodecs VideoEncoder; encoded with rav1e/);
+    assert.match(demanded.warnings[0], /avifEncoder "webcodecs": this runtime has no WebCodecs VideoEncoder; encoded with libaom/);
   });
 
   it('only AVIF results name an encoder, and a wrong value is refused by name', async () => {
