@@ -9,7 +9,8 @@
 // `avifEncoder: "wasm"` keeps the smallest files. In `quality: "auto"` scoring dominates
 // (SSIMULACRA2 in wasm, ~2 s per trial at 1600 px).
 //
-// Quality semantics follow rav1e's: `quality` N gives about the score rav1e gives at N.
+// Quality semantics follow our wasm encoder's: `quality` N gives about the score it gives at N
+// (first rav1e's, which libaom's mapping in src/encode/aom.rs was fitted to keep).
 // Chromium's `av1.quantizer` (bitrateMode "quantizer") cannot go low enough for that: its
 // largest quantizer still makes a 4:2:0 frame scoring ~78-83. So there are two regimes,
 // each where it is smaller at equal score on corpus photos:
@@ -74,7 +75,7 @@ const TARGETS: Record<string, number> = { medium: 70, high: 80, max: 90 };
 const MAX_TRIALS = 7;
 
 /**
- * quality (1-100, rav1e's meaning) -> encoder setting, fitted on corpus photos (bench/avif.mjs
+ * quality (1-100, the wasm encoder's meaning) -> encoder setting, fitted on corpus photos (bench/avif.mjs
  * --calibrate: median scores within ~1 point of rav1e's at the same quality from 40 to 95).
  * Below QUANTIZER_FROM: bytes as a fraction of the anchor encode's; from it: the quantizer
  * (Chromium's 0-63 scale; 61-63 all act as 60). WebCodecs' 4:2:0/4:4:4 output tops out near
@@ -319,7 +320,7 @@ async function decodeChunk(encoded: Encoded, width: number, height: number): Pro
 /**
  * RGBA of a colour frame and an alpha frame, decoded by the browser's AV1 decoder: alpha is
  * the alpha frame's luma, as AVIF decoders read it. (Chromium 156's AVIF decoder reads every
- * AVIF's alpha, libavif's and rav1e's too, as limited range; scoring through it would blame
+ * AVIF's alpha, libavif's and ours too, as limited range; scoring through it would blame
  * the encoder for that.)
  */
 async function decodeWithAlpha(color: Encoded, alpha: Encoded, width: number, height: number): Promise<Uint8Array> {
@@ -357,7 +358,7 @@ interface Trial {
 
 /**
  * Encodes a rendered job as AVIF with WebCodecs. Throws WebCodecsFallback when this path
- * cannot serve it (the caller then runs rav1e), MediaslimError for errors of the job itself.
+ * cannot serve it (the caller then runs the wasm encoder), MediaslimError for errors of the job itself.
  */
 export async function encodeAvifWithWebCodecs(
   input: Uint8Array,

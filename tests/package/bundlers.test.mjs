@@ -1,7 +1,7 @@
 // The packed tarball, installed with `npm install <tarball>` into fixture apps that
 // `import { optimize } from 'mediaslim'`, built with Vite, webpack 5, Rollup and esbuild through
 // their Node APIs and the smallest config a user writes, then loaded in Chromium: probe, JPEG,
-// and AVIF (WebCodecs, then rav1e: the lazily loaded module), every output decoded by the browser. Also: per-bundler
+// and AVIF (WebCodecs, then libaom in wasm: the lazily loaded module), every output decoded by the browser. Also: per-bundler
 // cost of the built app, tree-shaking (a `probe`-only app carries no plugin or CLI code, no worker
 // and no wasm but the small probe module: `probe` runs in the page), and the Vite app under a
 // strict Content-Security-Policy.
@@ -210,7 +210,7 @@ for (const [name, build] of Object.entries(BUNDLERS)) {
         // AVIF through Chromium's WebCodecs AV1 encoder: the core module is enough.
         assert.deepEqual(await s.page.evaluate(() => window.shrink('rocket.jpg', { format: 'avif', width: 200 })), { format: 'avif', width: 200, height: 133, decoded: [200, 133] });
         assert.equal(new Set(s.server.requests.filter((r) => r.path.endsWith('.wasm')).map((r) => r.path)).size, 2, 'only the probe and core wasm so far');
-        // rav1e in wasm: the second module loads on this first request.
+        // libaom in wasm: the second module loads on this first request.
         assert.deepEqual(await s.page.evaluate(() => window.shrink('rocket.jpg', { format: 'avif', width: 200, avifEncoder: 'wasm' })), { format: 'avif', width: 200, height: 133, decoded: [200, 133] });
         const wasm = s.server.requests.filter((r) => r.path.endsWith('.wasm'));
         assert.equal(new Set(wasm.map((r) => r.path)).size, 3, `three wasm modules fetched: ${JSON.stringify(wasm)}`);
