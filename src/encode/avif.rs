@@ -34,18 +34,17 @@ pub(super) fn encode(image: &Image, options: &EncodeOptions) -> Result<Vec<u8>> 
 pub fn encode_with_reconstruction(image: &Image, options: &EncodeOptions) -> Result<AvifOutput> {
     let quality = f32::from(options.quality.unwrap_or(default_quality(OutputFormat::Avif)));
     let alpha_quality = options.alpha_quality.map_or(quality, f32::from);
-    let speed = rav1e_speed(options.effort);
+    let effort = options.effort;
     let (w, h) = (image.width as usize, image.height as usize);
     let alpha = image.has_alpha_channel() && image.has_transparency();
     let channels = image.layout.channels();
 
-    let quantizer = quality_to_quantizer(quality);
     let color = Av1Frame::encode(
         w,
         h,
         color_sampling(quality, options.avif_chroma),
-        quantizer,
-        speed,
+        quality,
+        effort,
         Some(color_description()),
         |planes| {
             let [y, u, v] = planes else { return };
@@ -60,8 +59,7 @@ pub fn encode_with_reconstruction(image: &Image, options: &EncodeOptions) -> Res
         },
     )?;
     let alpha_frame = if alpha {
-        let q = quality_to_quantizer(alpha_quality);
-        Some(Av1Frame::encode(w, h, ChromaSampling::Cs400, q, speed, None, |planes| {
+        Some(Av1Frame::encode(w, h, ChromaSampling::Cs400, alpha_quality, effort, None, |planes| {
             let [a, ..] = planes else { return };
             for (i, px) in image.pixels.chunks_exact(4).enumerate() {
                 a[i] = to_sample(px[3]);
@@ -105,8 +103,8 @@ impl Av1Frame {
         width: usize,
         height: usize,
         chroma: ChromaSampling,
-        quantizer: u8,
-        speed: u8,
+        quality: f32,
+        effort: u8,
         color_description: Option<ColorDescription>,
         fill: impl FnOnce(&mut [Vec<u16>]),
     ) -> Result<Self> {
@@ -125,7 +123,9 @@ impl Av1Frame {
                 }
             }
             let (w, h) = (width as u32, height as u32);
-            let mut still = super::aom::encode_still(&source, DEPTH as u8, subsampled, w, h, quantizer, speed)?;
+            let cq_level = super::aom::cq_level(quality);
+            let cpu_used = super::aom::cpu_used(effort);
+            let mut still = super::aom::encode_still(&source, DEPTH as u8, subsampled, w, h, cq_level, cpu_used)?;
             if subsampled {
                 for plane in &mut still.planes[1..] {
                     *plane = double_plane(plane, width, height);
@@ -134,6 +134,8 @@ impl Av1Frame {
             return Ok(Av1Frame { bitstream: still.bitstream, planes: still.planes });
         }
         #[allow(unreachable_code)]
+        let quantizer = quality_to_quantizer(quality);
+        let speed = rav1e_speed(effort);
         let config = Config::new().with_encoder_config(encoder_config(
             width,
             height,
@@ -421,7 +423,7 @@ mod tests {
     fn rav1e_frames_wrap_through_avif_from_av1() {
         use super::super::avif_container::{avif_from_av1, parse_sequence_header};
         let (w, h) = (37, 21);
-        let frame = Av1Frame::encode(w, h, ChromaSampling::Cs444, 100, 10, Some(color_description()), |planes| {
+        let frame = Av1Frame::encode(w, h, ChromaSampling::Cs444, 60.0, 0, Some(color_description()), |planes| {
             for (i, v) in planes[0].iter_mut().enumerate() {
                 *v = (i * 7 % 1024) as u16;
             }
@@ -436,7 +438,7 @@ mod tests {
         assert_eq!(seq.color_description, Some((1, 13, 6)));
         assert!(seq.full_range);
         let alpha =
-            Av1Frame::encode(w, h, ChromaSampling::Cs400, 100, 10, None, |planes| planes[0].fill(1023)).unwrap();
+            Av1Frame::encode(w, h, ChromaSampling::Cs400, 60.0, 0, None, |planes| planes[0].fill(1023)).unwrap();
         let alpha_seq = parse_sequence_header(&alpha.bitstream).unwrap();
         assert!(alpha_seq.monochrome && alpha_seq.full_range, "{alpha_seq:?}");
         let file = avif_from_av1(&frame.bitstream, Some(&alpha.bitstream), w as u32, h as u32, None, None).unwrap();
