@@ -4,8 +4,8 @@
 // AVIF container, and for `quality: "auto"` each trial is decoded by the browser and scored
 // by the core's SSIMULACRA2 against the rendered pixels, as the core scores its own encodes.
 //
-// Measured in Chromium 156 (bench/avif.mjs, 1600 px photos): ~10x faster than rav1e in wasm
-// (15x at 8 MP), ~23% more bytes at the same SSIMULACRA2 (libaom in real-time mode, 8-bit);
+// Measured in Chromium 156 (bench/avif.mjs, 1600 px photos): 2-4x faster than our libaom in
+// wasm (5x at 8 MP), 15-19% more bytes at the same SSIMULACRA2 (libaom in real-time mode, 8-bit);
 // `avifEncoder: "wasm"` keeps the smallest files. In `quality: "auto"` scoring dominates
 // (SSIMULACRA2 in wasm, ~2 s per trial at 1600 px).
 //
