@@ -46,8 +46,12 @@ build_libaom() { # libaom for wasm32 with CMake, once per source version and set
   if [ -f "$out/lib/libaom.a" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$key" ]; then return; fi
   say "libaom for wasm32 (CMake, once)"
   rm -rf "$work" "$out"
-  cmake -S "$src" -B "$work" "${args[@]}" >/dev/null
-  cmake --build "$work" --target aom -j "$(nproc)" >/dev/null
+  local log=target/libaom-wasm32-build.log
+  if ! { cmake -S "$src" -B "$work" "${args[@]}" && cmake --build "$work" --target aom -j "$(nproc)"; } >"$log" 2>&1; then
+    tail -n 40 "$log"
+    say "libaom build failed (full log: $log)"
+    exit 1
+  fi
   mkdir -p "$out/lib/pkgconfig" "$out/include/aom"
   cp "$work/libaom.a" "$out/lib/"
   cp "$src"/aom/*.h "$out/include/aom/"

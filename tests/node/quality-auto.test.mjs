@@ -43,8 +43,9 @@ describe("quality: 'auto'", () => {
     const decoded = new Uint8Array(await sharp(out.bytes).png().toBuffer());
     const reference = await optimize(photo, { width: 200, format: 'png', neverBigger: false });
     const score = await compare(reference.bytes, decoded);
-    // The core scores rav1e's reconstruction; libavif's YUV->RGB rounding may differ slightly.
-    assert.ok(score >= 74.5 && Math.abs(score - out.score) < 1, `reported ${out.score}, libavif-decoded ${score}`);
+    // The core scores libaom's reconstruction, turned to RGB with our own 4:2:0 chroma
+    // upsampling (bilinear); libheif's differs, and its decode has scored 0.5-1.2 higher.
+    assert.ok(score >= 74.5 && Math.abs(score - out.score) < 2, `reported ${out.score}, libavif-decoded ${score}`);
     const fixed = await optimize(photo, { width: 200, format: 'avif', quality: 50, score: true, neverBigger: false });
     assert.equal(typeof fixed.score, 'number', 'score: true works for AVIF');
   });
