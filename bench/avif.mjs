@@ -2,7 +2,7 @@
 // AVIF: time, bytes and SSIMULACRA2 of every AV1 encoder we could use, on the same pixels.
 //
 //   npm run bench:avif                  # builds pkg/ first, then runs this file
-//   node bench/avif.mjs [--photos N] [--spread] [--full N] [--no-browser] [--no-wasm] [--auto] [--quick]
+//   node bench/avif.mjs [--photos N] [--spread] [--full N] [--no-browser] [--no-wasm] [--auto] [--matched] [--only key,...] [--quick]
 //   node bench/avif.mjs --calibrate [--photos N] [--width W]   # fits js/webcodecs/avif.ts tables
 //
 // Tools, one job at a time, one thread each where the tool allows it:
@@ -57,11 +57,13 @@ function parseArgs(argv) {
     else if (k === '--no-browser') a.browser = false;
     else if (k === '--no-wasm') a.wasm = false;
     else if (k === '--auto') a.auto = true;
+    else if (k === '--matched') a.matched = true;
+    else if (k === '--only') a.only = String(argv[++i] ?? '').split(',');
     else if (k === '--calibrate') a.calibrate = true;
     else if (k === '--report') a.report = true;
     else if (k === '--quick') Object.assign(a, { quick: true, photos: 2, full: 0 });
     else if (k === '-h' || k === '--help') {
-      console.log('usage: node bench/avif.mjs [--photos N] [--spread] [--full N] [--no-browser] [--no-wasm] [--auto] [--quick] | --calibrate [--photos N] [--width W]');
+      console.log('usage: node bench/avif.mjs [--photos N] [--spread] [--full N] [--no-browser] [--no-wasm] [--auto] [--matched] [--only key,...] [--quick] | --calibrate [--photos N] [--width W]');
       process.exit(0);
     } else throw new Error(`unknown argument ${k} (try --help)`);
   }
@@ -201,6 +203,21 @@ const TOOLS = [
       return { ms: performance.now() - t, bytes: r.bytes, encoder: r.encoder };
     },
   },
+  // sharp's effort 4 is libaom cpu-used 5 (libheif: 9 - effort), ours is effort 6: the same
+  // speed preset, so these rows (--matched) separate the encoder from the speed/bytes trade-off.
+  ...[['ours-wasm-e6', '4:2:0 below quality 90', undefined], ['ours-wasm-e6-444', '4:4:4, as sharp', '4:4:4']].map(([key, chroma, chromaSubsampling]) => ({
+    key,
+    label: `ours wasm (libaom), effort 6, ${chroma}`,
+    settings: [50, 65, 80, 88, 94],
+    note: `as ours-wasm with effort: 6 (libaom cpu-used 5, the preset sharp's effort 4 selects), ${chroma}`,
+    enabled: () => args.wasm && args.matched,
+    async run(src, q) {
+      const buf = readFileSync(src.file);
+      const t = performance.now();
+      const r = await optimize(buf, { format: 'avif', quality: q, effort: 6, chromaSubsampling, avifEncoder: 'wasm', neverBigger: false, pool });
+      return { ms: performance.now() - t, bytes: r.bytes, encoder: r.encoder };
+    },
+  })),
   {
     key: 'ours-webcodecs',
     label: 'ours WebCodecs (Chromium libaom)',
@@ -363,7 +380,7 @@ if (args.calibrate) {
   process.exit(0);
 }
 
-const tools = TOOLS.filter((t) => t.enabled());
+const tools = TOOLS.filter((t) => t.enabled() && (!args.only || args.only.includes(t.key)));
 if (args.browser) browser = await openBrowser();
 const outDir = mkdir(path.join(WORK, 'outputs'));
 const runs = [];
@@ -388,11 +405,11 @@ try {
   for (const src of at1600) for (const tool of tools) for (const q of tool.settings) await runOne(tool, src, q);
   if (args.browser) {
     // quality 'auto' (target 80) through WebCodecs: its search, time and result.
-    const tool = { ...TOOLS[1], key: 'ours-webcodecs-auto', run: (src) => inBrowser(src, { format: 'avif', quality: 'auto', avifEncoder: 'webcodecs', neverBigger: false }) };
+    const tool = { ...TOOLS.find((t) => t.key === 'ours-webcodecs'), key: 'ours-webcodecs-auto', run: (src) => inBrowser(src, { format: 'avif', quality: 'auto', avifEncoder: 'webcodecs', neverBigger: false }) };
     for (const src of at1600) await runOne(tool, src, 'auto');
   }
   if (args.auto && args.wasm) {
-    const tool = { ...TOOLS[0], key: 'ours-wasm-auto', run: async (src) => { const t = performance.now(); const r = await optimize(readFileSync(src.file), { format: 'avif', quality: 'auto', avifEncoder: 'wasm', neverBigger: false, pool }); return { ms: performance.now() - t, bytes: r.bytes, encoder: r.encoder }; } };
+    const tool = { ...TOOLS.find((t) => t.key === 'ours-wasm'), key: 'ours-wasm-auto', run: async (src) => { const t = performance.now(); const r = await optimize(readFileSync(src.file), { format: 'avif', quality: 'auto', avifEncoder: 'wasm', neverBigger: false, pool }); return { ms: performance.now() - t, bytes: r.bytes, encoder: r.encoder }; } };
     for (const src of at1600) await runOne(tool, src, 'auto');
   }
 } catch (e) {

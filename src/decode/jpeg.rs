@@ -1,15 +1,85 @@
-//! JPEG: baseline, progressive, grayscale, CMYK (via zune-jpeg inside `image`).
+//! JPEG: baseline, progressive, grayscale, CMYK (converted to RGB by zune-jpeg).
+//!
+//! zune-jpeg is driven directly rather than through `image`'s wrapper, which copies the
+//! whole file into a Vec, parses the headers again for the ICC profile, the EXIF and the
+//! pixels, and instantiates the decoder for two reader types: here the file is borrowed,
+//! headers are parsed once, and one decoder type is linked (core module -43.7 KB raw, -12.0 KB gzip).
 
-use std::io::Cursor;
+use image::error::{DecodingError, ImageFormatHint, LimitError, LimitErrorKind};
+use image::{ColorType, ImageDecoder, ImageError, ImageFormat, ImageResult};
+use zune_core::bytestream::ZCursor;
+use zune_core::colorspace::ColorSpace;
+use zune_core::options::DecoderOptions;
+use zune_jpeg::errors::DecodeErrors;
 
-use image::codecs::jpeg::JpegDecoder;
-
-use super::{Opened, reader};
+use super::{Metadata, Opened};
 use crate::error::{Error, Result};
+use crate::limits::MAX_METADATA_BYTES;
 
-pub(super) fn open(bytes: &[u8]) -> Result<Opened<JpegDecoder<Cursor<&[u8]>>>> {
-    let decoder = JpegDecoder::new(reader(bytes)).map_err(|e| Error::from_image("jpeg", e))?;
-    Ok(Opened { decoder, frame_count: 1, metadata: None })
+type Zune<'a> = zune_jpeg::JpegDecoder<ZCursor<&'a [u8]>>;
+
+/// A JPEG whose headers are parsed: pixels come out as RGB, or as grey for one-channel files.
+pub(super) struct ZuneJpegDecoder<'a> {
+    decoder: Zune<'a>,
+    width: u32,
+    height: u32,
+    grey: bool,
+}
+
+pub(super) fn open(bytes: &[u8]) -> Result<Opened<ZuneJpegDecoder<'_>>> {
+    // Limits are ours (checked on the header before this); zune's own default caps at 16384 px.
+    let options = DecoderOptions::default().set_strict_mode(false).set_max_width(usize::MAX).set_max_height(usize::MAX);
+    let mut decoder = Zune::new_with_options(ZCursor::new(bytes), options);
+    decoder.decode_headers().map_err(|e| Error::from_image("jpeg", image_error(e)))?;
+    let (Some((width, height)), Some(colorspace)) = (decoder.dimensions(), decoder.input_colorspace()) else {
+        return Err(Error::corrupt("jpeg", "no frame header"));
+    };
+    let grey = colorspace == ColorSpace::Luma;
+    // CMYK/YCCK and the rest become RGB inside the decoder; Luma stays one channel.
+    let out = if grey { ColorSpace::Luma } else { ColorSpace::RGB };
+    decoder.set_options(decoder.options().jpeg_set_out_colorspace(out));
+    let keep = |d: Option<Vec<u8>>| d.filter(|d| !d.is_empty() && d.len() as u64 <= MAX_METADATA_BYTES);
+    let metadata = Metadata { exif: keep(decoder.exif().cloned()), icc_profile: keep(decoder.icc_profile()) };
+    // JPEG sizes are 16-bit, so these conversions cannot truncate.
+    let (width, height) = (width as u32, height as u32);
+    Ok(Opened { decoder: ZuneJpegDecoder { decoder, width, height, grey }, frame_count: 1, metadata: Some(metadata) })
+}
+
+/// zune's error as `image`'s, so that `Error::from_image` gives it the usual code.
+fn image_error(err: DecodeErrors) -> ImageError {
+    let hint = ImageFormatHint::Exact(ImageFormat::Jpeg);
+    match err {
+        DecodeErrors::LargeDimensions(_) => ImageError::Limits(LimitError::from_kind(LimitErrorKind::DimensionError)),
+        DecodeErrors::Unsupported(what) => {
+            ImageError::Unsupported(image::error::UnsupportedError::from_format_and_kind(
+                hint,
+                image::error::UnsupportedErrorKind::GenericFeature(format!("{what:?}")),
+            ))
+        }
+        other => ImageError::Decoding(DecodingError::new(hint, other)),
+    }
+}
+
+impl ImageDecoder for ZuneJpegDecoder<'_> {
+    fn dimensions(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    fn color_type(&self) -> ColorType {
+        if self.grey { ColorType::L8 } else { ColorType::Rgb8 }
+    }
+
+    fn read_image(mut self, buf: &mut [u8]) -> ImageResult<()> {
+        if Some(buf.len()) != self.decoder.output_buffer_size() {
+            let hint = ImageFormatHint::Exact(ImageFormat::Jpeg);
+            return Err(ImageError::Decoding(DecodingError::new(hint, "output buffer of the wrong size")));
+        }
+        self.decoder.decode_into(buf).map_err(image_error)
+    }
+
+    fn read_image_boxed(self: Box<Self>, buf: &mut [u8]) -> ImageResult<()> {
+        (*self).read_image(buf)
+    }
 }
 
 /// A JPEG cut short decodes "successfully" as a grey smear in lenient decoders; re-encoding
