@@ -84,8 +84,12 @@ impl<'de> Deserialize<'de> for Quality {
                     .map(Quality::Fixed)
                     .map_err(|_| E::custom(format!("got {v}; must be a whole number from 1 to 100 or \"auto\"")))
             }
+            // serde-wasm-bindgen hands JS integers over as i64.
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Quality, E> {
-                Err(E::custom(format!("got {v}; must be a whole number from 1 to 100 or \"auto\"")))
+                match u64::try_from(v) {
+                    Ok(v) => self.visit_u64(v),
+                    Err(_) => Err(E::custom(format!("got {v}; must be a whole number from 1 to 100 or \"auto\""))),
+                }
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Quality, E> {
                 if v.fract() == 0.0 && (0.0..=255.0).contains(&v) {
@@ -256,16 +260,24 @@ impl OptimizeOptions {
     /// (`fit`: unknown variant `round`, expected one of `inside`, ...). JSON rather than a
     /// live JS object so that unknown fields (typos) are refused, not ignored.
     pub fn from_json(json: &str) -> Result<Self> {
-        crate::error::parse_options(json).map_err(|(path, mut detail)| {
-            let name = if path == "." { "options".to_string() } else { path };
-            // Say what is allowed in words, not Rust type names ("expected u32").
-            if let (Some(allowed), Some(at)) = (allowed_values(&name), detail.find(", expected ")) {
-                detail = format!("{}; must be {allowed}", &detail[..at]);
-            } else if let Some(allowed) = allowed_values(&name).filter(|_| detail.contains("null")) {
-                detail = format!("got null, NaN or Infinity; must be {allowed}");
-            }
-            Error::option(name, detail)
-        })
+        crate::error::parse_options(json).map_err(Self::option_error)
+    }
+
+    /// [`Self::from_json`] for one parsed item of `optimizeMany`'s array.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn from_value(value: &wasm_bindgen::JsValue) -> Result<Self> {
+        crate::error::options_from_value(value).map_err(Self::option_error)
+    }
+
+    fn option_error((path, mut detail): (String, String)) -> Error {
+        let name = if path == "." { "options".to_string() } else { path };
+        // Say what is allowed in words, not Rust type names ("expected u32").
+        if let (Some(allowed), Some(at)) = (allowed_values(&name), detail.find(", expected ")) {
+            detail = format!("{}; must be {allowed}", &detail[..at]);
+        } else if let Some(allowed) = allowed_values(&name).filter(|_| detail.contains("null")) {
+            detail = format!("got null, NaN or Infinity; must be {allowed}");
+        }
+        Error::option(name, detail)
     }
 
     pub fn limits(&self) -> Limits {

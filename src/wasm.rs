@@ -30,13 +30,12 @@ pub fn optimize(input: &[u8], options_json: &str) -> Result<Ts<Optimized>, JsVal
 /// Returns one `{ ok: true, value }` or `{ ok: false, code, message }` per entry.
 #[wasm_bindgen(js_name = optimizeMany)]
 pub fn optimize_many(input: &[u8], options_json_array: &str) -> Result<js_sys::Array, JsValue> {
-    let list: Vec<serde_json::Value> = serde_json::from_str(options_json_array)
-        .map_err(|e| js_error(Error::option("outputs", format!("must be an array of option objects: {e}"))))?;
-    let options = list
-        .iter()
-        .map(|v| OptimizeOptions::from_json(&v.to_string()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(js_error)?;
+    let list = js_sys::JSON::parse(options_json_array)
+        .ok()
+        .and_then(|v| v.dyn_into::<js_sys::Array>().ok())
+        .ok_or_else(|| js_error(Error::option("outputs", "must be an array of option objects")))?;
+    let options =
+        list.iter().map(|v| OptimizeOptions::from_value(&v)).collect::<Result<Vec<_>, _>>().map_err(js_error)?;
     let results = pipeline::optimize_many(input, &options, &performance_now).map_err(js_error)?;
     let out = js_sys::Array::new();
     for result in results {
@@ -138,8 +137,9 @@ pub fn avif_from_av1(
     use crate::encode::{Nclx, WebCodecsColorSpace, parse_sequence_header, strip_temporal_delimiters};
     let nclx = match color_space_json {
         Some(json) => {
-            let cs: WebCodecsColorSpace = serde_json::from_str(&json)
-                .map_err(|e| js_error(Error::option("colorSpace", format!("must be a VideoColorSpaceInit: {e}"))))?;
+            let cs: WebCodecsColorSpace = crate::error::parse_options(&json).map_err(|(_, e)| {
+                js_error(Error::option("colorSpace", format!("must be a VideoColorSpaceInit: {e}")))
+            })?;
             let seq = strip_temporal_delimiters(color).and_then(|c| parse_sequence_header(&c)).map_err(js_error)?;
             Some(Nclx::from_web_codecs(&cs, &seq).map_err(js_error)?)
         }
