@@ -160,8 +160,11 @@ fn resample(image: &Image, plan: &ResizePlan, kernel: Kernel) -> Result<Image> {
         Kernel::Mitchell => ResizeAlg::Convolution(FilterType::Mitchell),
         Kernel::Lanczos3 => ResizeAlg::Convolution(FilterType::Lanczos3),
     };
-    // mul_div_alpha (the default) premultiplies before filtering: no dark fringes.
-    let mut options = ResizeOptions::new().resize_alg(algorithm);
+    // mul_div_alpha (the default) premultiplies before filtering: no dark fringes. It works on
+    // a premultiplied copy of the source, which an RGBA image whose every pixel is opaque
+    // (common in PNGs) does not need: the same output without that copy and its two passes.
+    let transparent = image.layout == PixelLayout::Rgba8 && image.has_transparency();
+    let mut options = ResizeOptions::new().resize_alg(algorithm).use_alpha(transparent);
     if let Some((left, top, cw, ch)) = plan.crop {
         options = options.crop(left, top, cw, ch);
     }
@@ -210,6 +213,35 @@ fn pad(image: &Image, width: u32, height: u32, x: u32, y: u32, background: [u8; 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn opaque_rgba_resizes_as_with_premultiplication_and_transparent_rgba_is_premultiplied() {
+        let (w, h) = (97u32, 61u32);
+        let mut pixels = Vec::new();
+        for i in 0..w * h {
+            let v = i.wrapping_mul(2_654_435_761);
+            pixels.extend_from_slice(&[(v >> 8) as u8, (v >> 16) as u8, (v >> 24) as u8, 255]);
+        }
+        let opaque = Image::new(w, h, PixelLayout::Rgba8, pixels);
+        let plan = ResizePlan { scaled: (40, 25), crop: None, canvas: None };
+        let alg = ResizeAlg::Convolution(FilterType::Lanczos3);
+        let with_alpha = |image: &Image, use_alpha: bool| {
+            let mut out = vec![0u8; 40 * 25 * 4];
+            let options = ResizeOptions::new().resize_alg(alg).use_alpha(use_alpha);
+            resample_typed::<U8x4>(image, &mut out, (40, 25), &options).unwrap();
+            out
+        };
+        let ours = resample(&opaque, &plan, Kernel::Lanczos3).unwrap();
+        assert_eq!(ours.pixels, with_alpha(&opaque, true), "opaque: identical to the premultiplied path");
+        assert!(ours.pixels.chunks_exact(4).all(|p| p[3] == 255));
+
+        // One transparent pixel: the premultiplied path, which differs from the plain one.
+        let mut holed = opaque.clone();
+        holed.pixels[4 * (30 * w as usize + 50)..][..4].copy_from_slice(&[255, 255, 255, 0]);
+        let ours = resample(&holed, &plan, Kernel::Lanczos3).unwrap();
+        assert_eq!(ours.pixels, with_alpha(&holed, true));
+        assert_ne!(ours.pixels, with_alpha(&holed, false));
+    }
 
     fn req(width: Option<u32>, height: Option<u32>, fit: Fit) -> ResizeRequest {
         ResizeRequest { width, height, fit, kernel: Kernel::Lanczos3, upscale: false, background: [0; 4] }

@@ -17,6 +17,8 @@ const inputs = {
   jpeg: new Uint8Array(await opaque.clone().jpeg({ quality: 85 }).toBuffer()),
   'jpeg (EXIF orientation 6)': new Uint8Array(await opaque.clone().jpeg({ quality: 85 }).withMetadata({ orientation: 6 }).toBuffer()),
   'png (RGBA)': new Uint8Array(await big.clone().png({ compressionLevel: 1 }).toBuffer()),
+  // An alpha channel that is 255 everywhere (common in PNGs): resized without premultiplying.
+  'png (RGBA, all opaque)': new Uint8Array(await opaque.clone().ensureAlpha(1).png({ compressionLevel: 1 }).toBuffer()),
   'webp (lossy, alpha)': new Uint8Array(await big.clone().webp({ quality: 80 }).toBuffer()),
 };
 const cases = [
@@ -25,6 +27,7 @@ const cases = [
   ['jpeg', { format: 'original' }],
   ['jpeg (EXIF orientation 6)', { width: 1600, format: 'jpeg' }],
   ['png (RGBA)', { width: 1600, format: 'webp' }],
+  ['png (RGBA, all opaque)', { width: 1600, format: 'webp' }],
   ['png (RGBA)', { width: 1600, format: 'png' }],
   ['webp (lossy, alpha)', { width: 1600, format: 'jpeg' }],
   ...(process.argv.includes('--slow') ? [['png (RGBA)', { format: 'webp' }]] : []),
