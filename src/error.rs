@@ -187,15 +187,18 @@ pub(crate) fn options_from_value<T: serde::de::DeserializeOwned>(
 }
 
 /// serde-wasm-bindgen reads a struct's declared fields and ignores the others, so a typo
-/// (`widht`) would pass silently: the first key `T` does not declare, as serde_json says it.
+/// (`widht`) would pass silently. Each key `T` does not declare is put to `T` alone, as
+/// serde_json would: an error (serde's own message) only where `T` denies unknown fields.
 #[cfg(target_arch = "wasm32")]
 fn unknown_field<T: serde::de::DeserializeOwned>(value: &wasm_bindgen::JsValue) -> Option<String> {
-    use serde::de::Error as _;
+    use serde::de::value::{Error, MapDeserializer};
     use wasm_bindgen::JsCast;
     let fields = struct_fields::<T>()?;
     let keys = js_sys::Object::keys(value.dyn_ref::<js_sys::Object>()?);
-    let unknown = keys.iter().filter_map(|k| k.as_string()).find(|k| !fields.contains(&k.as_str()))?;
-    Some(serde::de::value::Error::unknown_field(&unknown, fields).to_string())
+    keys.iter().filter_map(|k| k.as_string()).filter(|k| !fields.contains(&k.as_str())).find_map(|key| {
+        let alone = MapDeserializer::<_, Error>::new(std::iter::once((key.as_str(), ())));
+        T::deserialize(alone).err().map(|e| e.to_string())
+    })
 }
 
 /// The field names a derived `Deserialize` struct declares (`None` for anything else), read by
