@@ -189,6 +189,14 @@ async function rawOf(src) {
   return rawCache.get(src.file);
 }
 
+/** One timed `optimize` of the photo to AVIF on our wasm encoder, with `options` on top. */
+async function oursWasm(src, options) {
+  const buf = readFileSync(src.file);
+  const t = performance.now();
+  const r = await optimize(buf, { format: 'avif', avifEncoder: 'wasm', neverBigger: false, pool, ...options });
+  return { ms: performance.now() - t, bytes: r.bytes, encoder: r.encoder };
+}
+
 const TOOLS = [
   {
     key: 'ours-wasm',
@@ -196,12 +204,7 @@ const TOOLS = [
     settings: [50, 65, 80, 88, 94],
     note: "optimize({format:'avif', quality, avifEncoder:'wasm', neverBigger:false}) in Node: libaom cpu-used 7 (effort 4), all-intra, 8-bit, 4:2:0 below quality 90 and 4:4:4 from 90",
     enabled: () => args.wasm,
-    async run(src, q) {
-      const buf = readFileSync(src.file);
-      const t = performance.now();
-      const r = await optimize(buf, { format: 'avif', quality: q, avifEncoder: 'wasm', neverBigger: false, pool });
-      return { ms: performance.now() - t, bytes: r.bytes, encoder: r.encoder };
-    },
+    run: (src, quality) => oursWasm(src, { quality }),
   },
   // sharp's effort 4 is libaom cpu-used 5 (libheif: 9 - effort), ours is effort 6: the same
   // speed preset, so these rows (--matched) separate the encoder from the speed/bytes trade-off.
@@ -211,12 +214,7 @@ const TOOLS = [
     settings: [50, 65, 80, 88, 94],
     note: `as ours-wasm with effort: 6 (libaom cpu-used 5, the preset sharp's effort 4 selects), ${chroma}`,
     enabled: () => args.wasm && args.matched,
-    async run(src, q) {
-      const buf = readFileSync(src.file);
-      const t = performance.now();
-      const r = await optimize(buf, { format: 'avif', quality: q, effort: 6, chromaSubsampling, avifEncoder: 'wasm', neverBigger: false, pool });
-      return { ms: performance.now() - t, bytes: r.bytes, encoder: r.encoder };
-    },
+    run: (src, quality) => oursWasm(src, { quality, effort: 6, chromaSubsampling }),
   })),
   {
     key: 'ours-webcodecs',
@@ -409,7 +407,7 @@ try {
     for (const src of at1600) await runOne(tool, src, 'auto');
   }
   if (args.auto && args.wasm) {
-    const tool = { ...TOOLS.find((t) => t.key === 'ours-wasm'), key: 'ours-wasm-auto', run: async (src) => { const t = performance.now(); const r = await optimize(readFileSync(src.file), { format: 'avif', quality: 'auto', avifEncoder: 'wasm', neverBigger: false, pool }); return { ms: performance.now() - t, bytes: r.bytes, encoder: r.encoder }; } };
+    const tool = { ...TOOLS.find((t) => t.key === 'ours-wasm'), key: 'ours-wasm-auto', run: (src) => oursWasm(src, { quality: 'auto' }) };
     for (const src of at1600) await runOne(tool, src, 'auto');
   }
 } catch (e) {
