@@ -788,7 +788,8 @@ const gz = (file) => {
 const moduleSizes = [
   { name: 'mediaslim_probe_bg.wasm (ours: headers only; what probe() runs in the page)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_probe_bg.wasm')) },
   { name: 'mediaslim_core_bg.wasm (ours: decode, resize, JPEG and WebP output; loaded first)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_core_bg.wasm')) },
-  { name: 'mediaslim_full_bg.wasm (ours: everything, also PNG output, scoring, AVIF; loaded when first needed)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_full_bg.wasm')) },
+  { name: 'mediaslim_plus_bg.wasm (ours: the core plus PNG output and scoring; loaded when first needed)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_plus_bg.wasm')) },
+  { name: 'mediaslim_full_bg.wasm (ours: everything, also the AVIF encoder and video; loaded when first needed)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_full_bg.wasm')) },
   { name: 'jSquash mozjpeg_dec.wasm', ...gz(jsq.files.jpegDec) },
   { name: 'jSquash mozjpeg_enc.wasm', ...gz(jsq.files.jpegEnc) },
   { name: 'jSquash squoosh_resize_bg.wasm', ...gz(jsq.files.resize) },

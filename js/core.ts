@@ -1,16 +1,23 @@
 // Loads the wasm modules once per realm, from a file in Node and by URL elsewhere (the
-// `new URL(..., import.meta.url)` pattern that every bundler understands). Two builds of
-// the same Rust core: `core` (decode, resize, JPEG and WebP output, probe, placeholder:
-// loaded first) and `full` (everything: also PNG output, scoring and `quality: "auto"`,
-// video, the AVIF encoder), fetched only when a job first needs it. A job the core cannot
-// do fails there with the code NOT_BUILT and runs again in the full module.
+// `new URL(..., import.meta.url)` pattern that every bundler understands). Three builds of
+// the same Rust core, each holding all that the one before it holds:
+//   core  decode, resize, JPEG and WebP output, probe, placeholder: loaded first;
+//   plus  also PNG output and scoring (`quality: "auto"`, `format: "auto"`, `score`, `compare`);
+//   full  also the AVIF encoder (libaom) and video.
+// The bigger two are fetched only when a job first needs them. A job a module cannot do fails
+// there with the code NOT_BUILT, naming the cargo feature, and runs again in the module that has it.
 import * as coreGlue from './wasm/mediaslim_core.js';
 import type * as fullGlue from './wasm/mediaslim_full.js';
 import { MediaslimError, fromCoreError } from './errors.js';
 
-/** The full module's API; the core module has a subset (calls outside it fail NOT_BUILT or are routed to full). */
+/** The full module's API; the smaller modules have a subset (calls outside it fail NOT_BUILT or are routed to a bigger module). */
 export type Core = typeof fullGlue;
-export type Flavor = 'core' | 'full';
+export type Flavor = 'core' | 'plus' | 'full';
+/** Smallest first: each holds everything the ones before it hold. */
+const FLAVORS: readonly Flavor[] = ['core', 'plus', 'full'];
+const rank = (f: Flavor) => FLAVORS.indexOf(f);
+/** The bigger of two modules: the one that can do what both can. */
+export const larger = (a: Flavor, b: Flavor): Flavor => (rank(a) >= rank(b) ? a : b);
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
@@ -20,12 +27,16 @@ let generation = 0;
 
 /** Bytes of wasm linear memory this realm's instances hold. */
 export function memoryBytes(): number {
-  return (memories.core?.buffer.byteLength ?? 0) + (memories.full?.buffer.byteLength ?? 0);
+  return FLAVORS.reduce((sum, f) => sum + (memories[f]?.buffer.byteLength ?? 0), 0);
 }
 
-/** Whether the AVIF-capable module is already loaded here. */
-export function hasFull(): boolean {
-  return loading.full !== undefined;
+/**
+ * The module to run a job that needs `needed` in: the biggest one already loaded here if it
+ * can do the job (so one instance, not two, holds memory), else `needed`.
+ */
+export function flavorToRun(needed: Flavor): Flavor {
+  const loaded = [...FLAVORS].reverse().find((f) => loading[f] !== undefined);
+  return loaded ? larger(loaded, needed) : needed;
 }
 
 async function glue(flavor: Flavor): Promise<Core> {
@@ -36,7 +47,9 @@ async function glue(flavor: Flavor): Promise<Core> {
     const url = new URL(/* webpackIgnore: true */ './wasm/' + `mediaslim_${flavor}.js?instance=` + generation, import.meta.url).href;
     return import(/* @vite-ignore */ /* webpackIgnore: true */ url) as Promise<Core>;
   }
-  return flavor === 'core' ? (coreGlue as unknown as Core) : ((await import('./wasm/mediaslim_full.js')) as unknown as Core);
+  // Literal specifiers, one per module, so that bundlers split each into its own chunk.
+  if (flavor === 'core') return coreGlue as unknown as Core;
+  return (flavor === 'plus' ? await import('./wasm/mediaslim_plus.js') : await import('./wasm/mediaslim_full.js')) as unknown as Core;
 }
 
 async function instantiate(flavor: Flavor): Promise<Core> {
@@ -76,18 +89,27 @@ export function loadCore(flavor: Flavor = 'core'): Promise<Core> {
  */
 function discard(): void {
   generation += 1;
-  delete loading.core;
-  delete loading.full;
+  for (const f of FLAVORS) delete loading[f];
 }
 
-/** True for the core's answer "this build leaves that out" (the full module has it). */
+/** True for a module's answer "this build leaves that out" (a bigger module has it). */
 export function notBuilt(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'NOT_BUILT';
 }
 
 /**
- * Runs `fn` against a module, mapping core errors and traps to MediaslimError. What the
- * core module leaves out (NOT_BUILT) runs again in the full module, loading it.
+ * The module that has what a NOT_BUILT error names: its message ends "(cargo feature `x`)",
+ * and `plus` holds PNG output and scoring, `full` everything else.
+ */
+export function flavorWith(err: unknown): Flavor {
+  const message = String((err as { message?: unknown }).message);
+  const feature = /cargo feature `([\w-]+)`/.exec(message)?.[1];
+  return feature === 'png-encode' || feature === 'score' ? 'plus' : 'full';
+}
+
+/**
+ * Runs `fn` against a module, mapping core errors and traps to MediaslimError. What a
+ * module leaves out (NOT_BUILT) runs again in the one that has it, loading it.
  */
 export async function withCore<T>(fn: (core: Core) => T, flavor: Flavor = 'core'): Promise<T> {
   const core = await loadCore(flavor);
@@ -98,7 +120,11 @@ export async function withCore<T>(fn: (core: Core) => T, flavor: Flavor = 'core'
       discard();
       throw new MediaslimError('WORKER_CRASHED', `the wasm instance trapped (${err.message}); it was replaced`, { cause: err });
     }
-    if (flavor === 'core' && notBuilt(err)) return withCore(fn, 'full');
+    if (flavor !== 'full' && notBuilt(err)) {
+      // Always a bigger module than this one, so the retries end.
+      const next = larger(flavorWith(err), FLAVORS[rank(flavor) + 1] as Flavor);
+      return withCore(fn, flavorToRun(next));
+    }
     throw fromCoreError(err);
   }
 }

@@ -6,7 +6,7 @@
 // which cannot hold one. And a Web Worker must install its message handler synchronously:
 // a module worker still awaiting its top-level code when the first job arrives would
 // drop that message (Chromium dispatches it to the missing handler), leaving the job hanging.
-import { hasFull, loadCore, memoryBytes, notBuilt, withCore, type Core, type Flavor } from './core.js';
+import { flavorToRun, flavorWith, larger, loadCore, memoryBytes, notBuilt, withCore, type Core, type Flavor } from './core.js';
 import { MediaslimError } from './errors.js';
 import { readAll } from './input.js';
 import type { JobReply, JobRequest, WorkerMessage } from './protocol.js';
@@ -24,20 +24,22 @@ const transcoder = () => import('./video/transcode-worker.js');
 type Post = (reply: JobReply, transfer: ArrayBuffer[]) => void;
 
 /**
- * The module a job starts in: the small core unless the job plainly needs the full one
- * (AVIF, PNG output, scoring, video); once the full one is loaded it serves everything (one
- * instance busy). What this cannot see from the options (a PNG input re-encoded as PNG)
- * fails in the core with NOT_BUILT and runs again in the full module (see `withCore`).
+ * The module a job starts in: the smallest that plainly has what it needs (`core`; `plus`
+ * for PNG output and scoring; `full` for AVIF and video), or a bigger one already loaded
+ * (one instance busy, not two). What this cannot see from the options (a PNG input
+ * re-encoded as PNG) fails with NOT_BUILT and runs again in the module that has it (see `withCore`).
  */
 function flavorFor(req: JobRequest): Flavor {
-  if (hasFull()) return 'full';
-  if (['compare', 'remux', 'remuxPlan', 'gifToVideo', 'demux', 'transcode', 'posterFrame'].includes(req.kind)) return 'full';
-  if (req.kind !== 'optimize' && req.kind !== 'optimizeMany') return 'core';
-  type Asked = { format?: string; quality?: unknown; score?: boolean };
+  if (['remux', 'remuxPlan', 'gifToVideo', 'demux', 'transcode', 'posterFrame'].includes(req.kind)) return flavorToRun('full');
+  if (req.kind === 'compare') return flavorToRun('plus');
+  if (req.kind !== 'optimize' && req.kind !== 'optimizeMany') return flavorToRun('core');
+  type Asked = { format?: string; quality?: unknown; score?: boolean; accept?: unknown };
   const parsed = JSON.parse(req.optionsJson) as Asked | Asked[];
-  const needsFull = (o: Asked) =>
-    o?.format === 'avif' || o?.format === 'png' || o?.format === 'auto' || o?.quality === 'auto' || o?.score === true;
-  return (Array.isArray(parsed) ? parsed : [parsed]).some(needsFull) ? 'full' : 'core';
+  const needs = (o: Asked): Flavor => {
+    if (o?.format === 'avif' || (o?.format === 'auto' && Array.isArray(o.accept) && o.accept.includes('avif'))) return 'full';
+    return o?.format === 'png' || o?.format === 'auto' || o?.quality === 'auto' || o?.score === true ? 'plus' : 'core';
+  };
+  return flavorToRun((Array.isArray(parsed) ? parsed : [parsed]).map(needs).reduce(larger, 'core'));
 }
 
 type Output = { bytes: Uint8Array; format: string; warnings: string[]; encoder?: 'webcodecs' | 'libaom' };
@@ -57,9 +59,9 @@ async function tryWebCodecs(bytes: Uint8Array, json: string, options: Record<str
   const why = ineligible(options);
   if (why) return note(why);
   try {
-    // Rendering, wrapping and scoring need no AV1 encoder: the small module does (unless the
-    // full one is loaded already).
-    const flavor: Flavor = hasFull() ? 'full' : 'core';
+    // Rendering and wrapping need no AV1 encoder: the small module does them (scoring, for
+    // `quality: "auto"`, moves the job to the module with the scorer).
+    const flavor = flavorToRun('core');
     return { result: await encodeAvifWithWebCodecs(bytes, json, options, demanded, (fn) => withCore(fn, flavor)) };
   } catch (err) {
     if (err instanceof WebCodecsFallback) return note(err.message);
@@ -156,10 +158,11 @@ async function run(req: JobRequest, post: Post): Promise<{ value: unknown; trans
       if (rest.length > 0) {
         const json = rest.length < list.length ? JSON.stringify(rest) : req.optionsJson;
         const fromCore = (await withCore((core) => core.optimizeMany(bytes, json), flavor)) as ManyEntry[];
-        // Entries the core module leaves out (NOT_BUILT) run again in the full module.
+        // Entries this module leaves out (NOT_BUILT) run again in one that has them all.
         const missing = fromCore.flatMap((e, i) => (!e.ok && notBuilt(e) ? [i] : []));
         if (missing.length > 0) {
-          const again = (await withCore((core) => core.optimizeMany(bytes, JSON.stringify(missing.map((i) => rest[i]))), 'full')) as ManyEntry[];
+          const next = flavorToRun(missing.map((i) => flavorWith(fromCore[i])).reduce(larger));
+          const again = (await withCore((core) => core.optimizeMany(bytes, JSON.stringify(missing.map((i) => rest[i]))), next)) as ManyEntry[];
           missing.forEach((i, k) => (fromCore[i] = again[k]));
         }
         let next = 0;

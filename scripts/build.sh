@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Builds the npm package payload into pkg/: the Rust core as three wasm modules (wasm-pack,
+# Builds the npm package payload into pkg/: the Rust core as four wasm modules (wasm-pack,
 # then the npm binaryen wasm-opt, since Debian's is too old) and the TypeScript API (tsc).
 #   mediaslim_probe header parsing only (`probe`, run in the calling thread): no pixel
 #                   decoding, no encoder, no resizer (built without features)
 #   mediaslim_core  decode, resize, JPEG and WebP output, probe, placeholder: what a page
 #                   loads first (built with the `pixels` feature only)
-#   mediaslim_full  everything: also PNG output (oxipng, palettes), scoring and
-#                   `quality: "auto"`, video, the AVIF encoder (rav1e); loaded on the first
-#                   job that needs one of them
+#   mediaslim_plus  the core plus PNG output (oxipng, palettes) and scoring (`quality: "auto"`,
+#                   `score`, `compare`); loaded on the first job that needs one of them
+#   mediaslim_full  everything: also the AVIF encoder (libaom) and video (rav1e, muxers);
+#                   loaded on the first job that needs one of them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -69,6 +70,10 @@ say "wasm: mediaslim_core (no AVIF, PNG output, scoring, video)"
 wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_core \
   -- --no-default-features --features pixels >/dev/null
 optimize_wasm pkg/wasm/mediaslim_core_bg.wasm
+say "wasm: mediaslim_plus (no AVIF, video)"
+wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_plus \
+  -- --no-default-features --features png-encode,score >/dev/null
+optimize_wasm pkg/wasm/mediaslim_plus_bg.wasm
 say "wasm: mediaslim_full (everything)"
 wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_full >/dev/null
 optimize_wasm pkg/wasm/mediaslim_full_bg.wasm
@@ -76,11 +81,11 @@ rm -f pkg/wasm/.gitignore
 # wasm-bindgen declares `[Symbol.dispose]()` on exported classes: a type that needs TypeScript's
 # `esnext.disposable` lib, so apps type-checking with `lib: ["ES2022", "DOM"]` and skipLibCheck off
 # would fail on our .d.ts. The method stays in the JS (where the runtime has Symbol.dispose).
-sed -i '/\[Symbol\.dispose\]():/d' pkg/wasm/mediaslim_probe.d.ts pkg/wasm/mediaslim_core.d.ts pkg/wasm/mediaslim_full.d.ts
+sed -i '/\[Symbol\.dispose\]():/d' pkg/wasm/mediaslim_probe.d.ts pkg/wasm/mediaslim_core.d.ts pkg/wasm/mediaslim_plus.d.ts pkg/wasm/mediaslim_full.d.ts
 
 say "TypeScript"
 node_modules/.bin/tsc -p js/tsconfig.json
-for m in probe core full; do
+for m in probe core plus full; do
   w=pkg/wasm/mediaslim_${m}_bg.wasm
   say "$w: $(du -k "$w" | cut -f1) KB, $(gzip -9c "$w" | wc -c | awk '{printf "%d", $1/1024}') KB gzip"
 done

@@ -622,7 +622,7 @@ impl<'a> Source<'a> {
             },
         };
         let max_bytes = options.max_bytes.map(|b| usize::try_from(b).unwrap_or(usize::MAX));
-        let formats = if auto_format { self.auto_formats(options, &resized, &mut warnings) } else { vec![target] };
+        let formats = if auto_format { self.auto_formats(options, &resized)? } else { vec![target] };
 
         // Encode; with a byte budget that quality alone cannot meet, shrink and try again.
         let search_flags = SearchFlags { score_all: options.score, keep_chroma: options.chroma_subsampling.is_some() };
@@ -816,7 +816,7 @@ impl<'a> Source<'a> {
 
     /// The formats `format: "auto"` compares: those accepted that can be scored here, without
     /// JPEG for images with real transparency.
-    fn auto_formats(&self, options: &OptimizeOptions, image: &Image, warnings: &mut Vec<String>) -> Vec<OutputFormat> {
+    fn auto_formats(&self, options: &OptimizeOptions, image: &Image) -> Result<Vec<OutputFormat>> {
         let accept = options.accept.clone().unwrap_or_else(|| {
             // AVIF only when asked for: its search costs several AVIF encodes, each slow in wasm.
             vec![AcceptFormat::Webp, AcceptFormat::Jpeg, AcceptFormat::Png]
@@ -842,13 +842,9 @@ impl<'a> Source<'a> {
                 continue;
             }
             if !Search::can_score(format) {
-                if options.accept.is_some() {
-                    warnings.push(format!(
-                        "format auto: {} was skipped: its output cannot be scored in this build",
-                        format.name()
-                    ));
-                }
-                continue;
+                // A build without the AVIF encoder: js/ reruns the job in the module that has
+                // it rather than leave AVIF out of the comparison.
+                return Err(Error::not_built("the AVIF encoder", "avif"));
             }
             formats.push(format);
         }
@@ -856,7 +852,7 @@ impl<'a> Source<'a> {
             // Only JPEG was accepted for a transparent image: flatten rather than fail.
             formats.push(OutputFormat::Jpeg);
         }
-        formats
+        Ok(formats)
     }
 }
 

@@ -10,7 +10,7 @@ export async function loadEncoders({ root, optimize, sharp, pool }) {
   const nm = path.join(root, 'node_modules');
   const version = (name) => JSON.parse(readFileSync(path.join(nm, name, 'package.json'), 'utf8')).version;
   const wasmHash = fnv1a(
-    Buffer.concat([readFileSync(path.join(root, 'pkg', 'wasm', 'mediaslim_core_bg.wasm')), readFileSync(path.join(root, 'pkg', 'wasm', 'mediaslim_full_bg.wasm'))]),
+    Buffer.concat(['core', 'plus', 'full'].map((m) => readFileSync(path.join(root, 'pkg', 'wasm', `mediaslim_${m}_bg.wasm`)))),
   );
 
   // jSquash: ESM built for browsers; in Node each codec's wasm is compiled from node_modules

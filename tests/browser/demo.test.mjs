@@ -34,10 +34,10 @@ before(async () => {
 });
 after(() => site?.close());
 
-test('the build: the package worker and the three wasm modules, the samples, and sw.js listing them all', async () => {
+test('the build: the package worker and the four wasm modules, the samples, and sw.js listing them all', async () => {
   const assets = await readdir(join(site.distDir, 'assets'));
   const wasm = assets.filter((f) => f.endsWith('.wasm'));
-  assert.equal(wasm.length, 3, `probe, core and full wasm in ${assets}`);
+  assert.equal(wasm.length, 4, `probe, core, plus and full wasm in ${assets}`);
   const workers = assets.filter((f) => /^worker-.*\.js$/.test(f));
   assert.equal(workers.length, 1, `one worker chunk in ${assets}`);
   assert.match(await readFile(join(site.distDir, 'assets', workers[0]), 'utf8'), /mediaslim worker started outside a worker thread/, "it is the package's worker");

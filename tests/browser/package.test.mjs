@@ -211,7 +211,7 @@ test('only the package\'s wasm modules were fetched, as application/wasm, and th
   // full one (libaom) is fetched when an AVIF job falls back to it. probe() runs the probe module
   // in the page.
   assert.ok(paths.has('/pkg/wasm/mediaslim_core_bg.wasm'), [...paths].join(', '));
-  for (const p of paths) assert.ok(['/pkg/wasm/mediaslim_probe_bg.wasm', '/pkg/wasm/mediaslim_core_bg.wasm', '/pkg/wasm/mediaslim_full_bg.wasm'].includes(p), p);
+  for (const p of paths) assert.ok(['/pkg/wasm/mediaslim_probe_bg.wasm', '/pkg/wasm/mediaslim_core_bg.wasm', '/pkg/wasm/mediaslim_plus_bg.wasm', '/pkg/wasm/mediaslim_full_bg.wasm'].includes(p), p);
   for (const r of wasm) assert.deepEqual([r.status, r.type], [200, 'application/wasm']);
   assert.deepEqual(problems, []);
 });
@@ -236,11 +236,20 @@ test('the AVIF module (libaom) loads only on the first AVIF request that needs i
   });
   assert.deepEqual(avif, ['avif', 'webcodecs']);
   assert.deepEqual(fetched, ['mediaslim_core_bg.wasm'], "Chromium's WebCodecs AV1 encoder needs only the core module");
+  // A PNG kept as PNG: the core answers NOT_BUILT naming PNG output, and the job runs again in
+  // the `plus` module (not the full one); scoring runs there too.
+  const plus = await fresh.evaluate(async () => {
+    const png = await window.mediaslim.optimize(await window.fixture('hopper.png'), { width: 64, pool: window.onePool });
+    const auto = await window.mediaslim.optimize(await window.fixture('hopper.png'), { format: 'webp', quality: 'auto', width: 64, pool: window.onePool });
+    return [png.format, auto.format, auto.score >= 80];
+  });
+  assert.deepEqual(plus, ['png', 'webp', true]);
+  assert.deepEqual(fetched, ['mediaslim_core_bg.wasm', 'mediaslim_plus_bg.wasm'], 'PNG output and scoring load the plus module, not the AVIF encoder');
   const wasmAvif = await fresh.evaluate(async () => {
     const out = await window.mediaslim.optimize(await window.fixture('hopper.png'), { format: 'avif', width: 64, avifEncoder: 'wasm', pool: window.onePool });
     return [out.format, out.encoder];
   });
   assert.deepEqual(wasmAvif, ['avif', 'libaom']);
-  assert.deepEqual(fetched, ['mediaslim_core_bg.wasm', 'mediaslim_full_bg.wasm'], 'the AVIF encoder arrived with the first wasm AVIF job');
+  assert.deepEqual(fetched, ['mediaslim_core_bg.wasm', 'mediaslim_plus_bg.wasm', 'mediaslim_full_bg.wasm'], 'the AVIF encoder arrived with the first wasm AVIF job');
   await fresh.close();
 });

@@ -30,7 +30,7 @@ describe('a webpack 5 app that imports mediaslim, with a minimal config', { time
   let stats;
   let info; // stats.toJson() of the build
   let files; // what webpack emitted
-  let wasmKind; // emitted .wasm file -> 'probe' | 'core' | 'full', by content
+  let wasmKind; // emitted .wasm file -> 'probe' | 'core' | 'plus' | 'full', by content
   let server;
   let browser;
 
@@ -66,7 +66,7 @@ describe('a webpack 5 app that imports mediaslim, with a minimal config', { time
     files = info.assets.map((a) => a.name);
 
     const pkgWasm = {};
-    for (const kind of ['probe', 'core', 'full']) pkgWasm[sha(await readFile(join(repoRoot, 'pkg', 'wasm', `mediaslim_${kind}_bg.wasm`)))] = kind;
+    for (const kind of ['probe', 'core', 'plus', 'full']) pkgWasm[sha(await readFile(join(repoRoot, 'pkg', 'wasm', `mediaslim_${kind}_bg.wasm`)))] = kind;
     wasmKind = {};
     for (const f of files.filter((f) => f.endsWith('.wasm'))) wasmKind[f] = pkgWasm[sha(await readFile(join(dist, f)))];
 
@@ -88,7 +88,7 @@ describe('a webpack 5 app that imports mediaslim, with a minimal config', { time
     return { main, worker, others };
   }
 
-  test('webpack builds it cleanly: one worker chunk, the three wasm files byte for byte, no stray assets', () => {
+  test('webpack builds it cleanly: one worker chunk, the four wasm files byte for byte, no stray assets', () => {
     assert.deepEqual(info.errors, [], 'no build errors');
     // The only warnings allowed are webpack's performance hints about the big wasm files.
     const warnings = info.warnings.map((w) => w.message).filter((m) => !/size limit|performance recommendations/i.test(m));
@@ -100,9 +100,9 @@ describe('a webpack 5 app that imports mediaslim, with a minimal config', { time
     // The AVIF glue stays out of the main and worker chunks: a chunk of its own, loaded on demand.
     assert.ok(others.length >= 1, 'the AVIF glue is a chunk of its own');
 
-    // Exactly the three wasm modules of the package, unchanged, and nothing else copied raw
+    // Exactly the four wasm modules of the package, unchanged, and nothing else copied raw
     // (no unbundled worker.js, no glue .js, no .d.ts).
-    assert.deepEqual(Object.values(wasmKind).sort(), ['core', 'full', 'probe'], `wasm: ${JSON.stringify(wasmKind)}`);
+    assert.deepEqual(Object.values(wasmKind).sort(), ['core', 'full', 'plus', 'probe'], `wasm: ${JSON.stringify(wasmKind)}`);
     const chunkFiles = new Set(info.chunks.flatMap((c) => c.files));
     const stray = files.filter((f) => !f.endsWith('.wasm') && !chunkFiles.has(f));
     assert.deepEqual(stray, [], 'every emitted file is a chunk or a wasm module');

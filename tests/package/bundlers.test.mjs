@@ -157,7 +157,7 @@ for (const [name, build] of Object.entries(BUNDLERS)) {
     if (PLUGIN_EMITS_RUNTIME.has(name)) {
       test('mediaslim\'s plugin emitted the worker runtime next to the bundle (only the probe wasm for a probe-only app)', async () => {
         const files = await listFiles(full);
-        for (const f of ['worker.js', 'core.js', 'errors.js', 'input.js', 'webcodecs/avif.js', 'video/encode-gif.js', 'wasm/mediaslim_probe_bg.wasm', 'wasm/mediaslim_core_bg.wasm', 'wasm/mediaslim_full_bg.wasm']) {
+        for (const f of ['worker.js', 'core.js', 'errors.js', 'input.js', 'webcodecs/avif.js', 'video/encode-gif.js', 'wasm/mediaslim_probe_bg.wasm', 'wasm/mediaslim_core_bg.wasm', 'wasm/mediaslim_plus_bg.wasm', 'wasm/mediaslim_full_bg.wasm']) {
           assert.ok(files.includes(f), `${f} emitted in ${full}: ${files}`);
         }
         assert.ok(!files.some((f) => f.endsWith('.d.ts')), 'no type declarations emitted');
@@ -184,9 +184,9 @@ for (const [name, build] of Object.entries(BUNDLERS)) {
         }
       });
     } else {
-      test('the bundler emitted the worker and the three wasm modules by itself', async () => {
+      test('the bundler emitted the worker and the four wasm modules by itself', async () => {
         const m = await measure(full);
-        assert.equal(m.wasmFiles.length, 3, `wasm: ${m.wasmFiles}`);
+        assert.equal(m.wasmFiles.length, 4, `wasm: ${m.wasmFiles}`);
         assert.ok(m.files.filter((f) => f.endsWith('.js')).length >= 2, `a worker chunk besides the main one: ${m.files}`);
       });
     }
@@ -213,6 +213,7 @@ for (const [name, build] of Object.entries(BUNDLERS)) {
         // libaom in wasm: the second module loads on this first request.
         assert.deepEqual(await s.page.evaluate(() => window.shrink('rocket.jpg', { format: 'avif', width: 200, avifEncoder: 'wasm' })), { format: 'avif', width: 200, height: 133, decoded: [200, 133] });
         const wasm = s.server.requests.filter((r) => r.path.endsWith('.wasm'));
+        // probe, core and full: AVIF needs no `plus` (PNG output, scoring).
         assert.equal(new Set(wasm.map((r) => r.path)).size, 3, `three wasm modules fetched: ${JSON.stringify(wasm)}`);
         assert.ok(wasm.every((r) => r.status === 200 && r.type === 'application/wasm'));
         assert.deepEqual(s.problems, []);
