@@ -42,7 +42,7 @@ function flavorFor(req: JobRequest): Flavor {
   return flavorToRun((Array.isArray(parsed) ? parsed : [parsed]).map(needs).reduce(larger, 'core'));
 }
 
-type Output = { bytes: Uint8Array; format: string; warnings: string[]; encoder?: 'webcodecs' | 'libaom' };
+type Output = { bytes: Uint8Array; format: string; warnings: string[]; encoder?: 'webcodecs' | 'libaom'; originalRanges?: number[] };
 type ManyEntry = { ok: boolean; value?: Output; code?: string; message?: string };
 
 /**
@@ -69,6 +69,26 @@ async function tryWebCodecs(bytes: Uint8Array, json: string, options: Record<str
     // Anything else came from the browser's WebCodecs objects: the wasm encoder can still do the job.
     return note(`the browser's encoder path failed (${String(err)})`);
   }
+}
+
+/**
+ * The core frees its copy of the input once decoded, so an output that keeps the original
+ * (`neverBigger`) comes back as byte ranges of the input (its metadata cut out): cut them
+ * from ours.
+ */
+function withOriginal(out: Output, input: Uint8Array): Output {
+  const ranges = out.originalRanges;
+  if (!ranges) return out;
+  delete out.originalRanges;
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < ranges.length; i += 2) parts.push(input.subarray(ranges[i], ranges[i + 1]));
+  out.bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.bytes.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** Says which encoder made an AVIF, and why WebCodecs did not when it was asked for. */
@@ -127,7 +147,7 @@ async function run(req: JobRequest, post: Post): Promise<{ value: unknown; trans
   switch (req.kind) {
     case 'optimize': {
       const { result, note } = await tryWebCodecs(bytes, req.optionsJson, parseObject(req.optionsJson));
-      const out = labelled(result ?? ((await withCore((core) => core.optimize(bytes, req.optionsJson), flavor)) as Output), note);
+      const out = labelled(result ?? withOriginal((await withCore((core) => core.optimize(bytes, req.optionsJson), flavor)) as Output, bytes), note);
       // The output owns a fresh buffer (copied out of wasm memory): move it, do not copy it.
       const whole = out.bytes.byteOffset === 0 && out.bytes.byteLength === out.bytes.buffer.byteLength;
       return { value: out, transfer: whole ? [out.bytes.buffer as ArrayBuffer] : [] };
@@ -169,7 +189,7 @@ async function run(req: JobRequest, post: Post): Promise<{ value: unknown; trans
         for (let i = 0; i < outs.length; i++) if (!outs[i]) outs[i] = fromCore[next++];
       }
       const done = outs as ManyEntry[];
-      done.forEach((o, i) => o.value && labelled(o.value, notes[i]));
+      done.forEach((o, i) => o.value && labelled(withOriginal(o.value, bytes), notes[i]));
       const transfer = done.flatMap((o) => (o.value ? [o.value.bytes.buffer as ArrayBuffer] : []));
       return { value: done, transfer: [...new Set(transfer)] };
     }

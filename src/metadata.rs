@@ -8,20 +8,51 @@
 
 use crate::sniff::Format;
 
+use std::ops::Range;
+
 /// The input without its metadata, or `None` when it cannot be stripped losslessly.
 pub fn strip(input: &[u8], format: Format) -> Option<Vec<u8>> {
+    kept_ranges(input, format).map(|ranges| assemble(input, &ranges))
+}
+
+/// What `strip` keeps, as byte ranges of the input in file order (adjacent ones merged): a
+/// caller that frees the input after decoding keeps these instead of a stripped copy.
+pub fn kept_ranges(input: &[u8], format: Format) -> Option<Vec<Range<usize>>> {
+    let mut kept = Kept(Vec::new());
     match format {
-        Format::Jpeg => strip_jpeg(input),
-        Format::Png => strip_png(input),
+        Format::Jpeg => strip_jpeg(input, &mut kept)?,
+        Format::Png => strip_png(input, &mut kept)?,
         // A WebP's metadata chunks are flagged in VP8X; only metadata-free files are kept.
-        Format::Webp => (!webp_has_metadata(input)).then(|| input.to_vec()),
-        _ => None,
+        Format::Webp if !webp_has_metadata(input) => kept.push(0..input.len()),
+        _ => return None,
+    }
+    Some(kept.0)
+}
+
+/// The bytes of `ranges` (from `kept_ranges` of this input), concatenated.
+pub fn assemble(input: &[u8], ranges: &[Range<usize>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ranges.iter().map(|r| r.len()).sum());
+    for r in ranges {
+        out.extend_from_slice(input.get(r.clone()).unwrap_or_default());
+    }
+    out
+}
+
+/// Ranges in file order; one that starts where the last ends extends it.
+struct Kept(Vec<Range<usize>>);
+
+impl Kept {
+    fn push(&mut self, range: Range<usize>) {
+        match self.0.last_mut() {
+            Some(last) if last.end == range.start => last.end = range.end,
+            _ => self.0.push(range),
+        }
     }
 }
 
-fn strip_jpeg(input: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(input.len());
-    out.extend_from_slice(input.get(..2)?);
+fn strip_jpeg(input: &[u8], out: &mut Kept) -> Option<()> {
+    input.get(..2)?;
+    out.push(0..2);
     let mut pos = 2usize;
     loop {
         if *input.get(pos)? != 0xFF {
@@ -30,8 +61,8 @@ fn strip_jpeg(input: &[u8]) -> Option<Vec<u8>> {
         let marker = *input.get(pos + 1)?;
         if marker == 0xDA {
             // Start of scan: entropy-coded data and everything after is image data.
-            out.extend_from_slice(input.get(pos..)?);
-            return Some(out);
+            out.push(pos..input.len());
+            return Some(());
         }
         let len = usize::from(u16::from_be_bytes(input.get(pos + 2..pos + 4)?.try_into().ok()?));
         if len < 2 {
@@ -39,6 +70,7 @@ fn strip_jpeg(input: &[u8]) -> Option<Vec<u8>> {
         }
         let segment = input.get(pos..pos + 2 + len)?;
         let payload = segment.get(4..)?;
+        let range = pos..pos + segment.len();
         let keep = match marker {
             0xE0 => true,                                  // JFIF / JFXX
             0xE2 => payload.starts_with(b"ICC_PROFILE\0"), // colour profile
@@ -47,33 +79,33 @@ fn strip_jpeg(input: &[u8]) -> Option<Vec<u8>> {
             _ => true,                                     // tables, frame header, restart
         };
         if keep {
-            out.extend_from_slice(segment);
+            out.push(range);
         }
         pos += 2 + len;
     }
 }
 
-fn strip_png(input: &[u8]) -> Option<Vec<u8>> {
+fn strip_png(input: &[u8], out: &mut Kept) -> Option<()> {
     const KEEP: &[&[u8; 4]] = &[
         b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"iCCP", b"sRGB", b"gAMA", b"cHRM", b"sBIT", b"cICP", b"pHYs",
         b"acTL", b"fcTL", b"fdAT", b"bKGD",
     ];
-    let mut out = Vec::with_capacity(input.len());
-    out.extend_from_slice(input.get(..8)?);
+    input.get(..8)?;
+    out.push(0..8);
     let mut pos = 8usize;
     while pos < input.len() {
         let len = u32::from_be_bytes(input.get(pos..pos + 4)?.try_into().ok()?) as usize;
         let kind: &[u8; 4] = input.get(pos + 4..pos + 8)?.try_into().ok()?;
         let chunk = input.get(pos..pos.checked_add(12)?.checked_add(len)?)?;
         if KEEP.contains(&kind) {
-            out.extend_from_slice(chunk);
+            out.push(pos..pos + chunk.len());
         }
         pos += chunk.len();
         if kind == b"IEND" {
             break;
         }
     }
-    Some(out)
+    Some(())
 }
 
 fn webp_has_metadata(input: &[u8]) -> bool {

@@ -1,6 +1,9 @@
 //! One declarative job: decode once -> orient -> colour-correct -> resize -> encode,
 //! with "never bigger" applied to the result.
 
+use std::borrow::Cow;
+use std::ops::Range;
+
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{self, color::ProfileOutcome};
@@ -387,18 +390,27 @@ pub struct Optimized {
     /// Things the caller should know (an option a format ignores, a profile not applied).
     pub warnings: Vec<String>,
     pub timings: Timings,
+    /// With `kept_original` from an owned input (`Source::decode`): the input's byte ranges to return
+    /// (`bytes` is empty). js/ cuts them from its copy of the input.
+    #[serde(skip)]
+    pub original_ranges: Option<Vec<Range<usize>>>,
 }
 
-/// Runs one job. `now_ms` is a monotonic clock (the core has none of its own on wasm).
-pub fn optimize(input: &[u8], options: &OptimizeOptions, now_ms: &dyn Fn() -> f64) -> Result<Optimized> {
+/// Runs one job. `now_ms` is a monotonic clock (the core has none of its own on wasm). An
+/// owned input is freed once decoded (see `Source::decode`).
+pub fn optimize<'a>(
+    input: impl Into<Cow<'a, [u8]>>,
+    options: &OptimizeOptions,
+    now_ms: &dyn Fn() -> f64,
+) -> Result<Optimized> {
     options.validate()?;
     Source::decode(input, &options.limits(), now_ms)?.render(options, now_ms)
 }
 
 /// Decodes once and renders every set of options (a responsive ladder: widths x formats).
 /// One output failing (an option it alone has wrong) does not fail the others.
-pub fn optimize_many(
-    input: &[u8],
+pub fn optimize_many<'a>(
+    input: impl Into<Cow<'a, [u8]>>,
     options: &[OptimizeOptions],
     now_ms: &dyn Fn() -> f64,
 ) -> Result<Vec<Result<Optimized>>> {
@@ -459,7 +471,10 @@ struct Prepared<'s> {
 
 /// A decoded input, ready to render any number of outputs from the same pixels.
 pub struct Source<'a> {
-    input: &'a [u8],
+    /// The input file while the caller holds it (`decode`); `None` after `decode_owned`,
+    /// which frees it once decoded so that it does not sit next to the pixels.
+    input: Option<&'a [u8]>,
+    original: Original,
     decoded: decode::Decoded,
     limits: Limits,
     decode_ms: f64,
@@ -467,11 +482,51 @@ pub struct Source<'a> {
     srgb: std::cell::OnceCell<(crate::image::Image, ProfileOutcome)>,
 }
 
+/// What outputs need of the input file besides its pixels, read while decoding.
+struct Original {
+    len: usize,
+    lossless_webp: bool,
+    /// The file without its metadata, as byte ranges of it (`metadata::kept_ranges`); `None`
+    /// when it cannot be stripped losslessly.
+    stripped: Option<Vec<Range<usize>>>,
+}
+
 impl<'a> Source<'a> {
-    pub fn decode(input: &'a [u8], limits: &Limits, now_ms: &dyn Fn() -> f64) -> Result<Self> {
+    /// Decodes `input`. A borrowed input is kept for outputs that return the original
+    /// (`neverBigger`); an owned one (the wasm entry points') is freed here, since a big PNG's
+    /// file is about as large as its pixels: such an output then carries the original's byte
+    /// ranges in `original_ranges` and no bytes, for the caller to cut from its own copy.
+    pub fn decode(input: impl Into<Cow<'a, [u8]>>, limits: &Limits, now_ms: &dyn Fn() -> f64) -> Result<Self> {
         let t0 = now_ms();
-        let decoded = decode::decode(input, limits)?;
-        Ok(Source { input, decoded, limits: *limits, decode_ms: now_ms() - t0, srgb: std::cell::OnceCell::new() })
+        let input = input.into();
+        let decoded = decode::decode(&input, limits)?;
+        let original = Original {
+            len: input.len(),
+            lossless_webp: decoded.format == Format::Webp && decode::webp::is_lossless(&input),
+            stripped: crate::metadata::kept_ranges(&input, decoded.format),
+        };
+        let input = match input {
+            Cow::Borrowed(bytes) => Some(bytes),
+            Cow::Owned(file) => {
+                drop(file);
+                None
+            }
+        };
+        let decode_ms = now_ms() - t0;
+        Ok(Source { input, original, decoded, limits: *limits, decode_ms, srgb: std::cell::OnceCell::new() })
+    }
+
+    /// The input as "never bigger" may return it, as byte ranges: whole with `keepMetadata`,
+    /// else with its metadata stripped losslessly. An EXIF-rotated input cannot lose its EXIF
+    /// (it would show sideways), so without `keepMetadata` it is never returned.
+    fn keepable_original(&self, options: &OptimizeOptions) -> Option<Vec<Range<usize>>> {
+        if options.keep_metadata {
+            return Some(std::iter::once(0..self.original.len).collect());
+        }
+        if self.decoded.orientation != 1 {
+            return None;
+        }
+        self.original.stripped.clone()
     }
 
     /// Upright pixels as the web shows them: sRGB (when the profile could be applied).
@@ -573,9 +628,7 @@ impl<'a> Source<'a> {
 
         let lossless = match (target, options.lossless) {
             (OutputFormat::Webp, Some(l)) => l,
-            (OutputFormat::Webp, None) => {
-                options.format == TargetFormat::Original && decode::webp::is_lossless(self.input)
-            }
+            (OutputFormat::Webp, None) => options.format == TargetFormat::Original && self.original.lossless_webp,
             (OutputFormat::Png, _) | (_, None | Some(false)) => false,
             (_, Some(true)) => {
                 return Err(Error::option(
@@ -724,8 +777,9 @@ impl<'a> Source<'a> {
             format: target.name(),
             width: resized.width,
             height: resized.height,
-            original_bytes: self.input.len(),
+            original_bytes: self.original.len,
             kept_original: false,
+            original_ranges: None,
             quality: encoded.quality,
             lossless: encoded.lossless,
             encodes,
@@ -738,10 +792,16 @@ impl<'a> Source<'a> {
         let same_shape = same_format(decoded.format, target) && (resized.width, resized.height) == source_size;
         if options.never_bigger
             && same_shape
-            && let Some(original) = keepable_original(self.input, &(decoded.format, decoded.orientation), options)
-            && out.bytes.len() >= original.len()
+            && let Some(ranges) = self.keepable_original(options)
+            && out.bytes.len() >= ranges.iter().map(|r| r.len()).sum()
         {
-            out.bytes = original;
+            match self.input {
+                Some(input) => out.bytes = crate::metadata::assemble(input, &ranges),
+                None => {
+                    out.bytes = Vec::new();
+                    out.original_ranges = Some(ranges);
+                }
+            }
             out.kept_original = true;
             out.quality = None;
             out.lossless = decoded.format == Format::Png;
@@ -868,19 +928,6 @@ fn few_colors(image: &Image) -> bool {
         }
     }
     true
-}
-
-/// The input as "never bigger" may return it: whole with `keepMetadata`, else with its
-/// metadata stripped losslessly. An EXIF-rotated input cannot lose its EXIF (it would show
-/// sideways), so without `keepMetadata` it is never returned.
-fn keepable_original(input: &[u8], (format, orientation): &(Format, u8), options: &OptimizeOptions) -> Option<Vec<u8>> {
-    if options.keep_metadata {
-        return Some(input.to_vec());
-    }
-    if *orientation != 1 {
-        return None;
-    }
-    crate::metadata::strip(input, *format)
 }
 
 fn same_format(source: Format, target: OutputFormat) -> bool {

@@ -19,17 +19,30 @@ extern "C" {
 }
 
 /// Decodes, resizes and re-encodes `input` as `options_json` (an OptimizeOptions as JSON) say.
+/// `input` is owned so that the core frees it once decoded (see `Source::decode`).
 #[wasm_bindgen]
-pub fn optimize(input: &[u8], options_json: &str) -> Result<Ts<Optimized>, JsValue> {
+pub fn optimize(input: Vec<u8>, options_json: &str) -> Result<Ts<Optimized>, JsValue> {
     let options = OptimizeOptions::from_json(options_json).map_err(js_error)?;
     let out = pipeline::optimize(input, &options, &performance_now).map_err(js_error)?;
-    Ts::from_rust(&out).map_err(|e| JsValue::from_str(&e.to_string()))
+    optimized_to_js(&out).map(Ts::new_unchecked)
+}
+
+/// An `Optimized` for js/, with `originalRanges` (flat `[start, end, ...]`) when it kept an
+/// input the core no longer holds: the worker cuts those bytes from its copy and drops the field.
+fn optimized_to_js(out: &Optimized) -> Result<JsValue, JsValue> {
+    let value: JsValue = Ts::from_rust(out).map_err(|e| JsValue::from_str(&e.to_string()))?.into();
+    if let Some(ranges) = &out.original_ranges {
+        let flat: js_sys::Array =
+            ranges.iter().flat_map(|r| [r.start, r.end]).map(|n| JsValue::from(n as f64)).collect();
+        let _ = js_sys::Reflect::set(&value, &"originalRanges".into(), &flat);
+    }
+    Ok(value)
 }
 
 /// Decodes once and renders each options object of `options_json_array` (a JSON array).
 /// Returns one `{ ok: true, value }` or `{ ok: false, code, message }` per entry.
 #[wasm_bindgen(js_name = optimizeMany)]
-pub fn optimize_many(input: &[u8], options_json_array: &str) -> Result<js_sys::Array, JsValue> {
+pub fn optimize_many(input: Vec<u8>, options_json_array: &str) -> Result<js_sys::Array, JsValue> {
     let list = js_sys::JSON::parse(options_json_array)
         .ok()
         .and_then(|v| v.dyn_into::<js_sys::Array>().ok())
@@ -42,9 +55,9 @@ pub fn optimize_many(input: &[u8], options_json_array: &str) -> Result<js_sys::A
         let entry = js_sys::Object::new();
         match result {
             Ok(o) => {
-                let value = Ts::from_rust(&o).map_err(|e| JsValue::from_str(&e.to_string()))?;
+                let value = optimized_to_js(&o)?;
                 let _ = js_sys::Reflect::set(&entry, &"ok".into(), &true.into());
-                let _ = js_sys::Reflect::set(&entry, &"value".into(), &value.into());
+                let _ = js_sys::Reflect::set(&entry, &"value".into(), &value);
             }
             Err(e) => {
                 let _ = js_sys::Reflect::set(&entry, &"ok".into(), &false.into());

@@ -94,9 +94,8 @@ fn bad_inputs_have_the_right_codes() {
         let err = optimize(&bytes, &OptimizeOptions::default(), &|| 0.0).unwrap_err();
         assert_eq!(err.code(), code, "{name}: {err}");
     }
-    let zip =
-        optimize(&common::read(&common::fixtures().join("zip-renamed.jpg")), &OptimizeOptions::default(), &|| 0.0)
-            .unwrap_err();
+    let zip = optimize(common::read(&common::fixtures().join("zip-renamed.jpg")), &OptimizeOptions::default(), &|| 0.0)
+        .unwrap_err();
     assert!(zip.to_string().contains("ZIP"), "{zip}");
     assert_eq!(optimize(&[], &OptimizeOptions::default(), &|| 0.0).unwrap_err().code(), "UNSUPPORTED_FORMAT");
 }

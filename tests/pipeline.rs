@@ -68,6 +68,33 @@ fn never_bigger_returns_the_input() {
 }
 
 #[test]
+fn an_owned_input_is_freed_and_a_kept_original_comes_back_as_its_byte_ranges() {
+    // What the wasm entry points do: the core no longer holds the file, so it says which bytes
+    // of the caller's copy to return, and those are exactly what the borrowed path returns.
+    for (name, keep_metadata) in [("hopper.jpg", false), ("hopper.jpg", true), ("hopper.png", false)] {
+        let input = common::read(&common::fixtures().join(name));
+        let options = OptimizeOptions {
+            quality: Some(Quality::Fixed(100)),
+            keep_metadata,
+            effort: Some(0),
+            ..Default::default()
+        };
+        let borrowed = mediaslim::optimize(input.as_slice(), &options, &|| 0.0).unwrap();
+        assert!(borrowed.kept_original && borrowed.original_ranges.is_none(), "{name}");
+        let owned = mediaslim::optimize(input.clone(), &options, &|| 0.0).unwrap();
+        assert!(owned.kept_original && owned.bytes.is_empty(), "{name}");
+        let ranges = owned.original_ranges.expect("the ranges of the kept input");
+        assert!(ranges.windows(2).all(|w| w[0].end < w[1].start), "{name}: in order, adjacent ones merged: {ranges:?}");
+        assert_eq!(
+            mediaslim::metadata::assemble(&input, &ranges),
+            borrowed.bytes,
+            "{name} keepMetadata {keep_metadata}"
+        );
+        assert_eq!(owned.original_bytes, input.len());
+    }
+}
+
+#[test]
 fn webp_is_lossy_by_default_and_smaller_than_lossless() {
     let photo = common::read(&common::fixtures().join("flower2.jpg"));
     let lossy = run(&photo, &OptimizeOptions { format: TargetFormat::Webp, never_bigger: false, ..Default::default() });

@@ -1,5 +1,6 @@
 // Peak wasm memory for 24 MP inputs (not a test: `node tests/node/measure-memory.mjs`, about
-// 2 minutes). Each case runs in a fresh instance of the core module; linear memory never
+// 2 minutes). Each case runs in a fresh instance of the core module (the plus module for PNG
+// output); linear memory never
 // shrinks, so its size after the job is the job's high-water mark. Figures go in the report
 // of the hardening issue; memory.test.mjs checks the common case (JPEG -> 1600 px WebP) <= 3x.
 import { readFileSync } from 'node:fs';
@@ -37,8 +38,9 @@ console.log('| input | options | output | time | peak wasm memory | x RGBA |\n|-
 let i = 0;
 for (const [name, opts] of cases) {
   const bytes = inputs[name];
-  const glue = await import(new URL(`mediaslim_core.js?measure=${i++}`, PKG).href);
-  const { memory } = glue.initSync({ module: readFileSync(new URL('mediaslim_core_bg.wasm', PKG)) });
+  const flavor = opts.format === 'png' ? 'plus' : 'core';
+  const glue = await import(new URL(`mediaslim_${flavor}.js?measure=${i++}`, PKG).href);
+  const { memory } = glue.initSync({ module: readFileSync(new URL(`mediaslim_${flavor}_bg.wasm`, PKG)) });
   const t0 = performance.now();
   let out;
   try {
