@@ -62,20 +62,25 @@ build_libaom() { # libaom for wasm32 with CMake, once per source version and set
 }
 build_libaom
 
+# Crates are compiled from this machine's cargo home, so their panic locations would name it
+# (/root/.cargo/registry/src/...) in every shipped module: cut that prefix. (Cargo joins this
+# array to the rustflags of .cargo/config.toml.)
+remap=(--config "target.wasm32-unknown-unknown.rustflags=[\"--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src/=\"]")
+
 say "wasm: mediaslim_probe (headers only)"
 wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_probe \
-  -- --no-default-features >/dev/null
+  -- --no-default-features "${remap[@]}" >/dev/null
 optimize_wasm pkg/wasm/mediaslim_probe_bg.wasm -Oz
 say "wasm: mediaslim_core (no AVIF, PNG output, scoring, video)"
 wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_core \
-  -- --no-default-features --features pixels >/dev/null
+  -- --no-default-features --features pixels "${remap[@]}" >/dev/null
 optimize_wasm pkg/wasm/mediaslim_core_bg.wasm
 say "wasm: mediaslim_plus (no AVIF, video)"
 wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_plus \
-  -- --no-default-features --features png-encode,score >/dev/null
+  -- --no-default-features --features png-encode,score "${remap[@]}" >/dev/null
 optimize_wasm pkg/wasm/mediaslim_plus_bg.wasm
 say "wasm: mediaslim_full (everything)"
-wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_full >/dev/null
+wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_full -- "${remap[@]}" >/dev/null
 optimize_wasm pkg/wasm/mediaslim_full_bg.wasm
 rm -f pkg/wasm/.gitignore
 # wasm-bindgen declares `[Symbol.dispose]()` on exported classes: a type that needs TypeScript's

@@ -7,6 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { fixture } from './_helpers.mjs';
@@ -21,6 +22,13 @@ for (const [name, budget] of Object.entries(BUDGET_KIB)) {
     assert.ok(gz <= budget * 1024, `mediaslim_${name}_bg.wasm: ${(gz / 1024).toFixed(1)} KiB gzip (${(wasm.length / 1024).toFixed(0)} KiB raw), over the ${budget} KiB budget`);
   });
 }
+
+it('no wasm module names the machine it was built on (crate paths are remapped, scripts/build.sh)', () => {
+  for (const name of ['probe', 'core', 'plus', 'full']) {
+    const text = readFileSync(new URL(`mediaslim_${name}_bg.wasm`, PKG)).toString('latin1');
+    for (const path of [homedir(), '.cargo/registry', process.cwd()]) assert.ok(!text.includes(path), `mediaslim_${name}_bg.wasm contains ${path}`);
+  }
+});
 
 async function load(name) {
   const glue = await import(new URL(`mediaslim_${name}.js`, PKG).href);
