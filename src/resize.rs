@@ -167,7 +167,7 @@ fn resample(image: &Image, plan: &ResizePlan, kernel: Kernel) -> Result<Image> {
     // source, then filter, then un-premultiply), but before the output buffer: the copy then
     // fits the hole the freed input file left (a big PNG's file is about its pixels' size),
     // where the library's copy, made after our output buffer took part of that hole, did not
-    // (24 MP noise PNG to 1600 px: 3.06x -> 2.05x its RGBA size).
+    // (24 MP transparent noise PNG to 1600 px: 3.06x -> 2.40x its RGBA size).
     let (cw, ch) = plan.crop.map_or((image.width as f64, image.height as f64), |(_, _, cw, ch)| (cw, ch));
     let copies = matches!(algorithm, ResizeAlg::Nearest) || (cw, ch) == (f64::from(w), f64::from(h));
     let premultiply = image.layout == PixelLayout::Rgba8 && !copies && image.has_transparency();
