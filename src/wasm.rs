@@ -443,7 +443,8 @@ impl VideoDemuxer {
     }
 
     /// `[{ id, kind: 'video'|'audio', fourcc, codec?, description?, width, height, rotation,
-    /// timescale, duration, sampleRate, channels, editStart, sampleCount, keyframes, bytes }]`.
+    /// timescale, duration, sampleRate, channels, editStart, endPaddingNs, sampleCount, keyframes,
+    /// bytes }]`.
     pub fn tracks(&self) -> js_sys::Array {
         use crate::video::mp4::TrackKind;
         self.movie
@@ -471,6 +472,7 @@ impl VideoDemuxer {
                 set(&obj, "sampleRate", &t.sample_rate.into());
                 set(&obj, "channels", &t.channels.into());
                 set(&obj, "editStart", &(t.edit_start as f64).into());
+                set(&obj, "endPaddingNs", &(t.end_padding_ns as f64).into());
                 set(&obj, "sampleCount", &(t.samples.len() as u32).into());
                 set(&obj, "keyframes", &(t.samples.iter().filter(|s| s.keyframe).count() as u32).into());
                 set(&obj, "bytes", &(t.samples.iter().map(|s| u64::from(s.size)).sum::<u64>() as f64).into());
@@ -549,6 +551,9 @@ struct AudioSpec {
     timescale: u32,
     #[serde(default)]
     media_start: i64,
+    /// Nanoseconds of the last packet not to present (the source's padding, as demuxed).
+    #[serde(default)]
+    end_padding_ns: u64,
 }
 
 #[cfg(feature = "video")]
@@ -702,6 +707,7 @@ pub fn mux_webm(
         samples: &video_samples,
         composition_offsets: video_offsets,
         media_start: spec.media_start,
+        end_padding_ns: 0,
     }];
     let audio_media;
     if let (Some(a), Some((codec, config, samples))) = (&spec.audio, &parts.audio) {
@@ -722,6 +728,7 @@ pub fn mux_webm(
             samples,
             composition_offsets: &[],
             media_start: a.media_start,
+            end_padding_ns: a.end_padding_ns,
         });
     }
     mux(&tracks, &MuxLimits::default()).map_err(js_error)
@@ -795,6 +802,7 @@ pub fn mux_movie(
         samples: &video_samples,
         composition_offsets: video_offsets,
         media_start: spec.media_start,
+        end_padding_ns: 0,
     }];
     let audio_media;
     if let (Some(a), Some((codec, config, samples))) = (&spec.audio, &parts.audio) {
@@ -811,7 +819,13 @@ pub fn mux_movie(
             channels: a.channels,
             timescale: a.timescale,
         });
-        tracks.push(MuxTrack { media: &audio_media, samples, composition_offsets: &[], media_start: a.media_start });
+        tracks.push(MuxTrack {
+            media: &audio_media,
+            samples,
+            composition_offsets: &[],
+            media_start: a.media_start,
+            end_padding_ns: a.end_padding_ns,
+        });
     }
     mux_tracks(&tracks, &MuxLimits::default()).map_err(js_error)
 }

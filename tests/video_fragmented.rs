@@ -94,6 +94,7 @@ fn fixture_samples_read_back_identically_from_fragments() {
                 samples: &samples[i],
                 composition_offsets: &offsets[i],
                 media_start: t.edit_start,
+                end_padding_ns: 0,
             })
             .collect();
         let out = mux_fragmented(&tracks, &MuxLimits::default()).unwrap();
@@ -206,6 +207,7 @@ fn the_streaming_writer_matches_the_whole_file_muxer() {
             samples: &samples,
             composition_offsets: &offsets,
             media_start: video.edit_start,
+            end_padding_ns: 0,
         }],
         &MuxLimits::default(),
     )

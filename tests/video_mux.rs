@@ -164,6 +164,7 @@ fn video_and_aac_copied_through_demux_and_mux_read_back_identically() {
                 samples: &samples[i],
                 composition_offsets: &offsets[i],
                 media_start: t.edit_start,
+                end_padding_ns: t.end_padding_ns,
             })
             .collect();
         let out = mux_tracks(&tracks, &MuxLimits::default()).unwrap();

@@ -130,6 +130,7 @@ fn remux(file: &[u8], movie: &Movie) -> Vec<u8> {
             samples,
             composition_offsets: &[],
             media_start: *media_start,
+            end_padding_ns: t.end_padding_ns,
         })
         .collect();
     mux(&tracks, &MuxLimits::default()).unwrap()
@@ -259,8 +260,11 @@ fn vp9_opus_fixture_round_trips_exactly() {
     let path = common::fixtures().join("clip-vp9-opus.webm");
     let file = common::read(&path);
     let movie = demux(&file, &DemuxLimits::default()).unwrap();
+    // The last Opus packet is trimmed by DiscardPadding: 648 samples at 48 kHz.
+    assert_eq!(movie.tracks[1].end_padding_ns, 13_500_000);
     let out = remux(&file, &movie);
     let again = demux(&out, &DemuxLimits::default()).unwrap();
+    assert_eq!(again.tracks[1].end_padding_ns, 13_500_000, "the padding is carried");
     let n = same_samples("clip-vp9-opus.webm", &file, &movie, &out, &again);
     let cues = check_index(&out);
     assert_eq!(cues, movie.tracks[0].samples.iter().filter(|s| s.keyframe).count(), "a cue per video key frame");
@@ -273,9 +277,20 @@ fn vp9_opus_fixture_round_trips_exactly() {
         );
         let (a, b): (f64, f64) =
             (ffprobe(&path, "format=duration").parse().unwrap(), ffprobe(&written, "format=duration").parse().unwrap());
-        // Within one Opus packet: the source trims its last packet with DiscardPadding
-        // (13.5 ms here), which the demuxer does not read yet, so the copy plays it whole.
-        assert!((a - b).abs() <= 0.020, "duration {a} s vs {b} s");
+        // The same length: the last packet is trimmed as in the source (block times are
+        // milliseconds, so within one).
+        assert!((a - b).abs() <= 0.001, "duration {a} s vs {b} s");
+        let padding = |p: &Path| {
+            let out = Command::new("ffprobe")
+                .args(["-v", "error", "-select_streams", "a", "-show_entries", "packet_side_data=discard_padding"])
+                .args(["-of", "csv=p=0"])
+                .arg(p)
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).split_whitespace().filter(|v| *v != "0").collect::<Vec<_>>().join(",")
+        };
+        assert_eq!(padding(&written), "648", "FFmpeg reads the padding off the last packet");
+        assert_eq!(padding(&written), padding(&path));
         // Opus pre-skip carried: FFmpeg reports the same start time (negative by the delay).
         assert_eq!(ffprobe(&written, "stream=start_time"), ffprobe(&path, "stream=start_time"));
     }
@@ -335,8 +350,14 @@ fn long_audio_only_track_gets_clusters_every_5_s() {
     let packets: Vec<Vec<u8>> = (0..600u32).map(|i| vec![(i % 251) as u8; 3 + (i % 7) as usize]).collect();
     let samples: Vec<Sample<'_>> = packets.iter().map(|p| Sample { duration: 960, keyframe: true, data: p }).collect();
     // Pre-skip 312 samples (6.5 ms), as a demuxer reports it in 48 kHz ticks.
-    let track =
-        WebmTrack { media: &media, timescale: 48000, samples: &samples, composition_offsets: &[], media_start: 312 };
+    let track = WebmTrack {
+        media: &media,
+        timescale: 48000,
+        samples: &samples,
+        composition_offsets: &[],
+        media_start: 312,
+        end_padding_ns: 0,
+    };
     let out = mux(&[track], &MuxLimits::default()).unwrap();
     let movie = demux(&out, &DemuxLimits::default()).unwrap();
     let t = &movie.tracks[0];
@@ -382,8 +403,20 @@ fn opus_copied_into_mp4_bit_exact() {
     let (mut audio_samples, _) = samples_of(&file, audio);
     audio_samples.iter_mut().for_each(|s| s.duration *= 48);
     let tracks = [
-        MuxTrack { media: &video_media, samples: &video_samples, composition_offsets: &[], media_start: 0 },
-        MuxTrack { media: &audio_media, samples: &audio_samples, composition_offsets: &[], media_start: pre_skip },
+        MuxTrack {
+            media: &video_media,
+            samples: &video_samples,
+            composition_offsets: &[],
+            media_start: 0,
+            end_padding_ns: 0,
+        },
+        MuxTrack {
+            media: &audio_media,
+            samples: &audio_samples,
+            composition_offsets: &[],
+            media_start: pre_skip,
+            end_padding_ns: audio.end_padding_ns,
+        },
     ];
     let out = mux_tracks(&tracks, &MuxLimits::default()).unwrap();
     if !has_ffmpeg() {
@@ -397,6 +430,26 @@ fn opus_copied_into_mp4_bit_exact() {
     assert_eq!(hashes(&theirs[1]), hashes(&ours[1]), "every Opus packet bit-exact");
     assert_eq!(hashes(&theirs[0]), hashes(&ours[0]), "every VP9 frame bit-exact");
     ffmpeg_decodes_cleanly(&written);
+    // The WebM's DiscardPadding became the MP4 edit's end: the audio presents 13.5 ms less
+    // than the same samples without it (the movie clock counts milliseconds).
+    let unpadded = [tracks[0], MuxTrack { end_padding_ns: 0, ..tracks[1] }];
+    let unpadded = temp_file("opus-unpadded.mp4", &mux_tracks(&unpadded, &MuxLimits::default()).unwrap());
+    let audio_duration = |p: &Path| {
+        let out = Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "a", "-show_entries", "stream=duration", "-of", "csv=p=0"])
+            .arg(p)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse::<f64>().unwrap()
+    };
+    let trimmed = audio_duration(&unpadded) - audio_duration(&written);
+    assert!((trimmed - 0.0135).abs() <= 0.001, "the edit list trims {trimmed} s");
+    let again = mediaslim::video::mp4::demux(&out, &DemuxLimits::default()).unwrap();
+    assert!(
+        again.tracks[1].end_padding_ns.abs_diff(13_500_000) < 1_000_000,
+        "read back: {}",
+        again.tracks[1].end_padding_ns
+    );
     eprintln!("Opus into MP4: {} packets bit-exact", ours[1].len());
 }
 

@@ -17,7 +17,8 @@ export interface AudioParts {
   data: Uint8Array;
   sizes: Uint32Array;
   durations: Uint32Array;
-  spec: { codec: AudioCodecName; sampleRate: number; channels: number; timescale: number; mediaStart: number };
+  /** `endPaddingNs`: the end of the last packet not to present (the source's encoder padding). */
+  spec: { codec: AudioCodecName; sampleRate: number; channels: number; timescale: number; mediaStart: number; endPaddingNs?: number };
   /** RFC 6381 codec string for the output's MIME type. */
   codec: string;
 }
@@ -92,12 +93,15 @@ async function copyAudio(demuxer: VideoDemuxer, source: ByteSource, track: Video
     if (Math.abs(mediaStart - preSkip) <= scale) mediaStart = preSkip;
     return {
       config, data, sizes: all.sizes, durations: Uint32Array.from(all.durations, (d) => Math.round(d * scale)), codec,
-      spec: { codec: kind, sampleRate: OPUS_RATE, channels: track.channels, timescale: OPUS_RATE, mediaStart },
+      spec: { codec: kind, sampleRate: OPUS_RATE, channels: track.channels, timescale: OPUS_RATE, mediaStart, endPaddingNs: track.endPaddingNs },
     };
   }
   return {
     config, data, sizes: all.sizes, durations: all.durations, codec,
-    spec: { codec: kind, sampleRate: track.sampleRate, channels: track.channels, timescale: track.timescale, mediaStart: kind === 'aac' ? track.editStart : -firstPts },
+    spec: {
+      codec: kind, sampleRate: track.sampleRate, channels: track.channels, timescale: track.timescale,
+      mediaStart: kind === 'aac' ? track.editStart : -firstPts, endPaddingNs: track.endPaddingNs,
+    },
   };
 }
 

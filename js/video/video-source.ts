@@ -60,6 +60,9 @@ export interface VideoTrackInfo {
   sampleRate: number;
   channels: number;
   editStart: number;
+  /** Nanoseconds at the end of the last sample not presented (encoder padding: WebM's
+   * DiscardPadding, an MP4 edit that ends early); 0 for none. */
+  endPaddingNs: number;
   sampleCount: number;
   keyframes: number;
   /** Bytes of all its samples. */

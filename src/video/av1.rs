@@ -272,6 +272,7 @@ pub(crate) fn encode_pass(
                 samples: &samples,
                 composition_offsets: &[],
                 media_start: 0,
+                end_padding_ns: 0,
             };
             super::webm::mux(&[track], &MuxLimits::default())?
         }

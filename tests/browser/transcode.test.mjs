@@ -176,6 +176,12 @@ async function checkTranscode(name, path, { options = { maxHeight: 480, codec: '
       // (to the ms: WebM counts milliseconds, an MP4 48 kHz samples for Opus).
       const firstAudio = (file) => Number(run(['ffprobe', '-v', 'error', '-select_streams', 'a:0', '-read_intervals', '%+#1', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file]).split('\n')[0].replace(/,$/, ''));
       assert.ok(Math.abs(firstAudio(outFile) - firstAudio(path)) <= 0.001, `${name}: first audio packet at ${firstAudio(outFile)} s vs ${firstAudio(path)} s`);
+      if (webm && path.endsWith('.webm')) {
+        // And the encoder's padding at the end: FFmpeg trims the same samples off the last packet.
+        const endPadding = (file) => run(['ffprobe', '-v', 'error', '-select_streams', 'a:0', '-show_entries', 'packet_side_data=discard_padding', '-of', 'csv=p=0', file])
+          .split(/\s+/).filter((v) => v && v !== '0').join(',');
+        assert.equal(endPadding(outFile), endPadding(path), `${name}: DiscardPadding of the last Opus packet`);
+      }
       if (stream) {
         // In a fragmented file FFmpeg applies the edit list by time only: the AAC priming packet
         // keeps its negative time (unflagged), so it must sit exactly where the source's does.

@@ -79,6 +79,7 @@ describe('video in Node', () => {
     const [video, audio] = d.tracks;
     assert.deepEqual([video.codec, video.width, video.height, video.sampleCount, video.timescale], ['vp09.00.10.08', 160, 120, 50, 1000]);
     assert.deepEqual([audio.codec, audio.sampleRate, audio.channels], ['opus', 48000, 1]);
+    assert.equal(audio.endPaddingNs, 13_500_000, 'the last packet\'s DiscardPadding: 648 samples at 48 kHz');
     const theirs = ffprobeCounts(fileURLToPath(new URL('clip-vp9-opus.webm', FIXTURES)));
     if (theirs) assert.deepEqual(summary(d), theirs);
   });

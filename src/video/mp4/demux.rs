@@ -74,6 +74,10 @@ pub struct Track {
     pub channels: u16,
     /// The media time the edit list starts presenting at (priming, B-frame delay), in ticks.
     pub edit_start: i64,
+    /// Nanoseconds at the end of the last sample that are not presented: the encoder's
+    /// padding (Opus), from WebM's DiscardPadding or an MP4 edit that ends early. Exact in
+    /// nanoseconds because Matroska counts it so, and its clock is often milliseconds.
+    pub end_padding_ns: u64,
     pub samples: Vec<SampleInfo>,
 }
 
@@ -281,16 +285,33 @@ impl Movie {
         }
         let stbl = require(bytes, &require(bytes, &mdia, b"minf")?, b"stbl")?;
         let entry = parse_sample_entry(bytes, &require(bytes, &stbl, b"stsd")?, kind)?;
-        let edit_start = match child(bytes, trak, b"edts")? {
+        let (edit_start, edit_length) = match child(bytes, trak, b"edts")? {
             Some(edts) => match child(bytes, &edts, b"elst")? {
-                Some(elst) => edit_start(elst.payload(bytes), self.timescale, timescale)?,
-                None => 0,
+                Some(elst) => edit_list(elst.payload(bytes), self.timescale, timescale)?,
+                None => (0, None),
             },
-            None => 0,
+            None => (0, None),
         };
         let budget = u64::from(self.limits.max_samples).saturating_sub(samples_so_far);
         let samples = sample_table(bytes, &stbl, edit_start, budget, self.file_len, self.limits.max_samples)?;
         let duration = if duration == 0 { samples.iter().map(|s| u64::from(s.duration)).sum() } else { duration };
+        // Audio whose edit ends before its last sample does: the encoder's padding (an Opus or
+        // AAC encoder's last frame is whole). Counted only when over one movie tick, the edit's
+        // own precision; a zero-length edit means "to the end" in some writers.
+        let end_padding_ns = match edit_length {
+            Some(length) if kind == TrackKind::Audio && length > 0 => {
+                let movie_scale = i128::from(self.timescale.max(1));
+                let shown = i128::from(length) * i128::from(timescale) / movie_scale;
+                let end = samples.iter().map(|s| i128::from(s.pts) + i128::from(s.duration)).max().unwrap_or(0);
+                let padding = end - shown;
+                if padding * movie_scale > i128::from(timescale) {
+                    u64::try_from(padding * 1_000_000_000 / i128::from(timescale)).unwrap_or(0)
+                } else {
+                    0
+                }
+            }
+            _ => 0,
+        };
         Ok(Some(Track {
             id,
             kind,
@@ -306,6 +327,7 @@ impl Movie {
             sample_rate: entry.sample_rate,
             channels: entry.channels,
             edit_start,
+            end_padding_ns,
             samples,
         }))
     }
@@ -449,7 +471,9 @@ fn rotation_of(m: &[i32; 9]) -> u16 {
 
 /// The first media time presented: the first non-empty edit's `media_time` minus any empty
 /// edits before it (a delay, in the movie's timescale, converted to the track's).
-fn edit_start(payload: &[u8], movie_timescale: u32, track_timescale: u32) -> Result<i64> {
+/// Where the edit list starts presenting the media (ticks; negative: an initial delay), and
+/// for how long its first media edit presents it (movie ticks), when it has one.
+fn edit_list(payload: &[u8], movie_timescale: u32, track_timescale: u32) -> Result<(i64, Option<u64>)> {
     let mut c = Cursor::new(payload, "elst");
     let version = c.u8()?;
     c.skip(3)?;
@@ -465,9 +489,9 @@ fn edit_start(payload: &[u8], movie_timescale: u32, track_timescale: u32) -> Res
             delay = delay.saturating_add(i64::try_from(ticks).unwrap_or(i64::MAX));
             continue;
         }
-        return Ok(media_time.saturating_sub(delay));
+        return Ok((media_time.saturating_sub(delay), Some(duration)));
     }
-    Ok(-delay)
+    Ok((-delay, None))
 }
 
 struct SampleEntry {
@@ -882,6 +906,7 @@ mod tests {
         p.extend_from_slice(&1000u32.to_be_bytes());
         p.extend_from_slice(&0i32.to_be_bytes());
         p.extend_from_slice(&[0, 1, 0, 0]);
-        assert_eq!(edit_start(&p, 1000, 90_000).unwrap(), -45_000);
+        // The media edit presents 1000 movie ticks.
+        assert_eq!(edit_list(&p, 1000, 90_000).unwrap(), (-45_000, Some(1000)));
     }
 }

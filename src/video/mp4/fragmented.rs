@@ -87,7 +87,13 @@ impl FragmentWriter {
         let movie_timescale = first.timescale();
         let empty: Vec<MuxTrack<'_>> = tracks
             .iter()
-            .map(|t| MuxTrack { media: &t.media, samples: &[], composition_offsets: &[], media_start: t.media_start })
+            .map(|t| MuxTrack {
+                media: &t.media,
+                samples: &[],
+                composition_offsets: &[],
+                media_start: t.media_start,
+                end_padding_ns: 0,
+            })
             .collect();
         let video = tracks.iter().find_map(|t| match &t.media {
             TrackMedia::Video { track, .. } => Some(track.codec.sample_entry()),

@@ -117,6 +117,9 @@ pub struct MuxTrack<'a> {
     /// The media time presentation starts at, as an edit list: positive skips that much
     /// (AAC priming), negative delays the track's start by that much. Ticks of the track.
     pub media_start: i64,
+    /// Nanoseconds at the end of the last sample not to present (an audio encoder's padding):
+    /// the edit list ends that much early.
+    pub end_padding_ns: u64,
 }
 
 impl MuxTrack<'_> {
@@ -130,6 +133,7 @@ impl MuxTrack<'_> {
         self.samples.iter().map(|s| u64::from(s.duration)).sum()
     }
     /// Where the last presented sample ends, in media time (reordered frames included).
+    /// Where the last presented instant of the media is (ticks): the samples' end less the padding.
     fn presentation_end(&self) -> u64 {
         let mut dts = 0i64;
         let mut end = 0i64;
@@ -138,7 +142,8 @@ impl MuxTrack<'_> {
             end = end.max(dts + offset + i64::from(s.duration));
             dts += i64::from(s.duration);
         }
-        u64::try_from(end).unwrap_or(0)
+        let padding = u128::from(self.end_padding_ns) * u128::from(self.timescale()) / 1_000_000_000;
+        u64::try_from(end).unwrap_or(0).saturating_sub(u64::try_from(padding).unwrap_or(u64::MAX))
     }
 }
 
@@ -190,7 +195,10 @@ impl Default for MuxLimits {
 /// A fast-start MP4 of `samples` (in decode order, the first a key frame).
 pub fn mux(track: &VideoTrack, samples: &[Sample<'_>], limits: &MuxLimits) -> Result<Vec<u8>> {
     let media = TrackMedia::Video { track: track.clone(), rotation: 0 };
-    mux_tracks(&[MuxTrack { media: &media, samples, composition_offsets: &[], media_start: 0 }], limits)
+    mux_tracks(
+        &[MuxTrack { media: &media, samples, composition_offsets: &[], media_start: 0, end_padding_ns: 0 }],
+        limits,
+    )
 }
 
 /// Every track checked, and the movie's sample count and media bytes against `limits`
@@ -555,7 +563,7 @@ fn trak(
             u32be(o, h << 16);
             Ok(())
         })?;
-        if t.media_start != 0 {
+        if t.media_start != 0 || t.end_padding_ns != 0 {
             boxed(o, b"edts", |o| {
                 full(o, b"elst", 1, 0, |o| {
                     if t.media_start < 0 {
@@ -840,7 +848,13 @@ mod tests {
         let samples = [Sample { duration: 40, keyframe: true, data: &data }; 3];
         let stbl: &[&[u8; 4]] = &[b"moov", b"trak", b"mdia", b"minf", b"stbl"];
         let media = TrackMedia::Video { track: track(), rotation: 0 };
-        let tracks = [MuxTrack { media: &media, samples: &samples, composition_offsets: &[], media_start: 0 }];
+        let tracks = [MuxTrack {
+            media: &media,
+            samples: &samples,
+            composition_offsets: &[],
+            media_start: 0,
+            end_padding_ns: 0,
+        }];
         let order = interleave(&tracks);
         let narrow = moov(&tracks, &order, 1000, 100, false).unwrap();
         let wide = moov(&tracks, &order, 1000, u64::from(u32::MAX) + 1, true).unwrap();

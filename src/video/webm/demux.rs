@@ -94,6 +94,17 @@ fn uint(bytes: &[u8], e: &Element) -> u64 {
     payload(bytes, e).iter().take(8).fold(0u64, |v, &b| v << 8 | u64::from(b))
 }
 
+/// A signed integer element: big-endian two's complement in 0-8 bytes.
+fn int(bytes: &[u8], e: &Element) -> i64 {
+    let p = payload(bytes, e);
+    let n = p.len().min(8);
+    if n == 0 {
+        return 0;
+    }
+    let shift = 64 - 8 * n as u32;
+    ((uint(bytes, e) << shift) as i64) >> shift
+}
+
 fn float(bytes: &[u8], e: &Element) -> f64 {
     let p = payload(bytes, e);
     match p.len() {
@@ -156,17 +167,23 @@ pub fn demux(file: &[u8], limits: &DemuxLimits) -> Result<Movie> {
         let base = find(&parts, TIMESTAMP).map_or(0, |e| uint(file, e));
         let base = i64::try_from(base).map_err(|_| corrupt("cluster time out of range"))?;
         for part in &parts {
-            let (block, key_hint, duration) = match part.id {
-                SIMPLE_BLOCK => (*part, None, None),
+            let (block, group) = match part.id {
+                SIMPLE_BLOCK => (*part, BlockGroupFields::default()),
                 BLOCK_GROUP => {
                     let inner = children(file, part.data, part.end)?;
                     let Some(block) = find(&inner, BLOCK) else { continue };
-                    let key = find(&inner, REFERENCE_BLOCK).is_none();
-                    (*block, Some(key), find(&inner, BLOCK_DURATION).map(|e| uint(file, e)))
+                    let fields = BlockGroupFields {
+                        key: Some(find(&inner, REFERENCE_BLOCK).is_none()),
+                        duration: find(&inner, BLOCK_DURATION).map(|e| uint(file, e)),
+                        // A signed count of nanoseconds; a negative one (padding at the start) is not ours to apply.
+                        discard_padding_ns: find(&inner, DISCARD_PADDING)
+                            .map_or(0, |e| int(file, e).max(0).unsigned_abs()),
+                    };
+                    (*block, fields)
                 }
                 _ => continue,
             };
-            total += add_block(file, &block, base, key_hint, duration, &mut headers, limits, total)?;
+            total += add_block(file, &block, base, &group, &mut headers, limits, total)?;
         }
     }
     // Durations: to the next sample in storage order; the last from the file's default.
@@ -235,6 +252,7 @@ fn track_header(file: &[u8], entry: &Element, timescale: u32) -> Result<Option<T
         sample_rate: 0,
         channels: 0,
         edit_start: 0,
+        end_padding_ns: 0,
         samples: Vec::new(),
     };
     if let Some(video) = find(&fields, VIDEO) {
@@ -280,12 +298,20 @@ fn track_header(file: &[u8], entry: &Element, timescale: u32) -> Result<Option<T
 
 /// Adds the frames of one (Simple)Block to its track; returns how many.
 #[allow(clippy::too_many_arguments)]
+/// What a BlockGroup says about its block beyond the block itself (nothing for a SimpleBlock).
+#[derive(Default)]
+struct BlockGroupFields {
+    /// A key frame unless it names a ReferenceBlock.
+    key: Option<bool>,
+    duration: Option<u64>,
+    discard_padding_ns: u64,
+}
+
 fn add_block(
     file: &[u8],
     block: &Element,
     cluster_time: i64,
-    key_hint: Option<bool>,
-    duration: Option<u64>,
+    group: &BlockGroupFields,
     headers: &mut [TrackHeader],
     limits: &DemuxLimits,
     so_far: u64,
@@ -309,17 +335,27 @@ fn add_block(
             "maxSamples",
         ));
     }
-    let keyframe = key_hint.unwrap_or(flags & 0x80 != 0);
+    let keyframe = group.key.unwrap_or(flags & 0x80 != 0);
+    // Padding is the last block's (a muxer writes it there); an earlier one's is not the end.
+    header.track.end_padding_ns = group.discard_padding_ns;
     let pts = cluster_time.saturating_add(relative).saturating_sub(header.track.edit_start);
     let timescale = header.track.timescale;
-    let block_duration = duration.and_then(|d| u32::try_from(d).ok()).unwrap_or(0);
+    let block_duration = group.duration.and_then(|d| u32::try_from(d).ok()).unwrap_or(0);
     let per_frame_ns = header.default_duration_ns;
     let count = frames.len();
+    let opus = header.track.fourcc == "A_OPUS";
     for (i, (offset, size)) in frames.into_iter().enumerate() {
         // Laced frames follow each other by the default duration (or share the block's).
         let step = i64::try_from(rescale(per_frame_ns, timescale, 1_000_000_000)).unwrap_or(0);
         let t = pts.saturating_add(step.saturating_mul(i as i64));
-        let d = if count > 1 && step > 0 { step as u32 } else { block_duration };
+        let mut d = if count > 1 && step > 0 { step as u32 } else { block_duration };
+        if opus && group.discard_padding_ns > 0 {
+            // A trimmed packet's BlockDuration is what is shown (FFmpeg writes it so); the
+            // sample is the whole packet, with the padding kept apart (`end_padding_ns`), as
+            // an MP4's sample table and edit list say it.
+            let packet = file.get(offset..).and_then(|p| p.get(..size as usize)).unwrap_or_default();
+            d = u32::try_from(rescale(opus_packet_us(packet), timescale, 1_000_000)).unwrap_or(d);
+        }
         header.track.samples.push(SampleInfo { offset: offset as u64, size, dts: t, pts: t, duration: d, keyframe });
     }
     Ok(count as u64)
@@ -433,6 +469,16 @@ mod tests {
         assert_eq!(vint(&[0x1A, 0x45, 0xDF, 0xA3], 0, true).unwrap(), (Some(0x1A45_DFA3), 4));
         assert!(vint(&[0x00], 0, false).is_err());
         assert!(vint(&[0x40], 0, false).is_err(), "cut short");
+    }
+
+    #[test]
+    fn signed_integers() {
+        let int_of = |payload: &[u8]| int(payload, &Element { id: 0, start: 0, data: 0, end: payload.len() });
+        assert_eq!(int_of(&[0x02, 0x88]), 648);
+        assert_eq!(int_of(&[0xFF]), -1);
+        assert_eq!(int_of(&[0xFD, 0x78]), -648);
+        assert_eq!(int_of(&[]), 0);
+        assert_eq!(int_of(&[0x80, 0, 0, 0, 0, 0, 0, 0]), i64::MIN);
     }
 
     #[test]

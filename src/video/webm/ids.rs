@@ -48,4 +48,5 @@ pub(super) const BLOCK_GROUP: u32 = 0xA0;
 pub(super) const BLOCK: u32 = 0xA1;
 pub(super) const BLOCK_DURATION: u32 = 0x9B;
 pub(super) const REFERENCE_BLOCK: u32 = 0xFB;
+pub(super) const DISCARD_PADDING: u32 = 0x75A2;
 pub(super) const DEFAULT_DURATION: u32 = 0x23_E383;

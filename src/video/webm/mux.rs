@@ -9,7 +9,8 @@
 //! it) plus its composition offset, minus `media_start`, as in the MP4 muxer; blocks carry
 //! it in milliseconds. Opus's pre-skip becomes CodecDelay and is added to block times, as
 //! the WebM spec asks (the demuxer subtracts it again). The last block of each track is a
-//! BlockGroup with its BlockDuration, so the last frame keeps its length.
+//! BlockGroup with its BlockDuration, so the last frame keeps its length, and with the
+//! DiscardPadding that trims an Opus track's last packet to the source's length.
 
 use super::ids::*;
 use crate::error::{Budget, Error, Result};
@@ -22,8 +23,9 @@ const MAX_CLUSTER_MS: i64 = 5_000;
 /// Opus decoders need 80 ms decoded before a seek target to converge (RFC 7845 4.6).
 const OPUS_SEEK_PRE_ROLL_NS: u64 = 80_000_000;
 /// Bytes a block adds around its frame at most: SimpleBlock/BlockGroup IDs and sizes, track
-/// number, time, flags, BlockDuration and ReferenceBlock. Used to bound the output up front.
-const BLOCK_OVERHEAD: u64 = 48;
+/// number, time, flags, BlockDuration, ReferenceBlock and DiscardPadding. Used to bound the
+/// output up front.
+const BLOCK_OVERHEAD: u64 = 60;
 
 /// A track's codec and its CodecPrivate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +134,9 @@ pub struct WebmTrack<'a> {
     /// The media time presentation starts at: positive skips that much (Opus pre-skip as
     /// the demuxer reports it), negative delays the track's start by that much.
     pub media_start: i64,
+    /// Nanoseconds at the end of the last sample not to present (Opus's padding): written as
+    /// the last block's DiscardPadding.
+    pub end_padding_ns: u64,
 }
 
 impl WebmTrack<'_> {
@@ -191,7 +196,8 @@ pub fn mux(tracks: &[WebmTrack<'_>], limits: &MuxLimits) -> Result<Vec<u8>> {
         .zip(&times)
         .filter_map(|(t, times)| {
             let &(start, length) = times.last()?;
-            Some((start as f64 + length as f64) - t.media.codec().codec_delay_ns() as f64 / TIMESTAMP_SCALE_NS as f64)
+            let not_shown_ns = t.media.codec().codec_delay_ns() + t.end_padding_ns;
+            Some((start as f64 + length as f64) - not_shown_ns as f64 / TIMESTAMP_SCALE_NS as f64)
         })
         .fold(0.0f64, f64::max);
 
@@ -373,10 +379,15 @@ fn write_block(
         out.extend_from_slice(sample.data);
         return Ok(());
     }
-    // The last block says how long it lasts (nothing follows to tell).
-    let duration = track_times.get(s).map_or(0, |&(_, d)| d);
+    // The last block says how long it lasts (nothing follows to tell): what is shown of it,
+    // as FFmpeg writes it, when DiscardPadding trims it.
+    let padding_ms = (track.end_padding_ns + TIMESTAMP_SCALE_NS / 2) / TIMESTAMP_SCALE_NS;
+    let duration = track_times.get(s).map_or(0, |&(_, d)| d.saturating_sub(padding_ms).max(1));
     let mut group = Vec::with_capacity(32);
     uint_element(&mut group, BLOCK_DURATION, duration);
+    if track.end_padding_ns > 0 {
+        int_element(&mut group, DISCARD_PADDING, i64::try_from(track.end_padding_ns).unwrap_or(i64::MAX));
+    }
     if !sample.keyframe {
         // Any earlier block will do to mark it a delta frame: the previous one in this track.
         let previous = s.checked_sub(1).and_then(|p| track_times.get(p)).map_or(0, |&(p, _)| p);
@@ -597,8 +608,14 @@ mod tests {
         let data = [0u8; 4];
         let s = Sample { duration: 40, keyframe: true, data: &data };
         let vp9 = WebmMedia::Video { codec: WebmCodec::Vp9, width: 64, height: 48 };
-        let track =
-            |samples| WebmTrack { media: &vp9, timescale: 1000, samples, composition_offsets: &[], media_start: 0 };
+        let track = |samples| WebmTrack {
+            media: &vp9,
+            timescale: 1000,
+            samples,
+            composition_offsets: &[],
+            media_start: 0,
+            end_padding_ns: 0,
+        };
         let limits = MuxLimits { max_samples: 2, max_bytes: 6 };
         let (one, two, three, delta) = ([s], [s; 2], [s; 3], [Sample { keyframe: false, ..s }]);
         assert_eq!(mux(&[track(&three)], &limits).unwrap_err().code(), "TOO_LARGE");
