@@ -70,11 +70,17 @@ fn ffmpeg_decodes_cleanly(path: &Path) {
 }
 
 fn ffprobe(path: &Path, entries: &str) -> String {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", entries, "-of", "csv=p=0"])
-        .arg(path)
-        .output()
-        .unwrap();
+    ffprobe_streams(path, None, entries)
+}
+
+/// `entries` of the streams `select` picks ("a": audio), or of the file.
+fn ffprobe_streams(path: &Path, select: Option<&str>, entries: &str) -> String {
+    let mut command = Command::new("ffprobe");
+    command.args(["-v", "error"]);
+    if let Some(streams) = select {
+        command.args(["-select_streams", streams]);
+    }
+    let out = command.args(["-show_entries", entries, "-of", "csv=p=0"]).arg(path).output().unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -281,13 +287,8 @@ fn vp9_opus_fixture_round_trips_exactly() {
         // milliseconds, so within one).
         assert!((a - b).abs() <= 0.001, "duration {a} s vs {b} s");
         let padding = |p: &Path| {
-            let out = Command::new("ffprobe")
-                .args(["-v", "error", "-select_streams", "a", "-show_entries", "packet_side_data=discard_padding"])
-                .args(["-of", "csv=p=0"])
-                .arg(p)
-                .output()
-                .unwrap();
-            String::from_utf8_lossy(&out.stdout).split_whitespace().filter(|v| *v != "0").collect::<Vec<_>>().join(",")
+            let values = ffprobe_streams(p, Some("a"), "packet_side_data=discard_padding");
+            values.split_whitespace().filter(|v| *v != "0").collect::<Vec<_>>().join(",")
         };
         assert_eq!(padding(&written), "648", "FFmpeg reads the padding off the last packet");
         assert_eq!(padding(&written), padding(&path));
@@ -434,14 +435,7 @@ fn opus_copied_into_mp4_bit_exact() {
     // than the same samples without it (the movie clock counts milliseconds).
     let unpadded = [tracks[0], MuxTrack { end_padding_ns: 0, ..tracks[1] }];
     let unpadded = temp_file("opus-unpadded.mp4", &mux_tracks(&unpadded, &MuxLimits::default()).unwrap());
-    let audio_duration = |p: &Path| {
-        let out = Command::new("ffprobe")
-            .args(["-v", "error", "-select_streams", "a", "-show_entries", "stream=duration", "-of", "csv=p=0"])
-            .arg(p)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().parse::<f64>().unwrap()
-    };
+    let audio_duration = |p: &Path| ffprobe_streams(p, Some("a"), "stream=duration").parse::<f64>().unwrap();
     let trimmed = audio_duration(&unpadded) - audio_duration(&written);
     assert!((trimmed - 0.0135).abs() <= 0.001, "the edit list trims {trimmed} s");
     let again = mediaslim::video::mp4::demux(&out, &DemuxLimits::default()).unwrap();
