@@ -471,8 +471,8 @@ struct Prepared<'s> {
 
 /// A decoded input, ready to render any number of outputs from the same pixels.
 pub struct Source<'a> {
-    /// The input file while the caller holds it (`decode`); `None` after `decode_owned`,
-    /// which frees it once decoded so that it does not sit next to the pixels.
+    /// The input file while the caller holds it; `None` when it was handed over owned (the
+    /// wasm entry points): `decode` frees it so that it does not sit next to the pixels.
     input: Option<&'a [u8]>,
     original: Original,
     decoded: decode::Decoded,
