@@ -98,12 +98,11 @@ export function notBuilt(err: unknown): boolean {
 }
 
 /**
- * The module that has what a NOT_BUILT error names: its message ends "(cargo feature `x`)",
- * and `plus` holds PNG output and scoring, `full` everything else.
+ * The module that has what a NOT_BUILT error names in its `feature` (the cargo feature):
+ * `plus` holds PNG output and scoring, `full` everything else.
  */
 export function flavorWith(err: unknown): Flavor {
-  const message = String((err as { message?: unknown }).message);
-  const feature = /cargo feature `([\w-]+)`/.exec(message)?.[1];
+  const feature = (err as { feature?: unknown }).feature;
   return feature === 'png-encode' || feature === 'score' ? 'plus' : 'full';
 }
 

@@ -61,8 +61,7 @@ pub fn optimize_many(input: Vec<u8>, options_json_array: &str) -> Result<js_sys:
             }
             Err(e) => {
                 let _ = js_sys::Reflect::set(&entry, &"ok".into(), &false.into());
-                let _ = js_sys::Reflect::set(&entry, &"code".into(), &e.code().into());
-                let _ = js_sys::Reflect::set(&entry, &"message".into(), &e.to_string().into());
+                crate::wasm_probe::set_error(&entry, &e);
             }
         }
         out.push(&entry);

@@ -16,9 +16,18 @@ fn start() {
 
 pub(crate) fn js_error(e: Error) -> JsValue {
     let obj = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&obj, &"code".into(), &e.code().into());
-    let _ = js_sys::Reflect::set(&obj, &"message".into(), &e.to_string().into());
+    set_error(&obj, &e);
     obj.into()
+}
+
+/// `code` and `message` on `obj`, and for NOT_BUILT the cargo `feature` that has what is
+/// missing (js/core.ts picks the module to rerun the job in by it).
+pub(crate) fn set_error(obj: &js_sys::Object, e: &Error) {
+    let _ = js_sys::Reflect::set(obj, &"code".into(), &e.code().into());
+    let _ = js_sys::Reflect::set(obj, &"message".into(), &e.to_string().into());
+    if let Error::NotBuilt { feature, .. } = e {
+        let _ = js_sys::Reflect::set(obj, &"feature".into(), &(*feature).into());
+    }
 }
 
 /// Reads format, size, orientation, alpha and animation from headers only.
