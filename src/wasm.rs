@@ -598,39 +598,20 @@ fn movie_parts<'a>(
     audio_sizes: &[u32],
     audio_durations: &[u32],
 ) -> Result<MovieParts<'a>, JsValue> {
-    use crate::video::mp4::Sample;
     let spec: MovieSpec =
         serde_json::from_str(spec_json).map_err(|e| js_error(Error::option("spec", e.to_string())))?;
-    let n = video_sizes.len();
-    if video_durations.len() != n || video_keyframes.len() != n {
-        return Err(js_error(Error::option(
-            "samples",
-            format!("{n} sizes, {} durations, {} key frame flags", video_durations.len(), video_keyframes.len()),
-        )));
-    }
-    let frames = split_samples(video_data, video_sizes, "samples")?;
-    let video = frames
-        .iter()
-        .zip(video_durations.iter().zip(video_keyframes))
-        .map(|(data, (&duration, &key))| Sample { duration, keyframe: key != 0, data })
-        .collect();
+    let (video, audio) = run_samples(
+        video_data,
+        video_sizes,
+        video_durations,
+        video_keyframes,
+        audio_data,
+        audio_sizes,
+        audio_durations,
+        None,
+    )?;
     let audio = match (&spec.audio, audio_config) {
-        (Some(a), Some(config)) => {
-            if audio_durations.len() != audio_sizes.len() {
-                return Err(js_error(Error::option(
-                    "audio",
-                    format!("{} sizes, {} durations", audio_sizes.len(), audio_durations.len()),
-                )));
-            }
-            let chunks = split_samples(audio_data, audio_sizes, "audio")?;
-            // AAC access units and Opus/Vorbis packets are all sync samples.
-            let samples = chunks
-                .iter()
-                .zip(audio_durations)
-                .map(|(data, &duration)| Sample { duration, keyframe: true, data })
-                .collect();
-            Some((a.codec.clone().unwrap_or_else(|| "aac".into()), config, samples))
-        }
+        (Some(a), Some(config)) => Some((a.codec.clone().unwrap_or_else(|| "aac".into()), config, audio)),
         _ => None,
     };
     Ok(MovieParts { spec, video_config, video, audio })
@@ -674,32 +655,14 @@ pub fn mux_webm(
         &audio_durations,
     )?;
     let spec = &parts.spec;
-    if spec.rotation != 0 {
-        return Err(js_error(Error::option("rotation", "WebM has no rotation: turn the frames before encoding")));
-    }
-    let codec = match spec.codec.as_str() {
-        "vp9" => WebmCodec::Vp9,
-        "av1" => WebmCodec::Av1 { av1c: parts.video_config.clone() },
-        other => {
-            return Err(js_error(Error::option(
-                "codec",
-                format!("WebM holds \"vp9\" or \"av1\" video, got {other:?}"),
-            )));
-        }
-    };
+    let audio_parts = parts.audio.as_ref().map(|(codec, config, _)| (codec.as_str(), config.as_slice()));
+    let (video, audio_media) = webm_media(spec, &parts.video_config, audio_parts)?;
     let owned: Vec<Vec<u8>>;
     let mut video_samples = parts.video.clone();
-    if matches!(codec, WebmCodec::Av1 { .. }) {
-        // The same AV1 sample form as in MP4 (no temporal delimiters).
-        owned = parts
-            .video
-            .iter()
-            .map(|s| crate::encode::av1_video_sample(s.data))
-            .collect::<Result<_, _>>()
-            .map_err(js_error)?;
+    if matches!(video, WebmMedia::Video { codec: WebmCodec::Av1 { .. }, .. }) {
+        owned = av1_stored(parts.video.iter().map(|s| s.data))?;
         video_samples.iter_mut().zip(&owned).for_each(|(s, data)| s.data = data);
     }
-    let video = WebmMedia::Video { codec, width: spec.width, height: spec.height };
     let mut tracks = vec![WebmTrack {
         media: &video,
         timescale: spec.timescale,
@@ -708,21 +671,9 @@ pub fn mux_webm(
         media_start: spec.media_start,
         end_padding_ns: 0,
     }];
-    let audio_media;
-    if let (Some(a), Some((codec, config, samples))) = (&spec.audio, &parts.audio) {
-        let codec = match codec.as_str() {
-            "opus" => WebmCodec::Opus { opus_head: config.clone() },
-            "vorbis" => WebmCodec::Vorbis { headers: config.clone() },
-            other => {
-                return Err(js_error(Error::option(
-                    "audio.codec",
-                    format!("WebM holds \"opus\" or \"vorbis\" audio, got {other:?}"),
-                )));
-            }
-        };
-        audio_media = WebmMedia::Audio { codec, sample_rate: a.sample_rate, channels: a.channels };
+    if let (Some(a), Some(media), Some((_, _, samples))) = (&spec.audio, &audio_media, &parts.audio) {
         tracks.push(WebmTrack {
-            media: &audio_media,
+            media,
             timescale: a.timescale,
             samples,
             composition_offsets: &[],
@@ -731,6 +682,96 @@ pub fn mux_webm(
         });
     }
     mux(&tracks, &MuxLimits::default()).map_err(js_error)
+}
+
+#[cfg(feature = "video")]
+/// The WebM tracks a movie spec describes: the video (its codec record for AV1) and, with
+/// `audio` (codec name and record), the audio.
+fn webm_media(
+    spec: &MovieSpec,
+    video_config: &[u8],
+    audio: Option<(&str, &[u8])>,
+) -> Result<(crate::video::webm::WebmMedia, Option<crate::video::webm::WebmMedia>), JsValue> {
+    use crate::video::webm::{WebmCodec, WebmMedia};
+    if spec.rotation != 0 {
+        return Err(js_error(Error::option("rotation", "WebM has no rotation: turn the frames before encoding")));
+    }
+    let codec = match spec.codec.as_str() {
+        "vp9" => WebmCodec::Vp9,
+        "av1" => WebmCodec::Av1 { av1c: video_config.to_vec() },
+        other => {
+            return Err(js_error(Error::option(
+                "codec",
+                format!("WebM holds \"vp9\" or \"av1\" video, got {other:?}"),
+            )));
+        }
+    };
+    let video = WebmMedia::Video { codec, width: spec.width, height: spec.height };
+    let audio = match (&spec.audio, audio) {
+        (Some(a), Some((codec, config))) => {
+            let codec = match codec {
+                "opus" => WebmCodec::Opus { opus_head: config.to_vec() },
+                "vorbis" => WebmCodec::Vorbis { headers: config.to_vec() },
+                other => {
+                    return Err(js_error(Error::option(
+                        "audio.codec",
+                        format!("WebM holds \"opus\" or \"vorbis\" audio, got {other:?}"),
+                    )));
+                }
+            };
+            Some(WebmMedia::Audio { codec, sample_rate: a.sample_rate, channels: a.channels })
+        }
+        _ => None,
+    };
+    Ok((video, audio))
+}
+
+#[cfg(feature = "video")]
+/// AV1 frames from an encoder in the form MP4 and WebM store them (no temporal delimiters).
+fn av1_stored<'a>(frames: impl Iterator<Item = &'a [u8]>) -> Result<Vec<Vec<u8>>, JsValue> {
+    frames.map(crate::encode::av1_video_sample).collect::<Result<_, _>>().map_err(js_error)
+}
+
+#[cfg(feature = "video")]
+/// One run of a streamed movie's samples as `Mp4FragmentWriter.fragment` and
+/// `WebmClusterWriter.clusters` take them: video frames (AV1 ones rewritten into `av1_owned`)
+/// and audio packets.
+#[allow(clippy::too_many_arguments)]
+fn run_samples<'a>(
+    video_data: &'a [u8],
+    video_sizes: &[u32],
+    video_durations: &[u32],
+    video_keyframes: &[u8],
+    audio_data: &'a [u8],
+    audio_sizes: &[u32],
+    audio_durations: &[u32],
+    av1_owned: Option<&'a mut Vec<Vec<u8>>>,
+) -> Result<(Vec<crate::video::mp4::Sample<'a>>, Vec<crate::video::mp4::Sample<'a>>), JsValue> {
+    use crate::video::mp4::Sample;
+    let n = video_sizes.len();
+    if video_durations.len() != n || video_keyframes.len() != n || audio_durations.len() != audio_sizes.len() {
+        return Err(js_error(Error::option(
+            "samples",
+            format!("{n} sizes, {} durations, {} key frame flags", video_durations.len(), video_keyframes.len()),
+        )));
+    }
+    let mut frames = split_samples(video_data, video_sizes, "samples")?;
+    if let Some(owned) = av1_owned {
+        *owned = av1_stored(frames.iter().copied())?;
+        let owned: &'a Vec<Vec<u8>> = owned;
+        frames = owned.iter().map(Vec::as_slice).collect();
+    }
+    let video = frames
+        .iter()
+        .zip(video_durations.iter().zip(video_keyframes))
+        .map(|(data, (&duration, &key))| Sample { duration, keyframe: key != 0, data })
+        .collect();
+    let audio = split_samples(audio_data, audio_sizes, "audio")?
+        .into_iter()
+        .zip(audio_durations)
+        .map(|(data, &duration)| Sample { duration, keyframe: true, data })
+        .collect();
+    Ok((video, audio))
 }
 
 #[cfg(feature = "video")]
@@ -784,12 +825,7 @@ pub fn mux_movie(
     let owned: Vec<Vec<u8>>;
     let mut video_samples = parts.video.clone();
     if matches!(codec, VideoCodec::Av1 { .. }) {
-        owned = parts
-            .video
-            .iter()
-            .map(|s| crate::encode::av1_video_sample(s.data))
-            .collect::<Result<_, _>>()
-            .map_err(js_error)?;
+        owned = av1_stored(parts.video.iter().map(|s| s.data))?;
         video_samples.iter_mut().zip(&owned).for_each(|(s, data)| s.data = data);
     }
     let video = TrackMedia::Video {
@@ -906,32 +942,18 @@ impl Mp4FragmentWriter {
         audio_sizes: &[u32],
         audio_durations: &[u32],
     ) -> Result<Vec<u8>, JsValue> {
-        use crate::video::mp4::{FragmentRun, Sample};
-        let n = video_sizes.len();
-        if video_durations.len() != n || video_keyframes.len() != n || audio_durations.len() != audio_sizes.len() {
-            return Err(js_error(Error::option(
-                "samples",
-                format!("{n} sizes, {} durations, {} key frame flags", video_durations.len(), video_keyframes.len()),
-            )));
-        }
-        let frames = split_samples(video_data, video_sizes, "samples")?;
-        let owned: Vec<Vec<u8>> = if self.av1 {
-            frames.iter().map(|f| crate::encode::av1_video_sample(f)).collect::<Result<_, _>>().map_err(js_error)?
-        } else {
-            Vec::new()
-        };
-        let frames: Vec<&[u8]> = if self.av1 { owned.iter().map(Vec::as_slice).collect() } else { frames };
-        let video: Vec<Sample<'_>> = frames
-            .iter()
-            .zip(video_durations.iter().zip(video_keyframes))
-            .map(|(data, (&duration, &key))| Sample { duration, keyframe: key != 0, data })
-            .collect();
-        let chunks = split_samples(audio_data, audio_sizes, "audio")?;
-        let audio: Vec<Sample<'_>> = chunks
-            .iter()
-            .zip(audio_durations)
-            .map(|(data, &duration)| Sample { duration, keyframe: true, data })
-            .collect();
+        use crate::video::mp4::FragmentRun;
+        let mut owned = Vec::new();
+        let (video, audio) = run_samples(
+            video_data,
+            video_sizes,
+            video_durations,
+            video_keyframes,
+            audio_data,
+            audio_sizes,
+            audio_durations,
+            self.av1.then_some(&mut owned),
+        )?;
         let mut runs = vec![FragmentRun { samples: &video, composition_offsets: video_offsets }];
         if self.has_audio() {
             runs.push(FragmentRun { samples: &audio, composition_offsets: &[] });
@@ -945,17 +967,113 @@ impl Mp4FragmentWriter {
     pub fn finish(&self) -> Result<Vec<u8>, JsValue> {
         self.writer.finish().map_err(js_error)
     }
-
-    /// Bytes handed out so far.
-    #[wasm_bindgen(getter, js_name = bytesWritten)]
-    pub fn bytes_written(&self) -> f64 {
-        self.writer.bytes_written() as f64
-    }
 }
 
 #[cfg(feature = "video")]
 impl Mp4FragmentWriter {
     fn has_audio(&self) -> bool {
         self.writer.tracks() > 1
+    }
+}
+
+#[cfg(feature = "video")]
+/// A WebM written as a transcode goes, for an output stream: `initSegment()` first (header,
+/// Info, Tracks), then `fragment(...)` (clusters) per group of frames, then `finish()` (the
+/// Cues). Nothing is written twice, so the Segment's size is left unknown and the Cues come
+/// last, as live recorders write WebM. Only the frames being written are in memory. Call
+/// `free()` when done.
+#[wasm_bindgen]
+pub struct WebmClusterWriter {
+    writer: crate::video::webm::ClusterWriter,
+    init: Vec<u8>,
+    av1: bool,
+    audio: bool,
+}
+
+#[cfg(feature = "video")]
+#[wasm_bindgen]
+impl WebmClusterWriter {
+    /// `spec_json` and the codec records as `muxWebm` takes them (the audio track exists when
+    /// `spec.audio` and `audio_config` are both given); `duration` the presented length in
+    /// seconds, written into Info when given (a transcode knows it from its source).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        spec_json: &str,
+        video_config: Vec<u8>,
+        audio_config: Option<Vec<u8>>,
+        duration: Option<f64>,
+    ) -> Result<WebmClusterWriter, JsValue> {
+        use crate::video::mp4::MuxLimits;
+        use crate::video::webm::{ClusterWriter, WebmCodec, WebmMedia, WebmStreamTrack};
+        let spec: MovieSpec =
+            serde_json::from_str(spec_json).map_err(|e| js_error(Error::option("spec", e.to_string())))?;
+        let audio_codec = spec.audio.as_ref().map(|a| a.codec.clone().unwrap_or_else(|| "aac".into()));
+        let audio_parts = audio_codec.as_deref().zip(audio_config.as_deref());
+        let (video, audio) = webm_media(&spec, &video_config, audio_parts)?;
+        let av1 = matches!(video, WebmMedia::Video { codec: WebmCodec::Av1 { .. }, .. });
+        let mut tracks = vec![WebmStreamTrack {
+            media: video,
+            timescale: spec.timescale,
+            media_start: spec.media_start,
+            end_padding_ns: 0,
+        }];
+        if let (Some(a), Some(media)) = (&spec.audio, audio) {
+            tracks.push(WebmStreamTrack {
+                media,
+                timescale: a.timescale,
+                media_start: a.media_start,
+                end_padding_ns: a.end_padding_ns,
+            });
+        }
+        let audio = tracks.len() > 1;
+        let (writer, init) = ClusterWriter::new(tracks, duration, MuxLimits::default()).map_err(js_error)?;
+        Ok(WebmClusterWriter { writer, init, av1, audio })
+    }
+
+    /// The header (once; later calls give nothing).
+    #[wasm_bindgen(js_name = initSegment)]
+    pub fn init_segment(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.init)
+    }
+
+    /// The clusters of a group of frames (as `Mp4FragmentWriter.fragment` takes them) and the
+    /// audio packets that go with them; `last`: they end the movie.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fragment(
+        &mut self,
+        video_data: &[u8],
+        video_sizes: &[u32],
+        video_durations: &[u32],
+        video_keyframes: &[u8],
+        video_offsets: &[i32],
+        audio_data: &[u8],
+        audio_sizes: &[u32],
+        audio_durations: &[u32],
+        last: bool,
+    ) -> Result<Vec<u8>, JsValue> {
+        use crate::video::mp4::FragmentRun;
+        let mut owned = Vec::new();
+        let (video, audio) = run_samples(
+            video_data,
+            video_sizes,
+            video_durations,
+            video_keyframes,
+            audio_data,
+            audio_sizes,
+            audio_durations,
+            self.av1.then_some(&mut owned),
+        )?;
+        let mut runs = vec![FragmentRun { samples: &video, composition_offsets: video_offsets }];
+        if self.audio {
+            runs.push(FragmentRun { samples: &audio, composition_offsets: &[] });
+        } else if !audio.is_empty() {
+            return Err(js_error(Error::option("audio", "audio samples for a movie without an audio track")));
+        }
+        self.writer.clusters(&runs, last).map_err(js_error)
+    }
+
+    /// What is left: the Cues that end the file.
+    pub fn finish(&mut self) -> Result<Vec<u8>, JsValue> {
+        self.writer.finish().map_err(js_error)
     }
 }

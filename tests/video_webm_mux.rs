@@ -8,8 +8,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mediaslim::video::mp4::{DemuxLimits, Movie, MuxLimits, Sample, Track, TrackKind};
-use mediaslim::video::webm::{WebmCodec, WebmMedia, WebmTrack, demux, mux};
+use mediaslim::video::mp4::{DemuxLimits, FragmentRun, Movie, MuxLimits, Sample, Track, TrackKind};
+use mediaslim::video::webm::{ClusterWriter, WebmCodec, WebmMedia, WebmStreamTrack, WebmTrack, demux, mux};
 
 fn has_ffmpeg() -> bool {
     Command::new("ffprobe").arg("-version").output().is_ok_and(|o| o.status.success())
@@ -213,6 +213,12 @@ fn check_index(file: &[u8]) -> usize {
         let pos = uint(file, fields[1]) as usize;
         assert_eq!(element(file, base + pos).0, id, "SeekHead entry for {id:#x} points at it");
     }
+    check_cues(file, base, &level1)
+}
+
+/// Every CuePoint of the Cues among `level1` (the Segment's children; its data starts at
+/// `base`) points at a Cluster that opens with the cued key frame. Returns the cue count.
+fn check_cues(file: &[u8], base: usize, level1: &[(u32, usize, usize)]) -> usize {
     let cues = level1.iter().find(|e| e.0 == 0x1C53_BB6B).copied().expect("a Cues element");
     let points = children(file, cues.1, cues.2);
     for point in &points {
@@ -475,4 +481,85 @@ fn gif_to_av1_webm() {
     assert_eq!(times, expected);
     ffmpeg_decodes_cleanly(&written);
     eprintln!("GIF -> AV1 WebM: {} frames, {} ms, {} bytes", video.frames, video.duration_ms, video.bytes.len());
+}
+
+/// A WebM made for a stream (`ClusterWriter`, a group of pictures at a time, as a transcode
+/// writes to `output`): the same samples as the source, bit-exact with the same times, the
+/// Opus end padding kept; laid out as written once (Segment of unknown size, Cues last, every
+/// cue at a cluster opening with its key frame), with the duration the writer was given.
+#[test]
+fn streamed_webm_has_every_sample_and_its_duration() {
+    let path = common::fixtures().join("clip-vp9-opus.webm");
+    let file = common::read(&path);
+    let movie = demux(&file, &DemuxLimits::default()).unwrap();
+    let (video, audio) = (&movie.tracks[0], &movie.tracks[1]);
+    let tracks: Vec<WebmStreamTrack> = movie
+        .tracks
+        .iter()
+        .map(|t| WebmStreamTrack {
+            media: media_of(t),
+            timescale: t.timescale,
+            media_start: -t.samples[0].pts,
+            end_padding_ns: t.end_padding_ns,
+        })
+        .collect();
+    let source_seconds: f64 = ffprobe_or(&path, 0.0);
+    let duration = (source_seconds > 0.0).then_some(source_seconds);
+    let (mut writer, mut out) = ClusterWriter::new(tracks, duration, MuxLimits::default()).unwrap();
+    let (video_samples, _) = samples_of(&file, video);
+    let (audio_samples, _) = samples_of(&file, audio);
+    // Runs as a transcode makes them: a group of pictures, and the audio before its end.
+    let keys: Vec<usize> = video.samples.iter().enumerate().filter(|(_, s)| s.keyframe).map(|(i, _)| i).collect();
+    assert!(keys.len() >= 2, "the fixture has several groups of pictures");
+    let mut audio_next = 0;
+    for (g, &start) in keys.iter().enumerate() {
+        let end = keys.get(g + 1).copied().unwrap_or(video.samples.len());
+        let until =
+            keys.get(g + 1).map_or(f64::INFINITY, |&k| video.samples[k].pts as f64 / f64::from(video.timescale));
+        let audio_end = audio_next
+            + audio.samples[audio_next..]
+                .iter()
+                .take_while(|s| (s.dts as f64 / f64::from(audio.timescale)) < until)
+                .count();
+        let runs = [
+            FragmentRun { samples: &video_samples[start..end], composition_offsets: &[] },
+            FragmentRun { samples: &audio_samples[audio_next..audio_end], composition_offsets: &[] },
+        ];
+        let bytes = writer.clusters(&runs, g + 1 == keys.len()).unwrap();
+        out.extend_from_slice(&bytes);
+        audio_next = audio_end;
+    }
+    assert_eq!(audio_next, audio.samples.len());
+    out.extend_from_slice(&writer.finish().unwrap());
+    assert_eq!(writer.bytes_written(), out.len() as u64, "bytes_written counts every byte handed out");
+
+    // Written once: the Segment's size is unknown, the Cues come last.
+    let segment = element(&out, children(&out, 0, 40)[0].2);
+    assert_eq!(segment.0, 0x1853_8067);
+    assert_eq!(out[segment.1 - 8..segment.1], [0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], "unknown size");
+    let level1 = children(&out, segment.1, out.len());
+    assert_eq!(level1.last().unwrap().0, 0x1C53_BB6B, "the Cues end the file");
+    let cues = check_cues(&out, segment.1, &level1);
+    assert_eq!(cues, keys.len(), "a cue per video key frame");
+
+    let again = demux(&out, &DemuxLimits::default()).unwrap();
+    let n = same_samples("streamed", &file, &movie, &out, &again);
+    assert_eq!(again.tracks[1].end_padding_ns, 13_500_000, "the padding is carried");
+    let written = temp_file("streamed.webm", &out);
+    check_against_ffmpeg("streamed", &path, &written);
+    if has_ffmpeg() {
+        let ours: f64 = ffprobe(&written, "format=duration").parse().unwrap();
+        assert!((ours - source_seconds).abs() <= 0.001, "duration {ours} s, the source {source_seconds} s");
+        let padding = ffprobe_streams(&written, Some("a"), "packet_side_data=discard_padding");
+        assert_eq!(padding.split_whitespace().filter(|v| *v != "0").collect::<Vec<_>>(), ["648"]);
+    }
+    // Misuse is an error, not a panic.
+    assert_eq!(writer.finish().unwrap_err().code(), "INVALID_OPTION", "finished once");
+    assert_eq!(writer.clusters(&[FragmentRun::default(); 2], false).unwrap_err().code(), "INVALID_OPTION");
+    eprintln!("streamed WebM: {n} samples identical, {cues} cues, {} bytes in {} runs", out.len(), keys.len());
+}
+
+/// The source's duration by ffprobe, or `default` without FFmpeg.
+fn ffprobe_or(path: &Path, default: f64) -> f64 {
+    if has_ffmpeg() { ffprobe(path, "format=duration").parse().unwrap_or(default) } else { default }
 }

@@ -65,6 +65,24 @@ export async function prepareAudio(
   return { audio: 'reencoded', parts: await reencodeAudio(demuxer, source, track, container, signal, notes), notes };
 }
 
+/** How `track` is copied into a streamed output (written a run at a time as the video is
+ * encoded, so copied, never re-encoded): AAC into an MP4, Opus or Vorbis into a WebM. Its
+ * codec and where its presentation starts (the muxers' `mediaStart`), or why not. */
+export function streamedAudio(track: VideoTrackInfo, container: Container, demuxer: VideoDemuxer): { codec: AudioCodecName; mediaStart: number } | { reason: string } {
+  const kind = kindOf(track);
+  const copies = container === 'mp4' ? kind === 'aac' : kind !== undefined && containerHolds(container, kind);
+  if (!kind || !copies || track.sampleCount === 0) {
+    return { reason: `a${container === 'mp4' ? 'n MP4' : ' WebM'} written to \`output\` copies ${container === 'mp4' ? 'AAC' : 'Opus or Vorbis'} audio only` };
+  }
+  return { codec: kind, mediaStart: mediaStartOf(kind, track, demuxer.samples(track.id, 0, 1).pts[0] ?? 0) };
+}
+
+/** The muxers' `mediaStart` for a copied track: AAC's edit list start, else minus the first
+ * sample's presentation time (Opus's pre-skip as the demuxers report it). */
+function mediaStartOf(kind: AudioCodecName, track: VideoTrackInfo, firstPts: number): number {
+  return kind === 'aac' ? track.editStart : -firstPts;
+}
+
 async function readSamples(demuxer: VideoDemuxer, source: ByteSource, track: VideoTrackInfo, signal: AbortSignal) {
   const all = demuxer.samples(track.id, 0, track.sampleCount);
   const data = new Uint8Array(all.sizes.reduce((a, b) => a + b, 0));
@@ -100,7 +118,7 @@ async function copyAudio(demuxer: VideoDemuxer, source: ByteSource, track: Video
     config, data, sizes: all.sizes, durations: all.durations, codec,
     spec: {
       codec: kind, sampleRate: track.sampleRate, channels: track.channels, timescale: track.timescale,
-      mediaStart: kind === 'aac' ? track.editStart : -firstPts, endPaddingNs: track.endPaddingNs,
+      mediaStart: mediaStartOf(kind, track, firstPts), endPaddingNs: track.endPaddingNs,
     },
   };
 }

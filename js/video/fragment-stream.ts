@@ -1,7 +1,9 @@
-// A transcode's output streamed as a fragmented MP4: each group of pictures leaves as a
-// `moof` + `mdat` (with the audio samples of the same stretch of time) as soon as the encoder
-// has started the next one, after the init segment; an `mfra` ends the file. Memory holds
-// one GOP of encoded frames, not the movie. The muxing is the core's (`Mp4FragmentWriter`).
+// A transcode's output streamed as it is encoded: each group of pictures leaves (with the
+// audio samples of the same stretch of time) as soon as the encoder has started the next one,
+// after the header. MP4: a fragmented MP4, a `moof` + `mdat` per group and an `mfra` at the
+// end (`Mp4FragmentWriter`). WebM: clusters per group and the Cues at the end, in a Segment of
+// unknown size (`WebmClusterWriter`). Memory holds one GOP of encoded frames, not the movie.
+// The muxing is the core's.
 import type { Core, Flavor } from '../core.js';
 import { MediaslimError } from '../errors.js';
 import type { ByteSink } from './byte-sink.js';
@@ -26,17 +28,28 @@ export interface EncoderMeta {
 /** The source time of each encoded frame, by its microsecond timestamp. */
 export type FrameTicks = Map<number, { pts: number; duration: number; key: boolean }>;
 
-interface FragmentWriter {
+/** One group of pictures' frames and audio, as both writers take them. */
+type Run = [
+  videoData: Uint8Array, videoSizes: Uint32Array, videoDurations: Uint32Array, videoKeyframes: Uint8Array, videoOffsets: Int32Array,
+  audioData: Uint8Array, audioSizes: Uint32Array, audioDurations: Uint32Array,
+];
+interface StreamWriter<Args extends unknown[]> {
   initSegment(): Uint8Array;
-  fragment(
-    videoData: Uint8Array, videoSizes: Uint32Array, videoDurations: Uint32Array, videoKeyframes: Uint8Array, videoOffsets: Int32Array,
-    audioData: Uint8Array, audioSizes: Uint32Array, audioDurations: Uint32Array,
-  ): Uint8Array;
+  fragment(...args: Args): Uint8Array;
   finish(): Uint8Array;
-  readonly bytesWritten: number;
   free(): void;
 }
-type CoreWithFragments = Core & { Mp4FragmentWriter: new (spec: string, videoConfig: Uint8Array, audioConfig?: Uint8Array) => FragmentWriter };
+type CoreWithStreams = Core & {
+  Mp4FragmentWriter: new (spec: string, videoConfig: Uint8Array, audioConfig?: Uint8Array) => StreamWriter<Run>;
+  /** `fragment`'s `last`: the run ends the movie (its last blocks say how long they last). */
+  WebmClusterWriter: new (spec: string, videoConfig: Uint8Array, audioConfig?: Uint8Array, duration?: number) => StreamWriter<[...Run, last: boolean]>;
+};
+/** Either writer behind the same calls. */
+interface Muxer {
+  write(run: Run, last: boolean): Uint8Array;
+  finish(): Uint8Array;
+  free(): void;
+}
 
 /** What the writer needs once the first GOP is out: the codec record and the movie's description. */
 export interface StreamSetup {
@@ -44,14 +57,20 @@ export interface StreamSetup {
   config(firstKey: Uint8Array, meta: EncoderMeta): Promise<{ config: Uint8Array; codec: string }>;
   /** `muxMovie`'s spec without `mediaStart` (known from the first GOP). */
   spec: { codec: string; width: number; height: number; rotation: number; timescale: number };
-  audio?: { demuxer: VideoDemuxer; source: ByteSource; track: VideoTrackInfo };
+  container: 'mp4' | 'webm';
+  /** WebM: the presented length in seconds, for Info (the stream cannot go back to write it). */
+  duration?: number;
+  /** The audio copied into the output: `codec` and `mediaStart` as the muxers' audio spec. */
+  audio?: { demuxer: VideoDemuxer; source: ByteSource; track: VideoTrackInfo; codec: 'aac' | 'opus' | 'vorbis'; mediaStart: number };
 }
 
 /** Audio samples fetched per page from the index. */
 const AUDIO_PAGE = 256;
 
 export class FragmentStream {
-  private writer?: FragmentWriter;
+  private muxer?: Muxer;
+  /** Bytes given to the output so far. */
+  private written = 0;
   private codec = '';
   /** Next audio sample to write, and what the encoder said (for the codec record). */
   private audioNext = 0;
@@ -74,40 +93,39 @@ export class FragmentStream {
       if (end === 0) return;
       const gop = chunks.splice(0, end);
       const following = chunks[0] ? ticks.get(chunks[0].timestamp) : undefined;
-      await this.writeGop(gop, ticks, following?.pts);
+      await this.writeGop(gop, ticks, following?.pts, final && chunks.length === 0);
       if (chunks.length === 0) return;
     }
   }
 
-  /** Ends the file (the `mfra` index) and closes the output; the bytes written. */
+  /** Ends the file (MP4: the `mfra` index; WebM: the Cues) and closes the output; the bytes written. */
   async finish(): Promise<{ bytesWritten: number; codec: string }> {
-    if (!this.writer) throw new MediaslimError('ENCODE_FAILED', "the browser's encoder returned no frames");
+    const muxer = this.muxer;
+    if (!muxer) throw new MediaslimError('ENCODE_FAILED', "the browser's encoder returned no frames");
     try {
-      const mfra = await this.withCore(() => this.writer!.finish());
-      await this.sink.write(mfra);
+      await this.emit(await this.withCore(() => muxer.finish()));
       await this.sink.close();
-      // The writer counts the init segment and fragments; the index comes on top.
-      return { bytesWritten: this.writer.bytesWritten + mfra.byteLength, codec: this.codec };
+      return { bytesWritten: this.written, codec: this.codec };
     } finally {
-      this.writer.free();
+      muxer.free();
     }
   }
 
   /** Gives up: aborts the output, frees the writer. */
   async abort(reason: unknown): Promise<void> {
-    this.writer?.free();
-    this.writer = undefined;
+    this.muxer?.free();
+    this.muxer = undefined;
     await this.sink.abort(reason).catch(() => undefined);
   }
 
-  private async writeGop(gop: EncodedFrame[], ticks: FrameTicks, nextPts: number | undefined): Promise<void> {
+  private async writeGop(gop: EncodedFrame[], ticks: FrameTicks, nextPts: number | undefined, last: boolean): Promise<void> {
     const pts = gop.map((c) => {
       const info = ticks.get(c.timestamp);
       if (!info) throw new MediaslimError('ENCODE_FAILED', `the browser's encoder returned a frame at ${c.timestamp} µs, which was never sent`);
       return info;
     });
     const sorted = pts.map((p) => p.pts).sort((a, b) => a - b);
-    if (!this.writer) await this.open(gop[0]!.data, sorted[0]!);
+    if (!this.muxer) await this.open(gop[0]!.data, sorted[0]!);
     // Decode times are the presentation times in order; each lasts until the next (the GOP's
     // last until the next key frame, the movie's last keeps its source duration).
     const durations = Uint32Array.from(sorted, (t, i) =>
@@ -124,10 +142,11 @@ export class FragmentStream {
     }
     const endTicks = sorted.at(-1)! + durations.at(-1)!;
     const audio = await this.audioUntil(nextPts === undefined ? Infinity : nextPts / this.setup.spec.timescale);
+    const muxer = this.muxer!;
     const bytes = await this.withCore(() =>
-      this.writer!.fragment(data, sizes, durations, Uint8Array.from(gop, (c) => (c.key ? 1 : 0)), offsets, audio.data, audio.sizes, audio.durations),
+      muxer.write([data, sizes, durations, Uint8Array.from(gop, (c) => (c.key ? 1 : 0)), offsets, audio.data, audio.sizes, audio.durations], last),
     );
-    await this.sink.write(bytes);
+    await this.emit(bytes);
     this.frames += gop.length;
     this.presentedTicks = endTicks;
   }
@@ -135,15 +154,29 @@ export class FragmentStream {
   private async open(firstKey: Uint8Array, firstPts: number): Promise<void> {
     const { config, codec } = await this.setup.config(firstKey, this.meta);
     this.codec = codec;
-    const audio = this.setup.audio?.track;
-    const spec = {
+    const feed = this.setup.audio;
+    const audio = feed?.track;
+    const spec = JSON.stringify({
       ...this.setup.spec,
       mediaStart: firstPts > 0 ? -firstPts : 0,
-      ...(audio ? { audio: { sampleRate: audio.sampleRate, channels: audio.channels, timescale: audio.timescale, mediaStart: audio.editStart } } : {}),
-    };
-    const writer = await this.withCore((core) => new (core as CoreWithFragments).Mp4FragmentWriter(JSON.stringify(spec), config, audio?.description));
-    this.writer = writer;
-    await this.sink.write(writer.initSegment());
+      ...(audio ? { audio: { codec: feed.codec, sampleRate: audio.sampleRate, channels: audio.channels, timescale: audio.timescale, mediaStart: feed.mediaStart, endPaddingNs: audio.endPaddingNs } } : {}),
+    });
+    const [muxer, header] = await this.withCore((core): [Muxer, Uint8Array] => {
+      const c = core as CoreWithStreams;
+      if (this.setup.container === 'webm') {
+        const webm = new c.WebmClusterWriter(spec, config, audio?.description, this.setup.duration);
+        return [{ write: (run, last) => webm.fragment(...run, last), finish: () => webm.finish(), free: () => webm.free() }, webm.initSegment()];
+      }
+      const mp4 = new c.Mp4FragmentWriter(spec, config, audio?.description);
+      return [{ write: (run) => mp4.fragment(...run), finish: () => mp4.finish(), free: () => mp4.free() }, mp4.initSegment()];
+    });
+    this.muxer = muxer;
+    await this.emit(header);
+  }
+
+  private async emit(bytes: Uint8Array): Promise<void> {
+    await this.sink.write(bytes);
+    this.written += bytes.byteLength;
   }
 
   /** The audio samples (bytes read by range) that start before `seconds` of presentation. */

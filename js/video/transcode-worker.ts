@@ -7,7 +7,7 @@
 import type { Core, Flavor } from '../core.js';
 import { MediaslimError } from '../errors.js';
 import { codecFor as av1CodecFor } from '../webcodecs/avif.js';
-import { aborted, prepareAudio, type AudioMode, type Container } from './audio.js';
+import { aborted, prepareAudio, streamedAudio, type AudioMode, type Container } from './audio.js';
 import { decoderDescription, h264Candidates, qualityNumber, vp9Codec, type VideoQuality } from './encode-gif.js';
 import { toSink } from './byte-sink.js';
 import { FragmentStream } from './fragment-stream.js';
@@ -45,9 +45,9 @@ export interface TranscodeJobOptions {
 
 /** What the worker answers. */
 export interface TranscodedVideo {
-  /** The MP4; absent when it was streamed to `output` (then see `bytesWritten`). */
+  /** The MP4 or WebM; absent when it was streamed to `output` (then see `bytesWritten`). */
   video?: Uint8Array;
-  /** With `output`: bytes of the fragmented MP4 written there. */
+  /** With `output`: bytes written there. */
   bytesWritten?: number;
   /** RFC 6381 codec string of the new video track, e.g. `avc1.4D401E`. */
   codec: string;
@@ -282,12 +282,9 @@ async function transcodeWhole(
   input: Uint8Array | Blob, raw: TranscodeJobOptions, withCore: WithCore, progress: Progress, signal: AbortSignal, output?: WritableStream<Uint8Array>,
 ): Promise<TranscodedVideo> {
   const options = checkTranscodeOptions(raw);
-  // Streaming writes a fragmented MP4 with the source's AAC copied into its fragments.
-  if (output && options.container === 'webm') {
-    throw new MediaslimError('INVALID_OPTION', 'invalid option `container`: "webm" cannot be streamed to `output` (a fragmented MP4 is written there); leave out `output` for a WebM');
-  }
+  // Streaming copies the audio into the output as the video goes (see streamedAudio).
   if (output && options.audio === 'reencode') {
-    throw new MediaslimError('INVALID_OPTION', 'invalid option `audio`: "reencode" cannot be streamed to `output` (AAC is copied into the fragments, other audio dropped); leave out `output` to re-encode');
+    throw new MediaslimError('INVALID_OPTION', 'invalid option `audio`: "reencode" cannot be streamed to `output` (AAC is copied into an MP4, Opus or Vorbis into a WebM, other audio dropped); leave out `output` to re-encode');
   }
   if (!hasWebCodecs()) throw new MediaslimError('UNSUPPORTED_CODEC', `transcode ${NO_WEBCODECS}`);
   const started = performance.now();
@@ -311,7 +308,7 @@ async function transcodeWhole(
       throw new MediaslimError('UNSUPPORTED_CODEC', `no video encoder for ${wanted}: ${notes.join('; ')}`);
     }
     if (output) {
-      const streamed = { output, demuxer, source, video, tracks, decoderConfig, plan, size, ticksPerFrame, notes, progress, signal, withCore, started };
+      const streamed = { output, container: options.container, demuxer, source, video, tracks, decoderConfig, plan, size: encodedSize, turn, ticksPerFrame, notes, progress, signal, withCore, started };
       return await transcodeToStream(streamed, options.audio, options.keyFrameInterval ?? DEFAULT_MAX_KEY_INTERVAL);
     }
     const encoded = (await reencode(demuxer, source, video, decoderConfig, plan, encodedSize, turn, ticksPerFrame, options.keyFrameInterval ?? DEFAULT_MAX_KEY_INTERVAL, progress, signal))!;
@@ -397,25 +394,30 @@ interface Encoded {
   colorSpace?: VideoColorSpaceInit;
 }
 
-/** The transcode with `output`: a fragmented MP4 written GOP by GOP as the encoder goes (see
- * fragment-stream.ts), AAC copied into the same fragments. */
+/** The transcode with `output`: written GOP by GOP as the encoder goes (a fragmented MP4, or a
+ * WebM of clusters; see fragment-stream.ts), the audio copied into the same stretches. */
 async function transcodeToStream(
   t: {
-    output: WritableStream<Uint8Array>; demuxer: VideoDemuxer; source: ByteSource; video: VideoTrackInfo; tracks: VideoTrackInfo[]; decoderConfig: VideoDecoderConfig;
-    plan: Plan; size: { width: number; height: number }; ticksPerFrame: number; notes: string[]; progress: Progress; signal: AbortSignal; withCore: WithCore; started: number;
+    output: WritableStream<Uint8Array>; container: Container; demuxer: VideoDemuxer; source: ByteSource; video: VideoTrackInfo; tracks: VideoTrackInfo[];
+    decoderConfig: VideoDecoderConfig; plan: Plan; size: { width: number; height: number }; turn: number; ticksPerFrame: number; notes: string[];
+    progress: Progress; signal: AbortSignal; withCore: WithCore; started: number;
   },
   audioChoice: TranscodeJobOptions['audio'],
   maxKeyInterval: number,
 ): Promise<TranscodedVideo> {
-  const { video, plan, notes, withCore } = t;
+  const { video, plan, notes, withCore, container } = t;
   const audioTrack = t.tracks.find((tr) => tr.kind === 'audio');
-  let audio: TranscodedVideo['audio'] = audioTrack ? 'dropped' : 'none';
-  const copyAac = audioTrack && audioChoice !== 'drop' && audioTrack.codec?.startsWith('mp4a.40.') && audioTrack.description && audioTrack.sampleCount > 0;
-  if (copyAac) audio = 'copied';
-  else if (audioTrack && audioChoice !== 'drop') notes.push(`audio track (${audioTrack.codec ?? audioTrack.fourcc}) dropped: only AAC is copied into the MP4`);
+  let audio: TranscodedVideo['audio'] = audioTrack && audioTrack.sampleCount > 0 ? 'dropped' : 'none';
+  const copied = audioTrack && audio === 'dropped' && audioChoice !== 'drop' ? streamedAudio(audioTrack, container, t.demuxer) : undefined;
+  if (copied && 'codec' in copied) audio = 'copied';
+  else if (copied) notes.push(`audio track (${audioTrack!.codec ?? audioTrack!.fourcc}) dropped: ${copied.reason}`);
+  const tracks = audio === 'copied' ? [video, audioTrack!] : [video];
   const stream = new FragmentStream(toSink(t.output), {
-    spec: { codec: plan.kind === 'h264' ? 'avc' : plan.kind, width: t.size.width, height: t.size.height, rotation: video.rotation, timescale: video.timescale },
-    audio: copyAac ? { demuxer: t.demuxer, source: t.source, track: audioTrack } : undefined,
+    spec: { codec: plan.kind === 'h264' ? 'avc' : plan.kind, width: t.size.width, height: t.size.height, rotation: video.rotation - t.turn, timescale: video.timescale },
+    container,
+    // A WebM's Info is written first: its length is the source's (a transcode keeps the times).
+    ...(container === 'webm' ? { duration: Math.max(...tracks.map((tr) => presentedEnd(t.demuxer, tr))) } : {}),
+    audio: copied && 'codec' in copied ? { demuxer: t.demuxer, source: t.source, track: audioTrack!, ...copied } : undefined,
     async config(firstKey, meta) {
       if (plan.kind === 'h264') {
         if (!meta.description) throw new MediaslimError('ENCODE_FAILED', "the browser's H.264 encoder gave no avcC description (asked for avc: { format: 'avc' })");
@@ -429,18 +431,18 @@ async function transcodeToStream(
     },
   }, withCore);
   try {
-    await reencode(t.demuxer, t.source, video, t.decoderConfig, plan, t.size, 0, t.ticksPerFrame, maxKeyInterval, t.progress, t.signal, stream);
+    await reencode(t.demuxer, t.source, video, t.decoderConfig, plan, t.size, t.turn, t.ticksPerFrame, maxKeyInterval, t.progress, t.signal, stream);
     const { bytesWritten, codec } = await stream.finish();
     const codecs = audio === 'copied' ? `${codec}, ${audioTrack!.codec}` : codec;
     return {
       bytesWritten,
       codec,
-      mimeType: `video/mp4; codecs="${codecs}"`,
-      container: 'mp4',
+      mimeType: `video/${container}; codecs="${codecs}"`,
+      container,
       hardwareAcceleration: plan.hardwareAcceleration,
       width: t.size.width,
       height: t.size.height,
-      rotation: video.rotation,
+      rotation: video.rotation - t.turn,
       frames: stream.frames,
       duration: stream.presentedTicks / video.timescale,
       audio,
@@ -452,6 +454,17 @@ async function transcodeToStream(
     await stream.abort(err);
     throw err;
   }
+}
+
+/** Where `track`'s presentation ends, in seconds: its latest sample's end, less the end
+ * padding (the demuxers' times: what a player shows starts at 0). */
+function presentedEnd(demuxer: VideoDemuxer, track: VideoTrackInfo): number {
+  let end = 0;
+  for (let from = 0; from < track.sampleCount; from += PAGE) {
+    const page = demuxer.samples(track.id, from, PAGE);
+    page.pts.forEach((pts, i) => (end = Math.max(end, pts + page.durations[i]!)));
+  }
+  return end / track.timescale - track.endPaddingNs / 1e9;
 }
 
 /** Decodes every frame of `video`, scales it, encodes it; frames before the source's edit

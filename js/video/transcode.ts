@@ -26,10 +26,14 @@ export interface TranscodeOptions extends TranscodeJobOptions, RunFields {
   onProgress?: (event: ProgressEvent) => void;
   /**
    * Stream the output here instead of returning it: a `WritableStream` (e.g. from the File
-   * System Access API). The MP4 is then fragmented (init segment, then a `moof` + `mdat` per
-   * group of pictures as it is encoded, an `mfra` index at the end), so memory holds about one
-   * GOP, not the whole video. The result then has `bytesWritten` and no `video`; the stream is
-   * closed when done and aborted on failure.
+   * System Access API). Each group of pictures is written as soon as it is encoded, so memory
+   * holds about one GOP, not the whole video: an MP4 is then fragmented (init segment, a `moof`
+   * + `mdat` per group, an `mfra` index at the end); a WebM is written once through, as live
+   * recorders write it (a Segment of unknown size, clusters per group, the Cues at the end),
+   * with its duration in the header from the source. Audio is copied (AAC into MP4, Opus or
+   * Vorbis into WebM; other audio is dropped, said in `notes`); `audio: 'reencode'` is refused.
+   * The result then has `bytesWritten` and no `video`; the stream is closed when done and
+   * aborted on failure.
    */
   output?: WritableStream<Uint8Array>;
 }

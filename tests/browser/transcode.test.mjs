@@ -272,6 +272,65 @@ describe('transcode in Chromium (WebCodecs)', () => {
     assert.equal(r.streamed.writes, fragments + 2, 'init segment, each fragment, mfra: one write each');
   });
 
+  test('output: a WritableStream receives a WebM written once through (header with the duration, clusters per GOP, Cues last)', async () => {
+    const r = await checkTranscode('streamed-webm', join(fixtures, 'clip-vp9-opus.webm'), {
+      options: { container: 'webm', maxHeight: 480, keyFrameInterval: 15 },
+      width: 160,
+      height: 120,
+      audio: 'copied',
+      asBlob: true,
+      stream: true,
+    });
+    assert.equal(r.streamed.hasVideo, false, 'no bytes in the result');
+    assert.equal(r.streamed.bytesWritten, r.outputBytes);
+    // Top-level layout: EBML header, then a Segment of unknown size whose children end with the Cues.
+    const bytes = Buffer.from(r.videoB64, 'base64');
+    const vint = (at) => {
+      const len = Math.clz32(bytes[at]) - 23;
+      let v = BigInt(bytes[at] & (0xff >> len));
+      for (let i = 1; i < len; i++) v = (v << 8n) | BigInt(bytes[at + i]);
+      return { v, len, unknown: v === (1n << BigInt(7 * len)) - 1n };
+    };
+    const element = (at) => {
+      const id = bytes.readUIntBE(at, Math.clz32(bytes[at]) - 23);
+      const size = vint(at + (Math.clz32(bytes[at]) - 23));
+      const start = at + (Math.clz32(bytes[at]) - 23) + size.len;
+      return { id, start, end: size.unknown ? bytes.length : start + Number(size.v), unknown: size.unknown };
+    };
+    const ebml = element(0);
+    const segment = element(ebml.end);
+    assert.deepEqual([ebml.id, segment.id, segment.unknown], [0x1a45dfa3, 0x18538067, true]);
+    const level1 = [];
+    for (let at = segment.start; at < bytes.length; at = element(at).end) level1.push(element(at).id);
+    const clusters = level1.filter((id) => id === 0x1f43b675).length;
+    assert.deepEqual([level1[0], level1[1], level1.at(-1)], [0x1549a966, 0x1654ae6b, 0x1c53bb6b], 'Info, Tracks, ..., Cues');
+    assert.ok(clusters >= 4, `${clusters} clusters for ${r.frames} frames, a key frame every 15`);
+    if (hasFfmpeg) {
+      // The length is in the header: FFmpeg reads it without the Cues or a scan.
+      const length = (file) => Number(run(['ffprobe', '-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file]));
+      const [ours, theirs] = [length(join(dir, 'streamed-webm.webm')), length(join(fixtures, 'clip-vp9-opus.webm'))];
+      assert.ok(Math.abs(ours - theirs) <= 0.001, `duration ${ours} s vs the source's ${theirs} s`);
+    }
+    // AAC has no place in a WebM and cannot be re-encoded on the way: dropped, and said so.
+    const dropped = await checkTranscode('streamed-webm-aac', join(fixtures, 'clip-h264-aac.mp4'), {
+      options: { container: 'webm', maxHeight: 480 },
+      width: 320,
+      height: 240,
+      stream: true,
+    });
+    assert.equal(dropped.audio, 'dropped');
+    assert.ok(dropped.notes.some((n) => /Opus or Vorbis audio only/.test(n)), dropped.notes.join('; '));
+    // WebM has no rotation: streamed frames are turned upright too.
+    const turned = await checkTranscode('streamed-webm-rotated', join(fixtures, 'clip-rotated-cw90.mp4'), {
+      options: { container: 'webm', maxHeight: 480 },
+      width: 120,
+      height: 160,
+      minPsnr: 22,
+      stream: true,
+    });
+    assert.equal(turned.rotation, 0);
+  });
+
   test('fps: frames dropped evenly to the asked rate, the duration kept, invalid rates refused', async (t) => {
     if (!hasFfmpeg) return t.skip('ffmpeg not found');
     const path = join(fixtures, 'clip-h264-aac.mp4');
@@ -438,9 +497,10 @@ describe('transcode in Chromium (WebCodecs)', () => {
         png: await code(window.mediaslim.transcode(png, { pool })),
         cut: await code(window.mediaslim.transcode(clip.subarray(0, 2000), { pool })),
         posterTime: await code(window.mediaslim.posterFrame(clip, { pool, time: -1 })),
+        reencodeToOutput: await code(window.mediaslim.transcode(clip, { pool, audio: 'reencode', output: new WritableStream() })),
       };
     });
-    assert.deepEqual(codes, { codec: 'INVALID_OPTION', h264InWebm: 'INVALID_OPTION', container: 'INVALID_OPTION', audioMode: 'INVALID_OPTION', typo: 'INVALID_OPTION', png: 'UNSUPPORTED_FORMAT', cut: 'CORRUPT_INPUT', posterTime: 'INVALID_OPTION' });
+    assert.deepEqual(codes, { codec: 'INVALID_OPTION', h264InWebm: 'INVALID_OPTION', container: 'INVALID_OPTION', audioMode: 'INVALID_OPTION', typo: 'INVALID_OPTION', png: 'UNSUPPORTED_FORMAT', cut: 'CORRUPT_INPUT', posterTime: 'INVALID_OPTION', reencodeToOutput: 'INVALID_OPTION' });
     if (hasCorpus) {
       // HEVC: transcoded where this Chromium decodes it, else UNSUPPORTED_CODEC naming the codec.
       const hevc = await page.evaluate(async (b64) => {

@@ -139,13 +139,27 @@ pub struct WebmTrack<'a> {
     pub end_padding_ns: u64,
 }
 
+/// Where a track's samples sit in the whole track: a whole file holds them all; a streamed
+/// file (stream.rs) gets them a run at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Span {
+    /// The decode time of the first sample, in the track's ticks.
+    pub first_dts: i128,
+    /// The last sample is the track's last (its block then says how long it lasts).
+    pub ends: bool,
+}
+
+impl Span {
+    pub(super) const WHOLE: Span = Span { first_dts: 0, ends: true };
+}
+
 impl WebmTrack<'_> {
     fn is_video(&self) -> bool {
         matches!(self.media, WebmMedia::Video { .. })
     }
 
     /// Each sample's block time (ms, pre-skip included) and duration (ms), decode order.
-    fn block_times(&self) -> Result<Vec<(i64, u64)>> {
+    pub(super) fn block_times(&self, span: Span) -> Result<Vec<(i64, u64)>> {
         let scale = i128::from(self.timescale);
         let delay_ns = i128::from(self.media.codec().codec_delay_ns());
         // Rounded to the nearest millisecond, halves up, from exact nanoseconds.
@@ -153,7 +167,7 @@ impl WebmTrack<'_> {
             let ns = ticks * 1_000_000_000 / scale + delay_ns;
             (ns + 500_000).div_euclid(1_000_000) as i64
         };
-        let mut dts = 0i128;
+        let mut dts = span.first_dts;
         let mut out = Vec::with_capacity(self.samples.len());
         for (i, s) in self.samples.iter().enumerate() {
             let offset = self.composition_offsets.get(i).copied().map_or(0, i128::from);
@@ -187,8 +201,9 @@ pub fn mux(tracks: &[WebmTrack<'_>], limits: &MuxLimits) -> Result<Vec<u8>> {
     }
     let media_bytes = limits.check(tracks.iter().map(|t| t.samples))?;
     let count: u64 = tracks.iter().map(|t| t.samples.len() as u64).sum();
-    let times: Vec<Vec<(i64, u64)>> = tracks.iter().map(WebmTrack::block_times).collect::<Result<_>>()?;
-    let blocks = interleave(tracks, &times);
+    let times: Vec<Vec<(i64, u64)>> = tracks.iter().map(|t| t.block_times(Span::WHOLE)).collect::<Result<_>>()?;
+    let spans = vec![Span::WHOLE; tracks.len()];
+    let blocks = interleave(tracks, &times, &spans);
     let clusters = plan_clusters(tracks, &blocks);
     // Presented length: the latest block end, less the pre-skip that block times include.
     let duration_ms = tracks
@@ -201,7 +216,7 @@ pub fn mux(tracks: &[WebmTrack<'_>], limits: &MuxLimits) -> Result<Vec<u8>> {
         })
         .fold(0.0f64, f64::max);
 
-    let info = info(duration_ms);
+    let info = info(Some(duration_ms));
     let track_list = track_list(tracks);
     let cues_size = cues_len(clusters.iter().filter(|c| c.cue_track.is_some()).count());
     let seek_head_size = seek_head(0, 0, 0).len();
@@ -234,24 +249,8 @@ pub fn mux(tracks: &[WebmTrack<'_>], limits: &MuxLimits) -> Result<Vec<u8>> {
     let cues_slot = out.len();
     out.resize(cues_slot + cues_size, 0);
 
-    let mut cue_points: Vec<(u64, u64, u64)> = Vec::new(); // (time ms, track number, cluster position)
-    for (ci, cluster) in clusters.iter().enumerate() {
-        let position = (out.len() - segment_data) as u64;
-        if let Some(track) = cluster.cue_track {
-            cue_points.push((cluster.time as u64, track, position));
-        }
-        let end = clusters.get(ci + 1).map_or(blocks.len(), |c| c.first);
-        put_id(&mut out, CLUSTER);
-        let size_at = out.len();
-        out.extend_from_slice(&[0x01, 0, 0, 0, 0, 0, 0, 0]);
-        let body = out.len();
-        uint_element(&mut out, TIMESTAMP, cluster.time as u64);
-        for b in blocks.get(cluster.first..end).unwrap_or_default() {
-            write_block(&mut out, tracks, &times, b, cluster.time)?;
-        }
-        let cluster_size = (out.len() - body) as u64;
-        patch_size(&mut out, size_at, cluster_size);
-    }
+    let blocks = Blocks { tracks, times: &times, spans: &spans, order: &blocks };
+    let cue_points = write_clusters(&mut out, &blocks, &clusters, (segment_data, 0))?;
     let cues = cues(&cue_points);
     if cues.len() != cues_size {
         return Err(Error::encode("webm", format!("Cues came out {} bytes, {} were reserved", cues.len(), cues_size)));
@@ -264,8 +263,16 @@ pub fn mux(tracks: &[WebmTrack<'_>], limits: &MuxLimits) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-fn check_track(t: &WebmTrack<'_>) -> Result<()> {
-    match t.media {
+pub(super) fn check_track(t: &WebmTrack<'_>) -> Result<()> {
+    check_media(t.media)?;
+    if t.timescale == 0 {
+        return Err(Error::option("timescale", "must be at least 1"));
+    }
+    check_samples(t)
+}
+
+pub(super) fn check_media(media: &WebmMedia) -> Result<()> {
+    match media {
         WebmMedia::Video { codec, width, height } => {
             codec.check(true)?;
             if *width == 0 || *height == 0 || *width > 0xFFFF || *height > 0xFFFF {
@@ -282,15 +289,23 @@ fn check_track(t: &WebmTrack<'_>) -> Result<()> {
             }
         }
     }
-    if t.timescale == 0 {
-        return Err(Error::option("timescale", "must be at least 1"));
-    }
+    Ok(())
+}
+
+/// A track's samples, whole or (streamed) the first run of them.
+pub(super) fn check_samples(t: &WebmTrack<'_>) -> Result<()> {
     if t.samples.is_empty() {
         return Err(Error::option("samples", "a track needs at least one sample"));
     }
+    check_run(t)?;
     if t.samples.first().is_some_and(|s| !s.keyframe) {
         return Err(Error::option("samples", "the first frame must be a key frame"));
     }
+    Ok(())
+}
+
+/// Any run of a track's samples: durations and presentation offsets.
+pub(super) fn check_run(t: &WebmTrack<'_>) -> Result<()> {
     if let Some(i) = t.samples.iter().position(|s| s.duration == 0) {
         return Err(Error::option("samples", format!("frame {i} has a duration of 0")));
     }
@@ -304,15 +319,24 @@ fn check_track(t: &WebmTrack<'_>) -> Result<()> {
 }
 
 /// A block to write: (track index, sample index, block time ms).
-type BlockRef = (usize, usize, i64);
+pub(super) type BlockRef = (usize, usize, i64);
+
+/// What clusters are written from: the tracks (or runs of them), their samples' block times
+/// and spans, and the blocks in file order.
+pub(super) struct Blocks<'a, 't> {
+    pub tracks: &'a [WebmTrack<'t>],
+    pub times: &'a [Vec<(i64, u64)>],
+    pub spans: &'a [Span],
+    pub order: &'a [BlockRef],
+}
 
 /// Every block in file order: by time, each track's own samples kept in decode order.
-fn interleave(tracks: &[WebmTrack<'_>], times: &[Vec<(i64, u64)>]) -> Vec<BlockRef> {
+pub(super) fn interleave(tracks: &[WebmTrack<'_>], times: &[Vec<(i64, u64)>], spans: &[Span]) -> Vec<BlockRef> {
     let mut order: Vec<(i64, usize, usize, i64)> = Vec::with_capacity(times.iter().map(Vec::len).sum());
-    for (ti, (t, times)) in tracks.iter().zip(times).enumerate() {
+    for (ti, ((t, times), span)) in tracks.iter().zip(times).zip(spans).enumerate() {
         // Sorted by decode time (in ms of the same clock), so reordered frames stay in order.
         let scale = i128::from(t.timescale);
-        let mut dts = 0i128;
+        let mut dts = span.first_dts;
         for (si, (&(time, _), s)) in times.iter().zip(t.samples).enumerate() {
             let at = ((dts - i128::from(t.media_start)) * 1000 / scale) as i64;
             order.push((at, ti, si, time));
@@ -323,7 +347,7 @@ fn interleave(tracks: &[WebmTrack<'_>], times: &[Vec<(i64, u64)>]) -> Vec<BlockR
     order.into_iter().map(|(_, t, i, time)| (t, i, time)).collect()
 }
 
-struct ClusterPlan {
+pub(super) struct ClusterPlan {
     /// Index into the block order of its first block.
     first: usize,
     time: i64,
@@ -333,7 +357,7 @@ struct ClusterPlan {
 
 /// Cluster boundaries: one at every video key frame (so each is a seek point), else every
 /// 5 seconds, and whenever a block's time would not fit the 16-bit offset from its cluster's.
-fn plan_clusters(tracks: &[WebmTrack<'_>], blocks: &[BlockRef]) -> Vec<ClusterPlan> {
+pub(super) fn plan_clusters(tracks: &[WebmTrack<'_>], blocks: &[BlockRef]) -> Vec<ClusterPlan> {
     let video = tracks.iter().position(WebmTrack::is_video);
     let mut clusters: Vec<ClusterPlan> = Vec::new();
     for (i, &(t, s, time)) in blocks.iter().enumerate() {
@@ -356,20 +380,47 @@ fn plan_clusters(tracks: &[WebmTrack<'_>], blocks: &[BlockRef]) -> Vec<ClusterPl
     clusters
 }
 
-fn write_block(
+/// Writes `clusters` of `blocks` to `out`, and returns their cue points (time ms, track
+/// number, cluster position). `(origin, base)`: the cluster that starts at `out[origin]` lies
+/// `base` bytes into the Segment's data.
+pub(super) fn write_clusters(
     out: &mut Vec<u8>,
-    tracks: &[WebmTrack<'_>],
-    times: &[Vec<(i64, u64)>],
-    block: &BlockRef,
-    cluster_time: i64,
-) -> Result<()> {
+    blocks: &Blocks<'_, '_>,
+    clusters: &[ClusterPlan],
+    (origin, base): (usize, u64),
+) -> Result<Vec<(u64, u64, u64)>> {
+    let mut cue_points = Vec::new();
+    for (ci, cluster) in clusters.iter().enumerate() {
+        let position = base + (out.len() - origin) as u64;
+        if let Some(track) = cluster.cue_track {
+            cue_points.push((cluster.time as u64, track, position));
+        }
+        let end = clusters.get(ci + 1).map_or(blocks.order.len(), |c| c.first);
+        put_id(out, CLUSTER);
+        let size_at = out.len();
+        out.extend_from_slice(&[0x01, 0, 0, 0, 0, 0, 0, 0]);
+        let body = out.len();
+        uint_element(out, TIMESTAMP, cluster.time as u64);
+        for b in blocks.order.get(cluster.first..end).unwrap_or_default() {
+            write_block(out, blocks, b, cluster.time)?;
+        }
+        let cluster_size = (out.len() - body) as u64;
+        patch_size(out, size_at, cluster_size);
+    }
+    Ok(cue_points)
+}
+
+fn write_block(out: &mut Vec<u8>, blocks: &Blocks<'_, '_>, block: &BlockRef, cluster_time: i64) -> Result<()> {
     let &(t, s, time) = block;
-    let (Some(track), Some(track_times)) = (tracks.get(t), times.get(t)) else { return Ok(()) };
+    let (Some(track), Some(track_times), Some(span)) = (blocks.tracks.get(t), blocks.times.get(t), blocks.spans.get(t))
+    else {
+        return Ok(());
+    };
     let Some(sample) = track.samples.get(s) else { return Ok(()) };
     let relative = i16::try_from(time - cluster_time)
         .map_err(|_| Error::encode("webm", "a block too far from its cluster's time"))?;
     let number = 0x80 | (t as u8 + 1); // a 1-byte track number vint (at most 126 tracks)
-    let last = s + 1 == track.samples.len();
+    let last = span.ends && s + 1 == track.samples.len();
     if !last {
         put_id(out, SIMPLE_BLOCK);
         put_size(out, 4 + sample.data.len() as u64);
@@ -412,7 +463,7 @@ fn write_block(
     Ok(())
 }
 
-fn ebml_header(out: &mut Vec<u8>) {
+pub(super) fn ebml_header(out: &mut Vec<u8>) {
     let mut body = Vec::new();
     uint_element(&mut body, EBML_VERSION, 1);
     uint_element(&mut body, EBML_READ_VERSION, 1);
@@ -425,12 +476,15 @@ fn ebml_header(out: &mut Vec<u8>) {
     element(out, EBML, &body);
 }
 
-fn info(duration_ms: f64) -> Vec<u8> {
+/// Info; `duration_ms` is left out when not known.
+pub(super) fn info(duration_ms: Option<f64>) -> Vec<u8> {
     let mut body = Vec::new();
     uint_element(&mut body, TIMESTAMP_SCALE, TIMESTAMP_SCALE_NS);
-    put_id(&mut body, DURATION);
-    put_size(&mut body, 8);
-    body.extend_from_slice(&duration_ms.to_be_bytes());
+    if let Some(ms) = duration_ms {
+        put_id(&mut body, DURATION);
+        put_size(&mut body, 8);
+        body.extend_from_slice(&ms.to_be_bytes());
+    }
     string_element(&mut body, MUXING_APP, "mediaslim");
     string_element(&mut body, WRITING_APP, "mediaslim");
     let mut out = Vec::new();
@@ -438,7 +492,7 @@ fn info(duration_ms: f64) -> Vec<u8> {
     out
 }
 
-fn track_list(tracks: &[WebmTrack<'_>]) -> Vec<u8> {
+pub(super) fn track_list(tracks: &[WebmTrack<'_>]) -> Vec<u8> {
     let mut list = Vec::new();
     for (i, t) in tracks.iter().enumerate() {
         let number = i as u64 + 1;
@@ -507,7 +561,7 @@ fn cue_point(time: u64, track: u64, position: u64) -> Vec<u8> {
     out
 }
 
-fn cues(points: &[(u64, u64, u64)]) -> Vec<u8> {
+pub(super) fn cues(points: &[(u64, u64, u64)]) -> Vec<u8> {
     let body: Vec<u8> = points.iter().flat_map(|&(time, track, at)| cue_point(time, track, at)).collect();
     let mut out = Vec::new();
     element(&mut out, CUES, &body);
@@ -528,7 +582,7 @@ fn id_len(id: u32) -> usize {
     4 - (id.leading_zeros() / 8) as usize
 }
 
-fn put_id(out: &mut Vec<u8>, id: u32) {
+pub(super) fn put_id(out: &mut Vec<u8>, id: u32) {
     let bytes = id.to_be_bytes();
     out.extend_from_slice(bytes.get(4 - id_len(id)..).unwrap_or_default());
 }
