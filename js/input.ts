@@ -1,4 +1,5 @@
-// Normalizes what callers pass (bytes, buffers, Blobs/Files) into bytes for the core.
+// Bytes: what callers pass (bytes, buffers, Blobs/Files) normalized for the core, and the two
+// helpers the stages that gather encoded pieces share.
 import { MediaslimError } from './errors.js';
 
 export type Input = Uint8Array | ArrayBuffer | Blob;
@@ -30,4 +31,20 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value !== 'object') return typeof value;
   return (value as object).constructor?.name ?? 'object';
+}
+
+/** `parts` one after another in one new buffer. */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** A copy of a WebCodecs buffer (the decoder config's description is only lent). */
+export function bytesOf(src: AllowSharedBufferSource): Uint8Array {
+  return ArrayBuffer.isView(src) ? new Uint8Array(src.buffer, src.byteOffset, src.byteLength).slice() : new Uint8Array(src as ArrayBuffer).slice();
 }

@@ -8,7 +8,7 @@
 // drop that message (Chromium dispatches it to the missing handler), leaving the job hanging.
 import { flavorToRun, flavorWith, larger, loadCore, memoryBytes, notBuilt, withCore, type Core, type Flavor } from './core.js';
 import { MediaslimError } from './errors.js';
-import { readAll } from './input.js';
+import { concat, readAll } from './input.js';
 import type { JobReply, JobRequest, WorkerMessage } from './protocol.js';
 import type { AvifEncoder } from './webcodecs/avif.js';
 import type { GifVideoJobOptions } from './video/encode-gif.js';
@@ -82,12 +82,7 @@ function withOriginal(out: Output, input: Uint8Array): Output {
   delete out.originalRanges;
   const parts: Uint8Array[] = [];
   for (let i = 0; i < ranges.length; i += 2) parts.push(input.subarray(ranges[i], ranges[i + 1]));
-  out.bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.bytes.set(p, at);
-    at += p.length;
-  }
+  out.bytes = concat(parts);
   return out;
 }
 

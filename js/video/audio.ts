@@ -2,9 +2,10 @@
 // into MP4; Opus into MP4 or WebM; Vorbis into WebM), else re-encoded with WebCodecs'
 // AudioDecoder -> AudioEncoder (Opus for WebM; AAC for MP4 when this browser encodes it,
 // else Opus in MP4). Times stay aligned with the video: the output's presentation starts
-// where the source's did (priming and pre-skip become the muxers' `mediaStart`).
+// where the source's did (priming and pre-skip become the muxers' `mediaStart`). A streamed
+// output takes its audio a stretch at a time through an `AudioFeed` (`streamedAudio`).
 import { MediaslimError } from '../errors.js';
-import { bytesOf } from './encode-gif.js';
+import { bytesOf, concat } from '../input.js';
 import type { ByteSource, VideoDemuxer, VideoTrackInfo } from './video-source.js';
 
 export type AudioMode = 'copy' | 'reencode' | 'drop';
@@ -65,16 +66,91 @@ export async function prepareAudio(
   return { audio: 'reencoded', parts: await reencodeAudio(demuxer, source, track, container, signal, notes), notes };
 }
 
-/** How `track` is copied into a streamed output (written a run at a time as the video is
- * encoded, so copied, never re-encoded): AAC into an MP4, Opus or Vorbis into a WebM. Its
- * codec and where its presentation starts (the muxers' `mediaStart`), or why not. */
-export function streamedAudio(track: VideoTrackInfo, container: Container, demuxer: VideoDemuxer): { codec: AudioCodecName; mediaStart: number } | { reason: string } {
+/** Audio packets for a streamed output: taken in order, a stretch of time at a time, as the
+ * video's groups of pictures go out. */
+export interface AudioFeed {
+  /** The muxers' audio spec, and the codec record. */
+  spec: AudioParts['spec'];
+  config: Uint8Array;
+  /** RFC 6381 codec string. */
+  codec: string;
+  /** The packets not taken yet that are presented before `seconds`. */
+  until(seconds: number): Promise<Packets>;
+}
+
+type Packets = Pick<AudioParts, 'data' | 'sizes' | 'durations'>;
+
+/** Index entries fetched per page while feeding. */
+const FEED_PAGE = 256;
+
+/**
+ * The audio of a streamed output. Copied where the container holds it as it is (AAC into an
+ * MP4, Opus or Vorbis into a WebM, read by range a stretch at a time: memory stays flat);
+ * else (Opus from a WebM into an MP4, which is re-timed, or `reencode`) prepared whole first
+ * by `prepareAudio`, so memory holds the compressed track (about 0.5 MB a minute as Opus).
+ */
+export async function streamedAudio(
+  track: VideoTrackInfo | undefined, mode: AudioMode, container: Container, demuxer: VideoDemuxer, source: ByteSource, signal: AbortSignal,
+): Promise<AudioOutcome & { feed?: AudioFeed }> {
+  if (!track || track.sampleCount === 0) return { audio: 'none', notes: [] };
+  if (mode === 'drop') return { audio: 'dropped', notes: [] };
   const kind = kindOf(track);
-  const copies = container === 'mp4' ? kind === 'aac' : kind !== undefined && containerHolds(container, kind);
-  if (!kind || !copies || track.sampleCount === 0) {
-    return { reason: `a${container === 'mp4' ? 'n MP4' : ' WebM'} written to \`output\` copies ${container === 'mp4' ? 'AAC' : 'Opus or Vorbis'} audio only` };
+  // Opus counts 48 kHz samples in an MP4: a WebM source's (ms) is re-timed, so prepared whole.
+  const retimed = kind === 'opus' && container === 'mp4' && track.timescale !== OPUS_RATE;
+  if (mode === 'copy' && kind && containerHolds(container, kind) && !retimed) {
+    const spec = {
+      codec: kind, sampleRate: track.sampleRate, channels: track.channels, timescale: track.timescale,
+      mediaStart: mediaStartOf(kind, track, demuxer.samples(track.id, 0, 1).pts[0] ?? 0), endPaddingNs: track.endPaddingNs,
+    };
+    return { audio: 'copied', notes: [], feed: demuxedFeed(demuxer, source, track, spec, kind === 'aac' ? track.codec! : kind) };
   }
-  return { codec: kind, mediaStart: mediaStartOf(kind, track, demuxer.samples(track.id, 0, 1).pts[0] ?? 0) };
+  const outcome = await prepareAudio(track, mode, container, demuxer, source, signal);
+  return { ...outcome, ...(outcome.parts ? { feed: bufferedFeed(outcome.parts) } : {}) };
+}
+
+/** Packets read by range from the source as they are taken (times as the demuxer gives them:
+ * edit list applied, like the video's). */
+function demuxedFeed(demuxer: VideoDemuxer, source: ByteSource, track: VideoTrackInfo, spec: AudioParts['spec'], codec: string): AudioFeed {
+  let next = 0;
+  return {
+    spec, codec, config: track.description!,
+    async until(seconds) {
+      const parts: Uint8Array[] = [];
+      const sizes: number[] = [];
+      const durations: number[] = [];
+      while (next < track.sampleCount) {
+        const page = demuxer.samples(track.id, next, FEED_PAGE);
+        let i = 0;
+        for (; i < page.sizes.length && page.dts[i]! / track.timescale < seconds; i++) {
+          parts.push(await source.read(page.offsets[i]!, page.sizes[i]!));
+          sizes.push(page.sizes[i]!);
+          durations.push(page.durations[i]!);
+        }
+        next += i;
+        if (i < page.sizes.length) break;
+      }
+      return { data: concat(parts), sizes: Uint32Array.from(sizes), durations: Uint32Array.from(durations) };
+    },
+  };
+}
+
+/** Packets already prepared (copied or re-encoded) in memory. */
+function bufferedFeed(parts: AudioParts): AudioFeed {
+  let next = 0;
+  let at = 0; // byte offset of packet `next`
+  let ticks = -parts.spec.mediaStart; // presentation time of packet `next`
+  return {
+    spec: parts.spec, codec: parts.codec, config: parts.config,
+    async until(seconds) {
+      const [first, start] = [next, at];
+      while (next < parts.sizes.length && ticks / parts.spec.timescale < seconds) {
+        ticks += parts.durations[next]!;
+        at += parts.sizes[next]!;
+        next += 1;
+      }
+      return { data: parts.data.subarray(start, at), sizes: parts.sizes.subarray(first, next), durations: parts.durations.subarray(first, next) };
+    },
+  };
 }
 
 /** The muxers' `mediaStart` for a copied track: AAC's edit list start, else minus the first
@@ -85,14 +161,12 @@ function mediaStartOf(kind: AudioCodecName, track: VideoTrackInfo, firstPts: num
 
 async function readSamples(demuxer: VideoDemuxer, source: ByteSource, track: VideoTrackInfo, signal: AbortSignal) {
   const all = demuxer.samples(track.id, 0, track.sampleCount);
-  const data = new Uint8Array(all.sizes.reduce((a, b) => a + b, 0));
-  let at = 0;
+  const parts: Uint8Array[] = [];
   for (let i = 0; i < all.sizes.length; i++) {
     if (signal.aborted) throw aborted(signal);
-    data.set(await source.read(all.offsets[i]!, all.sizes[i]!), at);
-    at += all.sizes[i]!;
+    parts.push(await source.read(all.offsets[i]!, all.sizes[i]!));
   }
-  return { all, data };
+  return { all, data: concat(parts) };
 }
 
 /** Every sample of `track`, bit-exact, with the times the output container counts in. */
@@ -156,7 +230,7 @@ async function reencodeAudio(demuxer: VideoDemuxer, source: ByteSource, track: V
   if (container === 'mp4' && opus) notes.push("audio re-encoded as Opus in MP4: this browser's AudioEncoder has no AAC");
   if (channels !== track.channels) notes.push(`audio downmixed from ${track.channels} channels to stereo: this browser's ${encoderConfig.codec} AudioEncoder takes no more`);
 
-  const { all, data } = await readSamples(demuxer, source, track, signal);
+  const all = demuxer.samples(track.id, 0, track.sampleCount);
   const chunks: { data: Uint8Array; timestamp: number; duration: number }[] = [];
   let description: Uint8Array | undefined;
   let failure: unknown;
@@ -188,15 +262,14 @@ async function reencodeAudio(demuxer: VideoDemuxer, source: ByteSource, track: V
   try {
     encoder.configure(encoderConfig);
     decoder.configure(decoderConfig);
-    let at = 0;
     for (let i = 0; i < all.sizes.length && !failure; i++) {
       if (signal.aborted) throw aborted(signal);
       while (decoder.decodeQueueSize > MAX_QUEUED && !failure) await new Promise((r) => setTimeout(r, 1));
-      const size = all.sizes[i]!;
+      // Read as decoded: memory holds the encoded output, not the source's track as well.
+      const data = await source.read(all.offsets[i]!, all.sizes[i]!);
       // The demuxers give presented times: an AAC edit's priming and Opus's pre-skip lie before 0.
       const timestamp = us(all.pts[i]!);
-      decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp, duration: us(all.durations[i]!), data: data.subarray(at, at + size) }));
-      at += size;
+      decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp, duration: us(all.durations[i]!), data }));
     }
     if (!failure) await decoder.flush();
     if (!failure) await encoder.flush();
@@ -238,14 +311,8 @@ async function reencodeAudio(demuxer: VideoDemuxer, source: ByteSource, track: V
   chunks.length = kept;
   durations = durations.subarray(0, kept);
   const sizes = Uint32Array.from(chunks, (c) => c.data.byteLength);
-  const out = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c.data, at);
-    at += c.data.byteLength;
-  }
   return {
-    config, data: out, sizes, durations, codec: opus ? 'opus' : encoderConfig.codec,
+    config, data: concat(chunks.map((c) => c.data)), sizes, durations, codec: opus ? 'opus' : encoderConfig.codec,
     spec: { codec: opus ? 'opus' : 'aac', sampleRate: opus ? OPUS_RATE : track.sampleRate, channels, timescale, mediaStart },
   };
 }

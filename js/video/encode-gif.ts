@@ -7,11 +7,7 @@ import type { Core, Flavor } from '../core.js';
 import { MediaslimError } from '../errors.js';
 import { codecFor as av1CodecFor } from '../webcodecs/avif.js';
 import { encodeToTarget } from './gif-target.js';
-
-/** A copy of a WebCodecs buffer (the decoder config's description is only lent). */
-export function bytesOf(src: AllowSharedBufferSource): Uint8Array {
-  return ArrayBuffer.isView(src) ? new Uint8Array(src.buffer, src.byteOffset, src.byteLength).slice() : new Uint8Array(src as ArrayBuffer).slice();
-}
+import { bytesOf, concat } from '../input.js';
 
 /**
  * The encoder's decoder description, copied; an H.264 `avcC` whose parameter sets repeat their
@@ -289,12 +285,7 @@ export async function encodeFrames(
     codec = made.codec;
   }
   const sizes = Uint32Array.from(chunks, (c) => c.data.length);
-  const data = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
-  let at = 0;
-  for (const c of chunks) {
-    data.set(c.data, at);
-    at += c.data.length;
-  }
+  const data = concat(chunks.map((c) => c.data));
   const frameDurations = Uint32Array.from(chunks, (c) => {
     const d = durations.get(c.timestamp);
     if (d === undefined) throw new MediaslimError('ENCODE_FAILED', `the browser's encoder returned a frame at ${c.timestamp} µs, which was never sent`);

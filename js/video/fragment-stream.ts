@@ -5,9 +5,10 @@
 // unknown size (`WebmClusterWriter`). Memory holds one GOP of encoded frames, not the movie.
 // The muxing is the core's.
 import type { Core, Flavor } from '../core.js';
+import { concat } from '../input.js';
 import { MediaslimError } from '../errors.js';
 import type { ByteSink } from './byte-sink.js';
-import type { ByteSource, VideoDemuxer, VideoTrackInfo } from './video-source.js';
+import type { AudioFeed } from './audio.js';
 
 type WithCore = <T>(fn: (core: Core) => T, flavor?: Flavor) => Promise<T>;
 
@@ -60,20 +61,16 @@ export interface StreamSetup {
   container: 'mp4' | 'webm';
   /** WebM: the presented length in seconds, for Info (the stream cannot go back to write it). */
   duration?: number;
-  /** The audio copied into the output: `codec` and `mediaStart` as the muxers' audio spec. */
-  audio?: { demuxer: VideoDemuxer; source: ByteSource; track: VideoTrackInfo; codec: 'aac' | 'opus' | 'vorbis'; mediaStart: number };
+  /** The output's audio, taken a stretch at a time (see audio.ts). */
+  audio?: AudioFeed;
 }
-
-/** Audio samples fetched per page from the index. */
-const AUDIO_PAGE = 256;
 
 export class FragmentStream {
   private muxer?: Muxer;
   /** Bytes given to the output so far. */
   private written = 0;
   private codec = '';
-  /** Next audio sample to write, and what the encoder said (for the codec record). */
-  private audioNext = 0;
+  /** What the encoder said (for the codec record). */
   private meta: EncoderMeta = { codec: '' };
   frames = 0;
   presentedTicks = 0;
@@ -134,14 +131,10 @@ export class FragmentStream {
     const reordered = pts.some((p, i) => p.pts !== sorted[i]);
     const offsets = reordered ? Int32Array.from(pts, (p, i) => p.pts - sorted[i]!) : new Int32Array(0);
     const sizes = Uint32Array.from(gop, (c) => c.data.length);
-    const data = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
-    let at = 0;
-    for (const c of gop) {
-      data.set(c.data, at);
-      at += c.data.length;
-    }
+    const data = concat(gop.map((c) => c.data));
     const endTicks = sorted.at(-1)! + durations.at(-1)!;
-    const audio = await this.audioUntil(nextPts === undefined ? Infinity : nextPts / this.setup.spec.timescale);
+    const none = { data: new Uint8Array(0), sizes: new Uint32Array(0), durations: new Uint32Array(0) };
+    const audio = this.setup.audio ? await this.setup.audio.until(nextPts === undefined ? Infinity : nextPts / this.setup.spec.timescale) : none;
     const muxer = this.muxer!;
     const bytes = await this.withCore(() =>
       muxer.write([data, sizes, durations, Uint8Array.from(gop, (c) => (c.key ? 1 : 0)), offsets, audio.data, audio.sizes, audio.durations], last),
@@ -154,20 +147,15 @@ export class FragmentStream {
   private async open(firstKey: Uint8Array, firstPts: number): Promise<void> {
     const { config, codec } = await this.setup.config(firstKey, this.meta);
     this.codec = codec;
-    const feed = this.setup.audio;
-    const audio = feed?.track;
-    const spec = JSON.stringify({
-      ...this.setup.spec,
-      mediaStart: firstPts > 0 ? -firstPts : 0,
-      ...(audio ? { audio: { codec: feed.codec, sampleRate: audio.sampleRate, channels: audio.channels, timescale: audio.timescale, mediaStart: feed.mediaStart, endPaddingNs: audio.endPaddingNs } } : {}),
-    });
+    const audio = this.setup.audio;
+    const spec = JSON.stringify({ ...this.setup.spec, mediaStart: firstPts > 0 ? -firstPts : 0, ...(audio ? { audio: audio.spec } : {}) });
     const [muxer, header] = await this.withCore((core): [Muxer, Uint8Array] => {
       const c = core as CoreWithStreams;
       if (this.setup.container === 'webm') {
-        const webm = new c.WebmClusterWriter(spec, config, audio?.description, this.setup.duration);
+        const webm = new c.WebmClusterWriter(spec, config, audio?.config, this.setup.duration);
         return [{ write: (run, last) => webm.fragment(...run, last), finish: () => webm.finish(), free: () => webm.free() }, webm.initSegment()];
       }
-      const mp4 = new c.Mp4FragmentWriter(spec, config, audio?.description);
+      const mp4 = new c.Mp4FragmentWriter(spec, config, audio?.config);
       return [{ write: (run) => mp4.fragment(...run), finish: () => mp4.finish(), free: () => mp4.free() }, mp4.initSegment()];
     });
     this.muxer = muxer;
@@ -177,36 +165,5 @@ export class FragmentStream {
   private async emit(bytes: Uint8Array): Promise<void> {
     await this.sink.write(bytes);
     this.written += bytes.byteLength;
-  }
-
-  /** The audio samples (bytes read by range) that start before `seconds` of presentation. */
-  private async audioUntil(seconds: number): Promise<{ data: Uint8Array; sizes: Uint32Array; durations: Uint32Array }> {
-    const feed = this.setup.audio;
-    const none = { data: new Uint8Array(0), sizes: new Uint32Array(0), durations: new Uint32Array(0) };
-    if (!feed) return none;
-    const { demuxer, source, track } = feed;
-    const parts: Uint8Array[] = [];
-    const sizes: number[] = [];
-    const durations: number[] = [];
-    while (this.audioNext < track.sampleCount) {
-      const page = await this.withCore(() => demuxer.samples(track.id, this.audioNext, AUDIO_PAGE));
-      let i = 0;
-      // Times as the demuxer gives them (edit list applied, like the video's pts).
-      for (; i < page.sizes.length && page.dts[i]! / track.timescale < seconds; i++) {
-        parts.push(await source.read(page.offsets[i]!, page.sizes[i]!));
-        sizes.push(page.sizes[i]!);
-        durations.push(page.durations[i]!);
-      }
-      this.audioNext += i;
-      if (i < page.sizes.length) break;
-    }
-    if (sizes.length === 0) return none;
-    const data = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
-    let at = 0;
-    for (const p of parts) {
-      data.set(p, at);
-      at += p.length;
-    }
-    return { data, sizes: Uint32Array.from(sizes), durations: Uint32Array.from(durations) };
   }
 }

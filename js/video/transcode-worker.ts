@@ -5,6 +5,7 @@
 // copied or re-encoded (./audio.ts), and the core muxes. Also the poster frame: one key frame
 // decoded to a PNG.
 import type { Core, Flavor } from '../core.js';
+import { concat } from '../input.js';
 import { MediaslimError } from '../errors.js';
 import { codecFor as av1CodecFor } from '../webcodecs/avif.js';
 import { aborted, prepareAudio, streamedAudio, type AudioMode, type Container } from './audio.js';
@@ -282,10 +283,6 @@ async function transcodeWhole(
   input: Uint8Array | Blob, raw: TranscodeJobOptions, withCore: WithCore, progress: Progress, signal: AbortSignal, output?: WritableStream<Uint8Array>,
 ): Promise<TranscodedVideo> {
   const options = checkTranscodeOptions(raw);
-  // Streaming copies the audio into the output as the video goes (see streamedAudio).
-  if (output && options.audio === 'reencode') {
-    throw new MediaslimError('INVALID_OPTION', 'invalid option `audio`: "reencode" cannot be streamed to `output` (AAC is copied into an MP4, Opus or Vorbis into a WebM, other audio dropped); leave out `output` to re-encode');
-  }
   if (!hasWebCodecs()) throw new MediaslimError('UNSUPPORTED_CODEC', `transcode ${NO_WEBCODECS}`);
   const started = performance.now();
   const source = new ByteSource(input);
@@ -395,29 +392,28 @@ interface Encoded {
 }
 
 /** The transcode with `output`: written GOP by GOP as the encoder goes (a fragmented MP4, or a
- * WebM of clusters; see fragment-stream.ts), the audio copied into the same stretches. */
+ * WebM of clusters; see fragment-stream.ts), the audio going into the same stretches. */
 async function transcodeToStream(
   t: {
     output: WritableStream<Uint8Array>; container: Container; demuxer: VideoDemuxer; source: ByteSource; video: VideoTrackInfo; tracks: VideoTrackInfo[];
     decoderConfig: VideoDecoderConfig; plan: Plan; size: { width: number; height: number }; turn: number; ticksPerFrame: number; notes: string[];
     progress: Progress; signal: AbortSignal; withCore: WithCore; started: number;
   },
-  audioChoice: TranscodeJobOptions['audio'],
+  audioChoice: AudioMode,
   maxKeyInterval: number,
 ): Promise<TranscodedVideo> {
   const { video, plan, notes, withCore, container } = t;
   const audioTrack = t.tracks.find((tr) => tr.kind === 'audio');
-  let audio: TranscodedVideo['audio'] = audioTrack && audioTrack.sampleCount > 0 ? 'dropped' : 'none';
-  const copied = audioTrack && audio === 'dropped' && audioChoice !== 'drop' ? streamedAudio(audioTrack, container, t.demuxer) : undefined;
-  if (copied && 'codec' in copied) audio = 'copied';
-  else if (copied) notes.push(`audio track (${audioTrack!.codec ?? audioTrack!.fourcc}) dropped: ${copied.reason}`);
-  const tracks = audio === 'copied' ? [video, audioTrack!] : [video];
+  const sound = await streamedAudio(audioTrack, audioChoice, container, t.demuxer, t.source, t.signal);
+  notes.push(...sound.notes);
+  const feed = sound.feed;
+  const tracks = feed ? [video, audioTrack!] : [video];
   const stream = new FragmentStream(toSink(t.output), {
     spec: { codec: plan.kind === 'h264' ? 'avc' : plan.kind, width: t.size.width, height: t.size.height, rotation: video.rotation - t.turn, timescale: video.timescale },
     container,
     // A WebM's Info is written first: its length is the source's (a transcode keeps the times).
     ...(container === 'webm' ? { duration: Math.max(...tracks.map((tr) => presentedEnd(t.demuxer, tr))) } : {}),
-    audio: copied && 'codec' in copied ? { demuxer: t.demuxer, source: t.source, track: audioTrack!, ...copied } : undefined,
+    audio: feed,
     async config(firstKey, meta) {
       if (plan.kind === 'h264') {
         if (!meta.description) throw new MediaslimError('ENCODE_FAILED', "the browser's H.264 encoder gave no avcC description (asked for avc: { format: 'avc' })");
@@ -433,7 +429,7 @@ async function transcodeToStream(
   try {
     await reencode(t.demuxer, t.source, video, t.decoderConfig, plan, t.size, t.turn, t.ticksPerFrame, maxKeyInterval, t.progress, t.signal, stream);
     const { bytesWritten, codec } = await stream.finish();
-    const codecs = audio === 'copied' ? `${codec}, ${audioTrack!.codec}` : codec;
+    const codecs = feed ? `${codec}, ${feed.codec}` : codec;
     return {
       bytesWritten,
       codec,
@@ -445,7 +441,8 @@ async function transcodeToStream(
       rotation: video.rotation - t.turn,
       frames: stream.frames,
       duration: stream.presentedTicks / video.timescale,
-      audio,
+      audio: sound.audio,
+      ...(feed ? { audioCodec: feed.codec } : {}),
       source: { codec: video.codec!, width: video.width, height: video.height, frames: video.sampleCount, ...(audioTrack?.codec ? { audioCodec: audioTrack.codec } : {}) },
       notes,
       timings: { total: performance.now() - t.started },
@@ -597,12 +594,7 @@ async function reencode(
   const durations = Uint32Array.from(sorted, (t, i) => Math.max(1, i + 1 < sorted.length ? sorted[i + 1]! - t : lastDuration(t)));
   const offsets = reordered ? Int32Array.from(pts, (p, i) => p.pts - sorted[i]!) : new Int32Array(0);
   const sizes = Uint32Array.from(chunks, (c) => c.data.length);
-  const data = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
-  let at = 0;
-  for (const c of chunks) {
-    data.set(c.data, at);
-    at += c.data.length;
-  }
+  const data = concat(chunks.map((c) => c.data));
   return {
     data,
     sizes,

@@ -30,10 +30,11 @@ export interface TranscodeOptions extends TranscodeJobOptions, RunFields {
    * holds about one GOP, not the whole video: an MP4 is then fragmented (init segment, a `moof`
    * + `mdat` per group, an `mfra` index at the end); a WebM is written once through, as live
    * recorders write it (a Segment of unknown size, clusters per group, the Cues at the end),
-   * with its duration in the header from the source. Audio is copied (AAC into MP4, Opus or
-   * Vorbis into WebM; other audio is dropped, said in `notes`); `audio: 'reencode'` is refused.
-   * The result then has `bytesWritten` and no `video`; the stream is closed when done and
-   * aborted on failure.
+   * with its duration in the header from the source. `audio` works as without `output`: audio
+   * the container holds as it is goes out as it is read (by range); audio re-encoded (or Opus
+   * re-timed into an MP4) is prepared first, so memory then also holds that compressed track
+   * (about 0.5 MB a minute). The result then has `bytesWritten` and no `video`; the stream is
+   * closed when done and aborted on failure.
    */
   output?: WritableStream<Uint8Array>;
 }
