@@ -733,8 +733,8 @@ fn av1_stored<'a>(frames: impl Iterator<Item = &'a [u8]>) -> Result<Vec<Vec<u8>>
 }
 
 #[cfg(feature = "video")]
-/// One run of a streamed movie's samples as `Mp4FragmentWriter.fragment` and
-/// `WebmClusterWriter.clusters` take them: video frames (AV1 ones rewritten into `av1_owned`)
+/// One run of a movie's samples as `muxMovie`, `muxWebm` and `MovieStreamWriter.fragment`
+/// take them: video frames (AV1 ones rewritten into `av1_owned`)
 /// and audio packets.
 #[allow(clippy::too_many_arguments)]
 fn run_samples<'a>(
@@ -866,168 +866,85 @@ pub fn mux_movie(
 }
 
 #[cfg(feature = "video")]
-/// A fragmented MP4 written as a transcode goes: `initSegment()` first (`ftyp` + `moov`), then
-/// one `fragment(...)` (`moof` + `mdat`) per group of frames, then `finish()` (`mfra`). Only the
-/// fragment being written is in memory. Call `free()` when done.
+/// A movie written as a transcode goes, for an output stream: `initSegment()` first, then
+/// `fragment(...)` per group of frames, then `finish()`. Only the frames being written are in
+/// memory. Call `free()` when done.
+///  - MP4: a fragmented MP4: `ftyp` + `moov`, a `moof` + `mdat` per group, the `mfra` index.
+///  - WebM: header, Info (with the duration) and Tracks, clusters per group, the Cues. Nothing
+///    is written twice, so the Segment's size is left unknown and the Cues come last, as live
+///    recorders write WebM.
 #[wasm_bindgen]
-pub struct Mp4FragmentWriter {
-    writer: crate::video::mp4::FragmentWriter,
-    init: Vec<u8>,
-    av1: bool,
-}
-
-#[cfg(feature = "video")]
-#[wasm_bindgen]
-impl Mp4FragmentWriter {
-    /// `spec_json` and the codec records as `muxMovie` takes them; the audio track exists when
-    /// `spec.audio` and `audio_config` are both given.
-    #[wasm_bindgen(constructor)]
-    pub fn new(
-        spec_json: &str,
-        video_config: Vec<u8>,
-        audio_config: Option<Vec<u8>>,
-    ) -> Result<Mp4FragmentWriter, JsValue> {
-        use crate::video::mp4::{
-            AudioTrack, FragmentTrack, FragmentWriter, MuxLimits, TrackMedia, VideoCodec, VideoTrack,
-        };
-        let spec: MovieSpec =
-            serde_json::from_str(spec_json).map_err(|e| js_error(Error::option("spec", e.to_string())))?;
-        let codec = match spec.codec.as_str() {
-            "avc" => VideoCodec::Avc { avcc: video_config },
-            "av1" => VideoCodec::Av1 { av1c: video_config },
-            "vp9" => VideoCodec::Vp9 { vpcc: video_config },
-            other => {
-                return Err(js_error(Error::option(
-                    "codec",
-                    format!("must be \"avc\", \"av1\" or \"vp9\", got {other:?}"),
-                )));
-            }
-        };
-        let av1 = matches!(codec, VideoCodec::Av1 { .. });
-        let video = TrackMedia::Video {
-            track: VideoTrack { codec, width: spec.width, height: spec.height, timescale: spec.timescale },
-            rotation: spec.rotation,
-        };
-        let mut tracks = vec![FragmentTrack { media: video, media_start: spec.media_start }];
-        if let (Some(a), Some(config)) = (&spec.audio, audio_config) {
-            let media = TrackMedia::Audio(AudioTrack {
-                config,
-                sample_rate: a.sample_rate,
-                channels: a.channels,
-                timescale: a.timescale,
-            });
-            tracks.push(FragmentTrack { media, media_start: a.media_start });
-        }
-        let (writer, init) = FragmentWriter::new(tracks, MuxLimits::default()).map_err(js_error)?;
-        Ok(Mp4FragmentWriter { writer, init, av1 })
-    }
-
-    /// The init segment (once; later calls give nothing).
-    #[wasm_bindgen(js_name = initSegment)]
-    pub fn init_segment(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.init)
-    }
-
-    /// One fragment: video frames (decode order; sizes, durations, key frame flags, presentation
-    /// offsets or none) and the audio samples that go with them (possibly none).
-    #[allow(clippy::too_many_arguments)]
-    pub fn fragment(
-        &mut self,
-        video_data: &[u8],
-        video_sizes: &[u32],
-        video_durations: &[u32],
-        video_keyframes: &[u8],
-        video_offsets: &[i32],
-        audio_data: &[u8],
-        audio_sizes: &[u32],
-        audio_durations: &[u32],
-    ) -> Result<Vec<u8>, JsValue> {
-        use crate::video::mp4::FragmentRun;
-        let mut owned = Vec::new();
-        let (video, audio) = run_samples(
-            video_data,
-            video_sizes,
-            video_durations,
-            video_keyframes,
-            audio_data,
-            audio_sizes,
-            audio_durations,
-            self.av1.then_some(&mut owned),
-        )?;
-        let mut runs = vec![FragmentRun { samples: &video, composition_offsets: video_offsets }];
-        if self.has_audio() {
-            runs.push(FragmentRun { samples: &audio, composition_offsets: &[] });
-        } else if !audio.is_empty() {
-            return Err(js_error(Error::option("audio", "audio samples for a movie without an audio track")));
-        }
-        self.writer.fragment(&runs).map_err(js_error)
-    }
-
-    /// The `mfra` random access index that ends the file.
-    pub fn finish(&self) -> Result<Vec<u8>, JsValue> {
-        self.writer.finish().map_err(js_error)
-    }
-}
-
-#[cfg(feature = "video")]
-impl Mp4FragmentWriter {
-    fn has_audio(&self) -> bool {
-        self.writer.tracks() > 1
-    }
-}
-
-#[cfg(feature = "video")]
-/// A WebM written as a transcode goes, for an output stream: `initSegment()` first (header,
-/// Info, Tracks), then `fragment(...)` (clusters) per group of frames, then `finish()` (the
-/// Cues). Nothing is written twice, so the Segment's size is left unknown and the Cues come
-/// last, as live recorders write WebM. Only the frames being written are in memory. Call
-/// `free()` when done.
-#[wasm_bindgen]
-pub struct WebmClusterWriter {
-    writer: crate::video::webm::ClusterWriter,
+pub struct MovieStreamWriter {
+    muxer: StreamMuxer,
     init: Vec<u8>,
     av1: bool,
     audio: bool,
 }
 
 #[cfg(feature = "video")]
+enum StreamMuxer {
+    Mp4(crate::video::mp4::FragmentWriter),
+    Webm(crate::video::webm::ClusterWriter),
+}
+
+#[cfg(feature = "video")]
 #[wasm_bindgen]
-impl WebmClusterWriter {
-    /// `spec_json` and the codec records as `muxWebm` takes them (the audio track exists when
-    /// `spec.audio` and `audio_config` are both given); `duration` the presented length in
-    /// seconds, written into Info when given (a transcode knows it from its source).
+impl MovieStreamWriter {
+    /// `container` "mp4" or "webm"; `spec_json` and the codec records as `muxMovie` /
+    /// `muxWebm` take them (the audio track exists when `spec.audio` and `audio_config` are both
+    /// given); `duration`: the presented length in seconds, written into a WebM's Info (a
+    /// transcode knows it from its source; an MP4's fragments carry their own times).
     #[wasm_bindgen(constructor)]
     pub fn new(
+        container: &str,
         spec_json: &str,
         video_config: Vec<u8>,
         audio_config: Option<Vec<u8>>,
         duration: Option<f64>,
-    ) -> Result<WebmClusterWriter, JsValue> {
+    ) -> Result<MovieStreamWriter, JsValue> {
         use crate::video::mp4::MuxLimits;
-        use crate::video::webm::{ClusterWriter, WebmCodec, WebmMedia, WebmStreamTrack};
         let spec: MovieSpec =
             serde_json::from_str(spec_json).map_err(|e| js_error(Error::option("spec", e.to_string())))?;
-        let audio_codec = spec.audio.as_ref().map(|a| a.codec.clone().unwrap_or_else(|| "aac".into()));
-        let audio_parts = audio_codec.as_deref().zip(audio_config.as_deref());
-        let (video, audio) = webm_media(&spec, &video_config, audio_parts)?;
-        let av1 = matches!(video, WebmMedia::Video { codec: WebmCodec::Av1 { .. }, .. });
-        let mut tracks = vec![WebmStreamTrack {
-            media: video,
-            timescale: spec.timescale,
-            media_start: spec.media_start,
-            end_padding_ns: 0,
-        }];
-        if let (Some(a), Some(media)) = (&spec.audio, audio) {
-            tracks.push(WebmStreamTrack {
-                media,
-                timescale: a.timescale,
-                media_start: a.media_start,
-                end_padding_ns: a.end_padding_ns,
-            });
-        }
-        let audio = tracks.len() > 1;
-        let (writer, init) = ClusterWriter::new(tracks, duration, MuxLimits::default()).map_err(js_error)?;
-        Ok(WebmClusterWriter { writer, init, av1, audio })
+        let (muxer, init, av1, audio) = match container {
+            "mp4" => {
+                let (tracks, av1) = fragment_tracks(&spec, video_config, audio_config)?;
+                let audio = tracks.len() > 1;
+                let (writer, init) =
+                    crate::video::mp4::FragmentWriter::new(tracks, MuxLimits::default()).map_err(js_error)?;
+                (StreamMuxer::Mp4(writer), init, av1, audio)
+            }
+            "webm" => {
+                use crate::video::webm::{ClusterWriter, WebmCodec, WebmMedia, WebmStreamTrack};
+                let audio_codec = spec.audio.as_ref().map(|a| a.codec.clone().unwrap_or_else(|| "aac".into()));
+                let audio_parts = audio_codec.as_deref().zip(audio_config.as_deref());
+                let (video, audio) = webm_media(&spec, &video_config, audio_parts)?;
+                let av1 = matches!(video, WebmMedia::Video { codec: WebmCodec::Av1 { .. }, .. });
+                let mut tracks = vec![WebmStreamTrack {
+                    media: video,
+                    timescale: spec.timescale,
+                    media_start: spec.media_start,
+                    end_padding_ns: 0,
+                }];
+                if let (Some(a), Some(media)) = (&spec.audio, audio) {
+                    tracks.push(WebmStreamTrack {
+                        media,
+                        timescale: a.timescale,
+                        media_start: a.media_start,
+                        end_padding_ns: a.end_padding_ns,
+                    });
+                }
+                let audio = tracks.len() > 1;
+                let (writer, init) = ClusterWriter::new(tracks, duration, MuxLimits::default()).map_err(js_error)?;
+                (StreamMuxer::Webm(writer), init, av1, audio)
+            }
+            other => {
+                return Err(js_error(Error::option(
+                    "container",
+                    format!("must be \"mp4\" or \"webm\", got {other:?}"),
+                )));
+            }
+        };
+        Ok(MovieStreamWriter { muxer, init, av1, audio })
     }
 
     /// The header (once; later calls give nothing).
@@ -1036,8 +953,9 @@ impl WebmClusterWriter {
         std::mem::take(&mut self.init)
     }
 
-    /// The clusters of a group of frames (as `Mp4FragmentWriter.fragment` takes them) and the
-    /// audio packets that go with them; `last`: they end the movie.
+    /// A group of frames (decode order; sizes, durations, key frame flags, presentation
+    /// offsets or none) and the audio packets that go with them (possibly none); `last`: they
+    /// end the movie (a WebM's last blocks then say how long they last).
     #[allow(clippy::too_many_arguments)]
     pub fn fragment(
         &mut self,
@@ -1053,7 +971,7 @@ impl WebmClusterWriter {
     ) -> Result<Vec<u8>, JsValue> {
         use crate::video::mp4::FragmentRun;
         let mut owned = Vec::new();
-        let (video, audio) = run_samples(
+        let (frames, packets) = run_samples(
             video_data,
             video_sizes,
             video_durations,
@@ -1063,17 +981,62 @@ impl WebmClusterWriter {
             audio_durations,
             self.av1.then_some(&mut owned),
         )?;
-        let mut runs = vec![FragmentRun { samples: &video, composition_offsets: video_offsets }];
+        let mut runs = vec![FragmentRun { samples: &frames, composition_offsets: video_offsets }];
         if self.audio {
-            runs.push(FragmentRun { samples: &audio, composition_offsets: &[] });
-        } else if !audio.is_empty() {
+            runs.push(FragmentRun { samples: &packets, composition_offsets: &[] });
+        } else if !packets.is_empty() {
             return Err(js_error(Error::option("audio", "audio samples for a movie without an audio track")));
         }
-        self.writer.clusters(&runs, last).map_err(js_error)
+        match &mut self.muxer {
+            StreamMuxer::Mp4(writer) => writer.fragment(&runs),
+            StreamMuxer::Webm(writer) => writer.clusters(&runs, last),
+        }
+        .map_err(js_error)
     }
 
-    /// What is left: the Cues that end the file.
+    /// What ends the file: an MP4's `mfra` index, a WebM's Cues.
     pub fn finish(&mut self) -> Result<Vec<u8>, JsValue> {
-        self.writer.finish().map_err(js_error)
+        match &mut self.muxer {
+            StreamMuxer::Mp4(writer) => writer.finish(),
+            StreamMuxer::Webm(writer) => writer.finish(),
+        }
+        .map_err(js_error)
     }
+}
+
+#[cfg(feature = "video")]
+/// A fragmented MP4's tracks for a movie spec, and whether its video is AV1.
+fn fragment_tracks(
+    spec: &MovieSpec,
+    video_config: Vec<u8>,
+    audio_config: Option<Vec<u8>>,
+) -> Result<(Vec<crate::video::mp4::FragmentTrack>, bool), JsValue> {
+    use crate::video::mp4::{AudioTrack, FragmentTrack, TrackMedia, VideoCodec, VideoTrack};
+    let codec = match spec.codec.as_str() {
+        "avc" => VideoCodec::Avc { avcc: video_config },
+        "av1" => VideoCodec::Av1 { av1c: video_config },
+        "vp9" => VideoCodec::Vp9 { vpcc: video_config },
+        other => {
+            return Err(js_error(Error::option(
+                "codec",
+                format!("must be \"avc\", \"av1\" or \"vp9\", got {other:?}"),
+            )));
+        }
+    };
+    let av1 = matches!(codec, VideoCodec::Av1 { .. });
+    let video = TrackMedia::Video {
+        track: VideoTrack { codec, width: spec.width, height: spec.height, timescale: spec.timescale },
+        rotation: spec.rotation,
+    };
+    let mut tracks = vec![FragmentTrack { media: video, media_start: spec.media_start }];
+    if let (Some(a), Some(config)) = (&spec.audio, audio_config) {
+        let media = TrackMedia::Audio(AudioTrack {
+            config,
+            sample_rate: a.sample_rate,
+            channels: a.channels,
+            timescale: a.timescale,
+        });
+        tracks.push(FragmentTrack { media, media_start: a.media_start });
+    }
+    Ok((tracks, av1))
 }

@@ -1,9 +1,8 @@
 // A transcode's output streamed as it is encoded: each group of pictures leaves (with the
 // audio samples of the same stretch of time) as soon as the encoder has started the next one,
 // after the header. MP4: a fragmented MP4, a `moof` + `mdat` per group and an `mfra` at the
-// end (`Mp4FragmentWriter`). WebM: clusters per group and the Cues at the end, in a Segment of
-// unknown size (`WebmClusterWriter`). Memory holds one GOP of encoded frames, not the movie.
-// The muxing is the core's.
+// end. WebM: clusters per group and the Cues at the end, in a Segment of unknown size. Memory
+// holds one GOP of encoded frames, not the movie. The muxing is the core's (`MovieStreamWriter`).
 import type { Core, Flavor } from '../core.js';
 import { concat } from '../input.js';
 import { MediaslimError } from '../errors.js';
@@ -29,28 +28,19 @@ export interface EncoderMeta {
 /** The source time of each encoded frame, by its microsecond timestamp. */
 export type FrameTicks = Map<number, { pts: number; duration: number; key: boolean }>;
 
-/** One group of pictures' frames and audio, as both writers take them. */
-type Run = [
-  videoData: Uint8Array, videoSizes: Uint32Array, videoDurations: Uint32Array, videoKeyframes: Uint8Array, videoOffsets: Int32Array,
-  audioData: Uint8Array, audioSizes: Uint32Array, audioDurations: Uint32Array,
-];
-interface StreamWriter<Args extends unknown[]> {
+interface MovieStreamWriter {
   initSegment(): Uint8Array;
-  fragment(...args: Args): Uint8Array;
+  /** A group of pictures and its audio; `last`: it ends the movie. */
+  fragment(
+    videoData: Uint8Array, videoSizes: Uint32Array, videoDurations: Uint32Array, videoKeyframes: Uint8Array, videoOffsets: Int32Array,
+    audioData: Uint8Array, audioSizes: Uint32Array, audioDurations: Uint32Array, last: boolean,
+  ): Uint8Array;
   finish(): Uint8Array;
   free(): void;
 }
 type CoreWithStreams = Core & {
-  Mp4FragmentWriter: new (spec: string, videoConfig: Uint8Array, audioConfig?: Uint8Array) => StreamWriter<Run>;
-  /** `fragment`'s `last`: the run ends the movie (its last blocks say how long they last). */
-  WebmClusterWriter: new (spec: string, videoConfig: Uint8Array, audioConfig?: Uint8Array, duration?: number) => StreamWriter<[...Run, last: boolean]>;
+  MovieStreamWriter: new (container: 'mp4' | 'webm', spec: string, videoConfig: Uint8Array, audioConfig?: Uint8Array, duration?: number) => MovieStreamWriter;
 };
-/** Either writer behind the same calls. */
-interface Muxer {
-  write(run: Run, last: boolean): Uint8Array;
-  finish(): Uint8Array;
-  free(): void;
-}
 
 /** What the writer needs once the first GOP is out: the codec record and the movie's description. */
 export interface StreamSetup {
@@ -66,7 +56,7 @@ export interface StreamSetup {
 }
 
 export class FragmentStream {
-  private muxer?: Muxer;
+  private writer?: MovieStreamWriter;
   /** Bytes given to the output so far. */
   private written = 0;
   private codec = '';
@@ -97,21 +87,21 @@ export class FragmentStream {
 
   /** Ends the file (MP4: the `mfra` index; WebM: the Cues) and closes the output; the bytes written. */
   async finish(): Promise<{ bytesWritten: number; codec: string }> {
-    const muxer = this.muxer;
-    if (!muxer) throw new MediaslimError('ENCODE_FAILED', "the browser's encoder returned no frames");
+    const writer = this.writer;
+    if (!writer) throw new MediaslimError('ENCODE_FAILED', "the browser's encoder returned no frames");
     try {
-      await this.emit(await this.withCore(() => muxer.finish()));
+      await this.emit(await this.withCore(() => writer.finish()));
       await this.sink.close();
       return { bytesWritten: this.written, codec: this.codec };
     } finally {
-      muxer.free();
+      writer.free();
     }
   }
 
   /** Gives up: aborts the output, frees the writer. */
   async abort(reason: unknown): Promise<void> {
-    this.muxer?.free();
-    this.muxer = undefined;
+    this.writer?.free();
+    this.writer = undefined;
     await this.sink.abort(reason).catch(() => undefined);
   }
 
@@ -122,7 +112,7 @@ export class FragmentStream {
       return info;
     });
     const sorted = pts.map((p) => p.pts).sort((a, b) => a - b);
-    if (!this.muxer) await this.open(gop[0]!.data, sorted[0]!);
+    if (!this.writer) await this.open(gop[0]!.data, sorted[0]!);
     // Decode times are the presentation times in order; each lasts until the next (the GOP's
     // last until the next key frame, the movie's last keeps its source duration).
     const durations = Uint32Array.from(sorted, (t, i) =>
@@ -135,9 +125,9 @@ export class FragmentStream {
     const endTicks = sorted.at(-1)! + durations.at(-1)!;
     const none = { data: new Uint8Array(0), sizes: new Uint32Array(0), durations: new Uint32Array(0) };
     const audio = this.setup.audio ? await this.setup.audio.until(nextPts === undefined ? Infinity : nextPts / this.setup.spec.timescale) : none;
-    const muxer = this.muxer!;
+    const writer = this.writer!;
     const bytes = await this.withCore(() =>
-      muxer.write([data, sizes, durations, Uint8Array.from(gop, (c) => (c.key ? 1 : 0)), offsets, audio.data, audio.sizes, audio.durations], last),
+      writer.fragment(data, sizes, durations, Uint8Array.from(gop, (c) => (c.key ? 1 : 0)), offsets, audio.data, audio.sizes, audio.durations, last),
     );
     await this.emit(bytes);
     this.frames += gop.length;
@@ -149,17 +139,9 @@ export class FragmentStream {
     this.codec = codec;
     const audio = this.setup.audio;
     const spec = JSON.stringify({ ...this.setup.spec, mediaStart: firstPts > 0 ? -firstPts : 0, ...(audio ? { audio: audio.spec } : {}) });
-    const [muxer, header] = await this.withCore((core): [Muxer, Uint8Array] => {
-      const c = core as CoreWithStreams;
-      if (this.setup.container === 'webm') {
-        const webm = new c.WebmClusterWriter(spec, config, audio?.config, this.setup.duration);
-        return [{ write: (run, last) => webm.fragment(...run, last), finish: () => webm.finish(), free: () => webm.free() }, webm.initSegment()];
-      }
-      const mp4 = new c.Mp4FragmentWriter(spec, config, audio?.config);
-      return [{ write: (run) => mp4.fragment(...run), finish: () => mp4.finish(), free: () => mp4.free() }, mp4.initSegment()];
-    });
-    this.muxer = muxer;
-    await this.emit(header);
+    const writer = await this.withCore((core) => new (core as CoreWithStreams).MovieStreamWriter(this.setup.container, spec, config, audio?.config, this.setup.duration));
+    this.writer = writer;
+    await this.emit(writer.initSegment());
   }
 
   private async emit(bytes: Uint8Array): Promise<void> {
