@@ -556,6 +556,13 @@ struct AudioSpec {
 }
 
 #[cfg(feature = "video")]
+impl AudioSpec {
+    fn codec_name(&self) -> &str {
+        self.codec.as_deref().unwrap_or("aac")
+    }
+}
+
+#[cfg(feature = "video")]
 /// Sample `i` is `sizes[i]` bytes of `data`, in order.
 fn split_samples<'a>(data: &'a [u8], sizes: &[u32], what: &str) -> Result<Vec<&'a [u8]>, JsValue> {
     let total: u64 = sizes.iter().map(|&s| u64::from(s)).sum();
@@ -611,7 +618,7 @@ fn movie_parts<'a>(
         None,
     )?;
     let audio = match (&spec.audio, audio_config) {
-        (Some(a), Some(config)) => Some((a.codec.clone().unwrap_or_else(|| "aac".into()), config, audio)),
+        (Some(a), Some(config)) => Some((a.codec_name().to_string(), config, audio)),
         _ => None,
     };
     Ok(MovieParts { spec, video_config, video, audio })
@@ -795,7 +802,7 @@ pub fn mux_movie(
     audio_sizes: Option<Vec<u32>>,
     audio_durations: Option<Vec<u32>>,
 ) -> Result<Vec<u8>, JsValue> {
-    use crate::video::mp4::{AudioTrack, MuxLimits, MuxTrack, TrackMedia, VideoCodec, VideoTrack, mux_tracks};
+    use crate::video::mp4::{MuxLimits, MuxTrack, TrackMedia, VideoCodec, VideoTrack, mux_tracks};
     let audio_data = audio_data.unwrap_or_default();
     let (audio_sizes, audio_durations) = (audio_sizes.unwrap_or_default(), audio_durations.unwrap_or_default());
     let parts = movie_parts(
@@ -811,27 +818,14 @@ pub fn mux_movie(
         &audio_durations,
     )?;
     let spec = &parts.spec;
-    let codec = match spec.codec.as_str() {
-        "avc" => VideoCodec::Avc { avcc: parts.video_config.clone() },
-        "av1" => VideoCodec::Av1 { av1c: parts.video_config.clone() },
-        "vp9" => VideoCodec::Vp9 { vpcc: parts.video_config.clone() },
-        other => {
-            return Err(js_error(Error::option(
-                "codec",
-                format!("must be \"avc\", \"av1\" or \"vp9\", got {other:?}"),
-            )));
-        }
-    };
+    let audio_parts = parts.audio.as_ref().map(|(codec, config, _)| (codec.as_str(), config.clone()));
+    let (video, audio_media) = mp4_media(spec, parts.video_config.clone(), audio_parts)?;
     let owned: Vec<Vec<u8>>;
     let mut video_samples = parts.video.clone();
-    if matches!(codec, VideoCodec::Av1 { .. }) {
+    if matches!(video, TrackMedia::Video { track: VideoTrack { codec: VideoCodec::Av1 { .. }, .. }, .. }) {
         owned = av1_stored(parts.video.iter().map(|s| s.data))?;
         video_samples.iter_mut().zip(&owned).for_each(|(s, data)| s.data = data);
     }
-    let video = TrackMedia::Video {
-        track: VideoTrack { codec, width: spec.width, height: spec.height, timescale: spec.timescale },
-        rotation: spec.rotation,
-    };
     let mut tracks = vec![MuxTrack {
         media: &video,
         samples: &video_samples,
@@ -839,23 +833,9 @@ pub fn mux_movie(
         media_start: spec.media_start,
         end_padding_ns: 0,
     }];
-    let audio_media;
-    if let (Some(a), Some((codec, config, samples))) = (&spec.audio, &parts.audio) {
-        let opus = config.starts_with(b"OpusHead");
-        if !matches!((codec.as_str(), opus), ("aac", false) | ("opus", true)) {
-            return Err(js_error(Error::option(
-                "audio.codec",
-                format!("an MP4 holds \"aac\" (an AudioSpecificConfig) or \"opus\" (an OpusHead) audio, got {codec:?}"),
-            )));
-        }
-        audio_media = TrackMedia::Audio(AudioTrack {
-            config: config.clone(),
-            sample_rate: a.sample_rate,
-            channels: a.channels,
-            timescale: a.timescale,
-        });
+    if let (Some(a), Some(media), Some((_, _, samples))) = (&spec.audio, &audio_media, &parts.audio) {
         tracks.push(MuxTrack {
-            media: &audio_media,
+            media,
             samples,
             composition_offsets: &[],
             media_start: a.media_start,
@@ -907,7 +887,15 @@ impl MovieStreamWriter {
             serde_json::from_str(spec_json).map_err(|e| js_error(Error::option("spec", e.to_string())))?;
         let (muxer, init, av1, audio) = match container {
             "mp4" => {
-                let (tracks, av1) = fragment_tracks(&spec, video_config, audio_config)?;
+                use crate::video::mp4::{FragmentTrack, TrackMedia, VideoCodec, VideoTrack};
+                let audio_codec = spec.audio.as_ref().map(AudioSpec::codec_name);
+                let (video, audio) = mp4_media(&spec, video_config, audio_codec.zip(audio_config))?;
+                let av1 =
+                    matches!(video, TrackMedia::Video { track: VideoTrack { codec: VideoCodec::Av1 { .. }, .. }, .. });
+                let mut tracks = vec![FragmentTrack { media: video, media_start: spec.media_start }];
+                if let (Some(a), Some(media)) = (&spec.audio, audio) {
+                    tracks.push(FragmentTrack { media, media_start: a.media_start });
+                }
                 let audio = tracks.len() > 1;
                 let (writer, init) =
                     crate::video::mp4::FragmentWriter::new(tracks, MuxLimits::default()).map_err(js_error)?;
@@ -915,8 +903,8 @@ impl MovieStreamWriter {
             }
             "webm" => {
                 use crate::video::webm::{ClusterWriter, WebmCodec, WebmMedia, WebmStreamTrack};
-                let audio_codec = spec.audio.as_ref().map(|a| a.codec.clone().unwrap_or_else(|| "aac".into()));
-                let audio_parts = audio_codec.as_deref().zip(audio_config.as_deref());
+                let audio_codec = spec.audio.as_ref().map(AudioSpec::codec_name);
+                let audio_parts = audio_codec.zip(audio_config.as_deref());
                 let (video, audio) = webm_media(&spec, &video_config, audio_parts)?;
                 let av1 = matches!(video, WebmMedia::Video { codec: WebmCodec::Av1 { .. }, .. });
                 let mut tracks = vec![WebmStreamTrack {
@@ -1005,13 +993,14 @@ impl MovieStreamWriter {
 }
 
 #[cfg(feature = "video")]
-/// A fragmented MP4's tracks for a movie spec, and whether its video is AV1.
-fn fragment_tracks(
+/// The MP4 tracks a movie spec describes: the video (with its codec record) and, with `audio`
+/// (codec name and record: an AudioSpecificConfig for "aac", an OpusHead for "opus"), the audio.
+fn mp4_media(
     spec: &MovieSpec,
     video_config: Vec<u8>,
-    audio_config: Option<Vec<u8>>,
-) -> Result<(Vec<crate::video::mp4::FragmentTrack>, bool), JsValue> {
-    use crate::video::mp4::{AudioTrack, FragmentTrack, TrackMedia, VideoCodec, VideoTrack};
+    audio: Option<(&str, Vec<u8>)>,
+) -> Result<(crate::video::mp4::TrackMedia, Option<crate::video::mp4::TrackMedia>), JsValue> {
+    use crate::video::mp4::{AudioTrack, TrackMedia, VideoCodec, VideoTrack};
     let codec = match spec.codec.as_str() {
         "avc" => VideoCodec::Avc { avcc: video_config },
         "av1" => VideoCodec::Av1 { av1c: video_config },
@@ -1023,20 +1012,29 @@ fn fragment_tracks(
             )));
         }
     };
-    let av1 = matches!(codec, VideoCodec::Av1 { .. });
     let video = TrackMedia::Video {
         track: VideoTrack { codec, width: spec.width, height: spec.height, timescale: spec.timescale },
         rotation: spec.rotation,
     };
-    let mut tracks = vec![FragmentTrack { media: video, media_start: spec.media_start }];
-    if let (Some(a), Some(config)) = (&spec.audio, audio_config) {
-        let media = TrackMedia::Audio(AudioTrack {
-            config,
-            sample_rate: a.sample_rate,
-            channels: a.channels,
-            timescale: a.timescale,
-        });
-        tracks.push(FragmentTrack { media, media_start: a.media_start });
-    }
-    Ok((tracks, av1))
+    let audio = match (&spec.audio, audio) {
+        (Some(a), Some((codec, config))) => {
+            let opus = config.starts_with(b"OpusHead");
+            if !matches!((codec, opus), ("aac", false) | ("opus", true)) {
+                return Err(js_error(Error::option(
+                    "audio.codec",
+                    format!(
+                        "an MP4 holds \"aac\" (an AudioSpecificConfig) or \"opus\" (an OpusHead) audio, got {codec:?}"
+                    ),
+                )));
+            }
+            Some(TrackMedia::Audio(AudioTrack {
+                config,
+                sample_rate: a.sample_rate,
+                channels: a.channels,
+                timescale: a.timescale,
+            }))
+        }
+        _ => None,
+    };
+    Ok((video, audio))
 }
