@@ -450,6 +450,8 @@ fn opus_copied_into_mp4_bit_exact() {
         "read back: {}",
         again.tracks[1].end_padding_ns
     );
+    // `dOps` reads back as the source's OpusHead (what a copy out of this MP4 carries on).
+    assert_eq!(again.tracks[1].description.as_ref(), audio.description.as_ref(), "OpusHead from dOps");
     eprintln!("Opus into MP4: {} packets bit-exact", ours[1].len());
 }
 

@@ -320,8 +320,10 @@ describe('transcode in Chromium (WebCodecs)', () => {
       stream: true,
     });
     assert.ok(aac.notes.some((n) => /re-encoded: a WebM cannot hold aac/.test(n)), aac.notes.join('; '));
-    // Opus from a WebM into a streamed MP4: copied bit-exact (re-timed to 48 kHz samples).
+    // Opus from a WebM into a streamed MP4: copied bit-exact (re-timed to 48 kHz samples);
+    // then that MP4's Opus (48 kHz already) into another streamed MP4, read by range.
     await checkTranscode('streamed-opus-mp4', join(fixtures, 'clip-vp9-opus.webm'), { options: { codec: 'h264' }, width: 160, height: 120, audio: 'copied', stream: true });
+    await checkTranscode('streamed-opus-mp4-again', join(dir, 'streamed-opus-mp4.mp4'), { options: { codec: 'h264' }, width: 160, height: 120, audio: 'copied', stream: true });
     // And `reencode` asked for with a stream.
     await checkTranscode('streamed-reencode', join(fixtures, 'clip-h264-aac.mp4'), { options: { codec: 'h264', audio: 'reencode' }, width: 320, height: 240, audio: 'reencoded', stream: true });
     // WebM has no rotation: streamed frames are turned upright too.

@@ -609,11 +609,41 @@ fn parse_sample_entry(bytes: &[u8], stsd: &BoxRef, kind: TrackKind) -> Result<Sa
                 _ => {}
             }
         }
-        b"Opus" => out.codec = Some("opus".into()),
+        b"Opus" => {
+            out.codec = Some("opus".into());
+            // The OpusHead WebCodecs and WebM take, rebuilt from `dOps` (a copy keeps pre-skip,
+            // gain and channel mapping); an entry without one gets none.
+            out.description = find(b"dOps").map(opus_head).transpose()?;
+        }
         b"fLaC" => out.codec = Some("flac".into()),
         _ => {} // encrypted (encv/enca) or a codec WebCodecs cannot name
     }
     Ok(out)
+}
+
+/// An `OpusHead` (RFC 7845 5.1) from a `dOps` payload ("Encapsulation of Opus in ISO Base
+/// Media File Format" 4.3.2): the same fields, little-endian, after the magic, version 1.
+fn opus_head(dops: &[u8]) -> Result<Vec<u8>> {
+    let fields = dops.get(1..11).ok_or_else(|| corrupt("'dOps' is cut short"))?;
+    let (Some(&channels), Some(&family)) = (fields.first(), fields.get(9)) else {
+        return Err(corrupt("'dOps' is cut short"));
+    };
+    let be16 = |at: usize| fields.get(at..at + 2).and_then(|b| b.try_into().ok()).map_or(0, u16::from_be_bytes);
+    let be32 = |at: usize| fields.get(at..at + 4).and_then(|b| b.try_into().ok()).map_or(0, u32::from_be_bytes);
+    let mut head = b"OpusHead".to_vec();
+    head.extend_from_slice(&[1, channels]);
+    head.extend_from_slice(&be16(1).to_le_bytes()); // pre-skip
+    head.extend_from_slice(&be32(3).to_le_bytes()); // input sample rate
+    head.extend_from_slice(&be16(7).to_le_bytes()); // output gain
+    head.push(family);
+    if family != 0 {
+        // Stream count, coupled count, one mapping byte per channel.
+        let table = dops
+            .get(11..11 + 2 + usize::from(channels))
+            .ok_or_else(|| corrupt("'dOps' channel mapping is cut short"))?;
+        head.extend_from_slice(table);
+    }
+    Ok(head)
 }
 
 /// `avc1.64001f`: profile, constraint flags and level from an AVCDecoderConfigurationRecord.
