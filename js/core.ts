@@ -1,8 +1,10 @@
 // Loads the wasm modules once per realm, from a file in Node and by URL elsewhere (the
 // `new URL(..., import.meta.url)` pattern that every bundler understands). Three builds of
 // the same Rust core, each holding all that the one before it holds:
-//   core  decode, resize, JPEG and WebP output, probe, placeholder: loaded first;
-//   plus  also PNG output and scoring (`quality: "auto"`, `format: "auto"`, `score`, `compare`);
+//   core  JPEG, PNG and WebP decoding, resize, JPEG and WebP output, probe, placeholder:
+//         loaded first;
+//   plus  also PNG output, scoring (`quality: "auto"`, `format: "auto"`, `score`, `compare`),
+//         GIF and BMP pixels, and the AVIF container around a browser's AV1 frames;
 //   full  also the AVIF encoder (libaom) and video.
 // The bigger two are fetched only when a job first needs them. A job a module cannot do fails
 // there with the code NOT_BUILT, naming the cargo feature, and runs again in the module that has it.
@@ -99,12 +101,14 @@ export function notBuilt(err: unknown): boolean {
 
 /**
  * The module that has what a NOT_BUILT error names in its `feature` (the cargo feature):
- * `plus` holds PNG output and scoring, `full` everything else.
+ * `plus` holds PNG output, scoring, GIF and BMP pixels and the AVIF container; `full`
+ * everything else.
  */
 export function flavorWith(err: unknown): Flavor {
   const feature = (err as { feature?: unknown }).feature;
-  return feature === 'png-encode' || feature === 'score' ? 'plus' : 'full';
+  return typeof feature === 'string' && PLUS_FEATURES.has(feature) ? 'plus' : 'full';
 }
+const PLUS_FEATURES = new Set(['png-encode', 'score', 'gif-bmp', 'avif-container']);
 
 /**
  * Runs `fn` against a module, mapping core errors and traps to MediaslimError. What a

@@ -3,10 +3,11 @@
 # then the npm binaryen wasm-opt, since Debian's is too old) and the TypeScript API (tsc).
 #   mediaslim_probe header parsing only (`probe`, run in the calling thread): no pixel
 #                   decoding, no encoder, no resizer (built without features)
-#   mediaslim_core  decode, resize, JPEG and WebP output, probe, placeholder: what a page
-#                   loads first (built with the `pixels` feature only)
-#   mediaslim_plus  the core plus PNG output (oxipng, palettes) and scoring (`quality: "auto"`,
-#                   `score`, `compare`); loaded on the first job that needs one of them
+#   mediaslim_core  JPEG, PNG and WebP decoding, resize, JPEG and WebP output, probe,
+#                   placeholder: what a page loads first (built with the `pixels` feature only)
+#   mediaslim_plus  the core plus PNG output (oxipng, palettes), scoring (`quality: "auto"`,
+#                   `score`, `compare`), GIF and BMP pixels, and the AVIF container around a
+#                   browser's AV1 frames; loaded on the first job that needs one of them
 #   mediaslim_full  everything: also the AVIF encoder (libaom) and video (rav1e, muxers);
 #                   loaded on the first job that needs one of them
 set -euo pipefail
@@ -71,13 +72,13 @@ say "wasm: mediaslim_probe (headers only)"
 wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_probe \
   -- --no-default-features "${remap[@]}" >/dev/null
 optimize_wasm pkg/wasm/mediaslim_probe_bg.wasm -Oz
-say "wasm: mediaslim_core (no AVIF, PNG output, scoring, video)"
+say "wasm: mediaslim_core (no AVIF, PNG output, scoring, GIF/BMP pixels, video)"
 wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_core \
   -- --no-default-features --features pixels "${remap[@]}" >/dev/null
 optimize_wasm pkg/wasm/mediaslim_core_bg.wasm
-say "wasm: mediaslim_plus (no AVIF, video)"
+say "wasm: mediaslim_plus (no AVIF encoder, video)"
 wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_plus \
-  -- --no-default-features --features png-encode,score "${remap[@]}" >/dev/null
+  -- --no-default-features --features png-encode,score,gif-bmp,avif-container "${remap[@]}" >/dev/null
 optimize_wasm pkg/wasm/mediaslim_plus_bg.wasm
 say "wasm: mediaslim_full (everything)"
 wasm-pack --quiet build --release --target web --no-pack --no-opt --out-dir pkg/wasm --out-name mediaslim_full -- "${remap[@]}" >/dev/null

@@ -146,6 +146,24 @@ pub fn avif_from_av1(
     color_space_json: Option<String>,
     exif: Option<Vec<u8>>,
 ) -> Result<Vec<u8>, JsValue> {
+    #[cfg(not(feature = "avif-container"))]
+    {
+        let _ = (color, alpha, width, height, color_space_json, exif);
+        Err(js_error(Error::not_built("the AVIF container", "avif-container")))
+    }
+    #[cfg(feature = "avif-container")]
+    avif_from_av1_built(color, alpha, width, height, color_space_json, exif)
+}
+
+#[cfg(feature = "avif-container")]
+fn avif_from_av1_built(
+    color: &[u8],
+    alpha: Option<Vec<u8>>,
+    width: u32,
+    height: u32,
+    color_space_json: Option<String>,
+    exif: Option<Vec<u8>>,
+) -> Result<Vec<u8>, JsValue> {
     use crate::encode::{Nclx, WebCodecsColorSpace, parse_sequence_header, strip_temporal_delimiters};
     let nclx = match color_space_json {
         Some(json) => {

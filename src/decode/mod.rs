@@ -88,9 +88,13 @@ fn open<'a>(format: Format, bytes: &'a [u8], limits: &Limits) -> Result<Boxed<'a
     match format {
         Format::Jpeg => jpeg::open(bytes).map(Opened::boxed),
         Format::Png => png::open(bytes, limits).map(Opened::boxed),
-        Format::Gif => gif::open(bytes).map(Opened::boxed),
         Format::Webp => webp::open(bytes, limits).map(Opened::boxed),
+        #[cfg(feature = "gif-bmp")]
+        Format::Gif => gif::open(bytes).map(Opened::boxed),
+        #[cfg(feature = "gif-bmp")]
         Format::Bmp => bmp::open(bytes).map(Opened::boxed),
+        #[cfg(not(feature = "gif-bmp"))]
+        Format::Gif | Format::Bmp => Err(Error::not_built("GIF and BMP decoding", "gif-bmp")),
         Format::Avif => Err(avif_not_decoded()),
     }
 }

@@ -4,6 +4,7 @@
 mod aom;
 #[cfg(feature = "avif")]
 mod avif;
+#[cfg(feature = "avif-container")]
 mod avif_container;
 mod jpeg;
 #[cfg(target_arch = "wasm32")]
@@ -19,6 +20,7 @@ use serde::Deserialize;
 pub(crate) use avif::quality_to_quantizer;
 #[cfg(feature = "avif")]
 pub use avif::{AvifOutput, encode_with_reconstruction as encode_avif_with_reconstruction};
+#[cfg(feature = "avif-container")]
 pub use avif_container::{
     Nclx, SequenceHeader, WebCodecsColorSpace, av1_video_sample, av1c_record, avif_from_av1, parse_sequence_header,
     strip_temporal_delimiters,

@@ -1,7 +1,8 @@
 // AVIF encoder choice in Node, where there is no WebCodecs: `avifEncoder` is accepted and
 // every value ends in libaom (wasm), with a warning only when WebCodecs was demanded. Also the
-// core's exports behind the browser's WebCodecs path (render, scorePixels, avifFromAv1),
-// checked with sharp (libheif) as an independent AVIF decoder.
+// exports behind the browser's WebCodecs path (render, scorePixels, avifFromAv1: the last two
+// are in the plus and full modules only), checked with sharp (libheif) as an independent AVIF
+// decoder.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -124,7 +125,7 @@ describe('core exports for the WebCodecs path', () => {
     const meta = JSON.parse(readFileSync(new URL('../fixtures/av1-webcodecs.json', import.meta.url), 'utf8'));
     const color = fixture('av1-webcodecs-color.obu');
     const alpha = fixture('av1-webcodecs-alpha.obu');
-    const bytes = core.avifFromAv1(color, alpha, meta.width, meta.height, JSON.stringify(meta.colorSpace), undefined);
+    const bytes = full.avifFromAv1(color, alpha, meta.width, meta.height, JSON.stringify(meta.colorSpace), undefined);
     assert.equal(Buffer.from(bytes.subarray(4, 12)).toString('latin1'), 'ftypavif');
     const info = await sharp(bytes).metadata();
     assert.deepEqual([info.width, info.height, info.hasAlpha], [67, 51, true]);
@@ -135,15 +136,15 @@ describe('core exports for the WebCodecs path', () => {
     for (let i = 3; i < data.length; i += 4) alphaErr += Math.abs(data[i] - source[i]);
     assert.ok(alphaErr / (67 * 51) < 12, `mean alpha error ${alphaErr / (67 * 51)}`);
     // Colour only, no colour space: taken from the bitstream.
-    const plain = core.avifFromAv1(color, undefined, 67, 51, undefined, undefined);
+    const plain = full.avifFromAv1(color, undefined, 67, 51, undefined, undefined);
     assert.equal((await sharp(plain).metadata()).hasAlpha, false);
     // A size that is not the frame's, or bytes that are not AV1, are errors (not traps).
-    assert.throws(() => core.avifFromAv1(color, undefined, 68, 51, undefined, undefined), (e) => e.code === 'INVALID_OPTION' && /67x51/.test(e.message));
-    assert.throws(() => core.avifFromAv1(fixture('hopper.jpg'), undefined, 67, 51, undefined, undefined), (e) => e.code === 'CORRUPT_INPUT');
-    assert.throws(() => core.avifFromAv1(color, undefined, 67, 51, '{"matrix":"xyz"}', undefined), (e) => e.code === 'INVALID_OPTION');
+    assert.throws(() => full.avifFromAv1(color, undefined, 68, 51, undefined, undefined), (e) => e.code === 'INVALID_OPTION' && /67x51/.test(e.message));
+    assert.throws(() => full.avifFromAv1(fixture('hopper.jpg'), undefined, 67, 51, undefined, undefined), (e) => e.code === 'CORRUPT_INPUT');
+    assert.throws(() => full.avifFromAv1(color, undefined, 67, 51, '{"matrix":"xyz"}', undefined), (e) => e.code === 'INVALID_OPTION');
     // A member this build does not know (a later VideoColorSpaceInit) is ignored, as serde does
     // for a struct without deny_unknown_fields; options objects still refuse theirs (errors.test).
-    const later = core.avifFromAv1(color, undefined, 67, 51, JSON.stringify({ ...meta.colorSpace, hdrMetadata: 'x' }), undefined);
+    const later = full.avifFromAv1(color, undefined, 67, 51, JSON.stringify({ ...meta.colorSpace, hdrMetadata: 'x' }), undefined);
     assert.equal((await sharp(later).metadata()).width, 67);
   });
 });
