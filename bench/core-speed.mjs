@@ -4,10 +4,11 @@
 // JPEG and PNG through the built package (one worker, one job at a time); then the same
 // photos as Display P3 JPEGs (colour conversion) and as PNGs, to WebP, and as WebPs to JPEG. Prints the median
 // in-core timings per row and the output sizes, plus the module sizes.
+// MEDIASLIM_PKG=<dir> runs another build of the package (A/B of module variants).
 //   node bench/core-speed.mjs [--reps N] [--photos N]
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -23,7 +24,8 @@ if (!existsSync(CORPUS)) {
   process.exit(0);
 }
 const { default: sharp } = await import('sharp');
-const { optimize, Pool } = await import('../pkg/index.js');
+const PKG = process.env.MEDIASLIM_PKG ? pathToFileURL(path.resolve(process.env.MEDIASLIM_PKG) + '/') : new URL('../pkg/', import.meta.url);
+const { optimize, Pool } = await import(new URL('index.js', PKG).href);
 const pool = new Pool({ size: 1 });
 
 const photos = readdirSync(CORPUS).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort().slice(0, nPhotos);
@@ -70,8 +72,8 @@ for (const [label, format, sources] of cases) {
 console.log(`| input -> output | decode ms | resize ms | encode ms | wall ms | output bytes (${inputs.length} photos) |`);
 console.log('|---|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.format} | ${r.decode.toFixed(1)} | ${r.resize.toFixed(1)} | ${r.encode.toFixed(1)} | ${r.wall.toFixed(1)} | ${r.bytes} |`);
-for (const f of readdirSync(path.join(ROOT, 'pkg', 'wasm')).filter((f) => f.endsWith('.wasm')).sort()) {
-  const b = readFileSync(path.join(ROOT, 'pkg', 'wasm', f));
+for (const f of readdirSync(path.join(fileURLToPath(PKG), 'wasm')).filter((f) => f.endsWith('.wasm')).sort()) {
+  const b = readFileSync(path.join(fileURLToPath(PKG), 'wasm', f));
   console.log(`${f}: ${b.length} bytes, ${zlib.gzipSync(b, { level: 9 }).length} gzip -9`);
 }
 pool.terminate();
