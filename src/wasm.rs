@@ -146,36 +146,27 @@ pub fn avif_from_av1(
     color_space_json: Option<String>,
     exif: Option<Vec<u8>>,
 ) -> Result<Vec<u8>, JsValue> {
+    // Without the container (the core module): NOT_BUILT, and js/core.ts moves the call to plus.
     #[cfg(not(feature = "avif-container"))]
     {
         let _ = (color, alpha, width, height, color_space_json, exif);
         Err(js_error(Error::not_built("the AVIF container", "avif-container")))
     }
     #[cfg(feature = "avif-container")]
-    avif_from_av1_built(color, alpha, width, height, color_space_json, exif)
-}
-
-#[cfg(feature = "avif-container")]
-fn avif_from_av1_built(
-    color: &[u8],
-    alpha: Option<Vec<u8>>,
-    width: u32,
-    height: u32,
-    color_space_json: Option<String>,
-    exif: Option<Vec<u8>>,
-) -> Result<Vec<u8>, JsValue> {
-    use crate::encode::{Nclx, WebCodecsColorSpace, parse_sequence_header, strip_temporal_delimiters};
-    let nclx = match color_space_json {
-        Some(json) => {
-            let cs: WebCodecsColorSpace = crate::error::parse_options(&json).map_err(|(_, e)| {
-                js_error(Error::option("colorSpace", format!("must be a VideoColorSpaceInit: {e}")))
-            })?;
-            let seq = strip_temporal_delimiters(color).and_then(|c| parse_sequence_header(&c)).map_err(js_error)?;
-            Some(Nclx::from_web_codecs(&cs, &seq).map_err(js_error)?)
-        }
-        None => None,
-    };
-    crate::encode::avif_from_av1(color, alpha.as_deref(), width, height, nclx, exif).map_err(js_error)
+    {
+        use crate::encode::{Nclx, WebCodecsColorSpace, parse_sequence_header, strip_temporal_delimiters};
+        let nclx = match color_space_json {
+            Some(json) => {
+                let cs: WebCodecsColorSpace = crate::error::parse_options(&json).map_err(|(_, e)| {
+                    js_error(Error::option("colorSpace", format!("must be a VideoColorSpaceInit: {e}")))
+                })?;
+                let seq = strip_temporal_delimiters(color).and_then(|c| parse_sequence_header(&c)).map_err(js_error)?;
+                Some(Nclx::from_web_codecs(&cs, &seq).map_err(js_error)?)
+            }
+            None => None,
+        };
+        crate::encode::avif_from_av1(color, alpha.as_deref(), width, height, nclx, exif).map_err(js_error)
+    }
 }
 
 /// Test hook: traps the instance the way a decoder bug would, so the JS layer's
