@@ -32,7 +32,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fmt, kb, median, mkdir, table } from './quality/util.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -83,7 +83,9 @@ if (!existsSync(path.join(ROOT, 'pkg', 'index.js'))) {
 }
 
 const { default: sharp } = await import('sharp');
-const { optimize, Pool } = await import('../pkg/index.js');
+// MEDIASLIM_PKG=<dir>: the Node tools run another build of the package (A/B of encoder builds).
+const PKG = process.env.MEDIASLIM_PKG ? pathToFileURL(path.resolve(process.env.MEDIASLIM_PKG) + '/') : new URL('../pkg/', import.meta.url);
+const { optimize, Pool } = await import(new URL('index.js', PKG).href);
 sharp.concurrency(1);
 sharp.cache(false);
 
