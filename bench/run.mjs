@@ -6,15 +6,16 @@
 //
 //   npm run bench                      # builds pkg/ first, then runs this file
 //   node bench/run.mjs [--quick] [--reps N] [--photos N] [--avif N] [--png N]
-//                      [--no-native] [--no-score]
+//                      [--no-native] [--no-score] [--no-pool]
 //
 // Everything runs one job at a time on one thread per tool (sharp.concurrency(1), the
 // single-threaded jSquash builds, our wasm without threads); only the SSIMULACRA2 scoring
-// after the timings uses both cores. Results: bench/out/bench.json, bench/out/bench.md and
+// after the timings uses both cores. Then the pool's throughput on both cores (bench/pool.mjs,
+// run as a child: 1 worker vs 2, and sharp). Results: bench/out/bench.json, bench/out/bench.md and
 // bench/out/bench.svg.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +30,7 @@ const WIDTH = 1600;
 // Arguments
 
 function parseArgs(argv) {
-  const a = { reps: 3, photos: 0, avif: 10, png: 6, native: true, score: true, quick: false };
+  const a = { reps: 3, photos: 0, avif: 10, png: 6, native: true, score: true, pool: true, quick: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const num = () => {
@@ -44,8 +45,9 @@ function parseArgs(argv) {
     else if (k === '--png') a.png = num();
     else if (k === '--no-native') a.native = false;
     else if (k === '--no-score') a.score = false;
+    else if (k === '--no-pool') a.pool = false;
     else if (k === '-h' || k === '--help') {
-      console.log('usage: node bench/run.mjs [--quick] [--reps N] [--photos N (0 = all)] [--avif N] [--png N] [--no-native] [--no-score]');
+      console.log('usage: node bench/run.mjs [--quick] [--reps N] [--photos N (0 = all)] [--avif N] [--png N] [--no-native] [--no-score] [--no-pool]');
       process.exit(0);
     } else throw new Error(`unknown argument ${k} (try --help)`);
   }
@@ -675,6 +677,15 @@ function report(data) {
       ),
     );
   }
+  if (data.pool) {
+    const { photos, outputs, seconds, speedup, oursOverSharp } = data.pool;
+    p();
+    p(`## Pool throughput (bench/pool.mjs: ${photos} photos -> ${outputs} outputs, 1600 px, both cores)`);
+    p();
+    p(table(['run', 'seconds', 'images/s'], [['mediaslim, 1 worker', seconds.one], ['mediaslim, 2 workers', seconds.two], ['sharp, default concurrency', seconds.sharp]].map(([name, s]) => [name, fmt(s, 1), fmt(photos / s, 2)])));
+    p();
+    p(`2 workers / 1 worker: ${fmt(speedup, 2)}x (goal >= 1.8x); ours (2 workers) / sharp throughput: ${fmt(oursOverSharp, 2)}x`);
+  }
   p();
   p('## Module sizes (what a web page downloads for the codec)');
   p();
@@ -787,8 +798,8 @@ const gz = (file) => {
 };
 const moduleSizes = [
   { name: 'mediaslim_probe_bg.wasm (ours: headers only; what probe() runs in the page)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_probe_bg.wasm')) },
-  { name: 'mediaslim_core_bg.wasm (ours: decode, resize, JPEG and WebP output; loaded first)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_core_bg.wasm')) },
-  { name: 'mediaslim_plus_bg.wasm (ours: the core plus PNG output and scoring; loaded when first needed)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_plus_bg.wasm')) },
+  { name: 'mediaslim_core_bg.wasm (ours: JPEG, PNG and WebP decoding, resize, JPEG and WebP output; loaded first)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_core_bg.wasm')) },
+  { name: 'mediaslim_plus_bg.wasm (ours: the core plus PNG output, scoring, GIF and BMP input, the AVIF container; loaded when first needed)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_plus_bg.wasm')) },
   { name: 'mediaslim_full_bg.wasm (ours: everything, also the AVIF encoder and video; loaded when first needed)', ...gz(path.join(ROOT, 'pkg', 'wasm', 'mediaslim_full_bg.wasm')) },
   { name: 'jSquash mozjpeg_dec.wasm', ...gz(jsq.files.jpegDec) },
   { name: 'jSquash mozjpeg_enc.wasm', ...gz(jsq.files.jpegEnc) },
@@ -804,6 +815,16 @@ moduleSizes.push({
   raw: sum(jsqModules.map((m) => m.raw)),
   gzip: sum(jsqModules.map((m) => m.gzip)),
 });
+
+// The pool on both cores, after the one-thread timings (a child process: its own workers).
+let pool;
+if (args.pool) {
+  const photos = args.quick ? ['--photos', '8', '--avif', '2'] : [];
+  rmSync(path.join(OUT, 'pool.json'), { force: true });
+  const run = spawnSync(process.execPath, [path.join(ROOT, 'bench', 'pool.mjs'), ...photos], { stdio: 'inherit' });
+  if (run.status !== 0) throw new Error(`bench/pool.mjs failed (exit ${run.status})`);
+  if (existsSync(path.join(OUT, 'pool.json'))) pool = JSON.parse(readFileSync(path.join(OUT, 'pool.json'), 'utf8'));
+}
 
 const data = {
   date: new Date().toISOString(),
@@ -828,6 +849,7 @@ const data = {
   formats,
   resizeAgreement,
   moduleSizes,
+  pool,
   seconds: (performance.now() - started) / 1e3,
 };
 const md = report(data) + `\n\n(bench ran for ${fmt(data.seconds)} s)\n`;
