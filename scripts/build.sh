@@ -29,13 +29,9 @@ optimize_wasm() { # wasm-opt only when the module changed (it takes ~30 s; resul
 }
 
 build_libaom() { # libaom for wasm32 with CMake, once per source version and settings (~1 min on 2 cores)
-  local out=target/libaom-wasm32 work=target/libaom-wasm32-build src key
-  cargo fetch --quiet --target wasm32-unknown-unknown
-  src=$(cargo metadata --format-version 1 --filter-platform wasm32-unknown-unknown | node -e '
-    const m = JSON.parse(require("fs").readFileSync(0, "utf8"));
-    const p = m.packages.find((p) => p.name === "libaom-sys");
-    if (!p) process.exit(1);
-    console.log(require("path").join(require("path").dirname(p.manifest_path), "vendor"));')
+  # Sources: libaom 3.12.1, fetched by scripts/setup.sh (the libaom-sys crate vendors 3.11).
+  local out=target/libaom-wasm32 work=target/libaom-wasm32-build src=$PWD/target/aom-3.12.1 key
+  [ -f "$src/aom/aomcx.h" ] || { say "libaom sources missing in $src: run scripts/setup.sh"; exit 1; }
   # Encoder only, 8-bit only (src/encode/avif.rs feeds it 8-bit samples), generic C, one thread,
   # no file I/O. -O2: the full module 0.1 MB gzip smaller than at -O3 and encodes as fast; -Os
   # saved 0.18 MB more but encoded ~10% slower. Without -msimd128 (clang's auto-vectorising)

@@ -102,12 +102,15 @@ pub(super) fn cpu_used(effort: u8) -> u8 {
 
 /// libaom's constant-quality level (0-63) for a 1-100 `quality`, fitted so that a quality
 /// gives about the SSIMULACRA2 it gave with rav1e (our encoder before libaom), which the
-/// WebCodecs path is calibrated to as well: median scores of 4 corpus photos at 1600 px
-/// (bench:avif), rav1e 54.5 / 66.0 / 73.6 / 83.6 at quality 50 / 65 / 80 / 88, met by libaom
-/// (tune SSIM, 4:2:0 below 90) at about cq 36.5 / 30 / 22.5 / 13.5. Linear in between.
+/// WebCodecs path is calibrated to as well. First fitted for libaom 3.11 with tune=ssim (cq
+/// 46 / 36.5 / 30 / 22.5 / 13.5 / 6 at quality 25 / 50 / 65 / 80 / 88 / 95), then refitted
+/// for 3.12's tune=iq, which gives more quality per cq: the cq at which tune=iq reaches the
+/// median scores 3.11 reached there (26.7 / 50.3 / 63.8 / 72.7 / 80.4 / 88.6; 4 corpus photos
+/// at 1600 px, effort 4, 4:2:0 below quality 90, scored from the encoder's reconstruction).
+/// Linear in between.
 pub(super) fn cq_level(quality: f32) -> u8 {
     const POINTS: [(f32, f32); 8] =
-        [(0.0, 63.0), (25.0, 46.0), (50.0, 36.5), (65.0, 30.0), (80.0, 22.5), (88.0, 13.5), (95.0, 6.0), (100.0, 0.0)];
+        [(0.0, 63.0), (25.0, 50.0), (50.0, 42.0), (65.0, 35.0), (80.0, 30.0), (88.0, 19.5), (95.0, 8.0), (100.0, 0.0)];
     let q = quality.clamp(0.0, 100.0);
     let mut level = 0.0;
     for pair in POINTS.windows(2) {
