@@ -478,8 +478,9 @@ function report({ runs, fullRuns, tools, at1600, full, env, seconds }) {
     p(table(['photo', ...keys], at1600.map((src) => [`${src.stem} ${src.width}x${src.height}`, ...keys.map((k) => (per[k][src.stem] ? `${kb(per[k][src.stem].bytes)} KB, ${fmt(per[k][src.stem].ms)} ms` : 'n/a'))])));
     p();
     const ratioRows = [];
-    for (const ours of ['ours-wasm', 'ours-webcodecs'].filter((k) => keys.includes(k))) {
-      for (const peer of keys.filter((k) => k !== ours)) {
+    // Each of our variants (also --matched's ours-wasm-e6*) against every other tool.
+    for (const ours of keys.filter((k) => k.startsWith('ours-'))) {
+      for (const peer of keys.filter((k) => k !== ours && !(k.startsWith('ours-') && keys.indexOf(k) < keys.indexOf(ours)))) {
         const common = photos.filter((s) => per[ours][s] && per[peer][s]);
         if (!common.length) continue;
         ratioRows.push([
