@@ -29,8 +29,9 @@ optimize_wasm() { # wasm-opt only when the module changed (it takes ~30 s; resul
 }
 
 build_libaom() { # libaom for wasm32 with CMake, once per source version and settings (~1 min on 2 cores)
-  # Sources: libaom 3.12.1, fetched by scripts/setup.sh (the libaom-sys crate vendors 3.11).
-  local out=target/libaom-wasm32 work=target/libaom-wasm32-build src=$PWD/target/aom-3.12.1 key
+  # Sources: the release in scripts/libaom.sh, fetched by scripts/setup.sh.
+  . scripts/libaom.sh
+  local out=target/libaom-wasm32 work=target/libaom-wasm32-build src=$PWD/$AOM_SRC key
   [ -f "$src/aom/aomcx.h" ] || { say "libaom sources missing in $src: run scripts/setup.sh"; exit 1; }
   # Encoder only, 8-bit only (src/encode/avif.rs feeds it 8-bit samples), generic C, one thread,
   # no file I/O. -O2: the full module 0.1 MB gzip smaller than at -O3 and encodes as fast; -Os

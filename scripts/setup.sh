@@ -73,20 +73,17 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# 4. libaom 3.12.1 sources (BSD-2-Clause) for the wasm AVIF encoder: its `tune=iq` (new in 3.12)
-# needs 8-21% fewer bytes than 3.11's tune=ssim at equal SSIMULACRA2, and no crate vendors a
-# 3.12. They come from the Debian archive this machine's apt already uses (Debian's
-# orig tarball is the upstream release), checked against a pinned hash.
-AOM_VERSION=3.12.1
-AOM_SHA256=40c929a41b2a59c24319a699c358351422829b3ae646de31b18cbabed0191962
-aom_src=target/aom-$AOM_VERSION
-if [ ! -f "$aom_src/aom/aomcx.h" ]; then
+# 4. libaom's sources (BSD-2-Clause; version and hash in scripts/libaom.sh) for the wasm AVIF
+# encoder: 3.12's `tune=iq` needs 8-21% fewer bytes than 3.11's tune=ssim at equal SSIMULACRA2.
+# They come from the Debian archive this machine's apt already uses.
+. scripts/libaom.sh
+if [ ! -f "$AOM_SRC/aom/aomcx.h" ]; then
   # deb822 `URIs:` lines, then one-line `deb URL ...` entries; not the security archive.
   mirror=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
     awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }
          $1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; break } }' | grep -v security | head -n 1 || true)
   if [ -z "$mirror" ]; then
-    say "no Debian archive in this machine's apt sources: put libaom $AOM_VERSION's sources in $aom_src"; exit 1
+    say "no Debian archive in this machine's apt sources: put libaom $AOM_VERSION's sources in $AOM_SRC"; exit 1
   fi
   say "fetching libaom $AOM_VERSION sources (once)"
   mkdir -p target
@@ -95,8 +92,8 @@ if [ ! -f "$aom_src/aom/aomcx.h" ]; then
   if [ "$(sha256sum "$tarball.part" | cut -d' ' -f1)" != "$AOM_SHA256" ]; then
     rm -f "$tarball.part"; say "libaom $AOM_VERSION sources: wrong SHA-256"; exit 1
   fi
-  rm -rf "$aom_src" "$aom_src.part" && mkdir -p "$aom_src.part"
-  tar -xzf "$tarball.part" -C "$aom_src.part" --strip-components=1
-  mv "$aom_src.part" "$aom_src" && rm -f "$tarball.part"
+  rm -rf "$AOM_SRC" "$AOM_SRC.part" && mkdir -p "$AOM_SRC.part"
+  tar -xzf "$tarball.part" -C "$AOM_SRC.part" --strip-components=1
+  mv "$AOM_SRC.part" "$AOM_SRC" && rm -f "$tarball.part"
 fi
 say "ready"
