@@ -32,8 +32,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { fmt, kb, median, mkdir, table } from './quality/util.mjs';
+import { fileURLToPath } from 'node:url';
+import { fmt, kb, median, mkdir, packageUrl, table } from './quality/util.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CORPUS = fileURLToPath(new URL('../../shared/corpus/photos', import.meta.url));
@@ -84,7 +84,7 @@ if (!existsSync(path.join(ROOT, 'pkg', 'index.js'))) {
 
 const { default: sharp } = await import('sharp');
 // MEDIASLIM_PKG=<dir>: the Node tools run another build of the package (A/B of encoder builds).
-const PKG = process.env.MEDIASLIM_PKG ? pathToFileURL(path.resolve(process.env.MEDIASLIM_PKG) + '/') : new URL('../pkg/', import.meta.url);
+const PKG = packageUrl();
 const { optimize, Pool } = await import(new URL('index.js', PKG).href);
 sharp.concurrency(1);
 sharp.cache(false);
@@ -478,9 +478,11 @@ function report({ runs, fullRuns, tools, at1600, full, env, seconds }) {
     p(table(['photo', ...keys], at1600.map((src) => [`${src.stem} ${src.width}x${src.height}`, ...keys.map((k) => (per[k][src.stem] ? `${kb(per[k][src.stem].bytes)} KB, ${fmt(per[k][src.stem].ms)} ms` : 'n/a'))])));
     p();
     const ratioRows = [];
-    // Each of our variants (also --matched's ours-wasm-e6*) against every other tool.
-    for (const ours of keys.filter((k) => k.startsWith('ours-'))) {
-      for (const peer of keys.filter((k) => k !== ours && !(k.startsWith('ours-') && keys.indexOf(k) < keys.indexOf(ours)))) {
+    // Each of our variants (also --matched's ours-wasm-e6*) against every tool after it (the
+    // peers follow ours in TOOLS), so two of ours are compared once.
+    for (const [i, ours] of keys.entries()) {
+      if (!ours.startsWith('ours-')) continue;
+      for (const peer of keys.slice(i + 1)) {
         const common = photos.filter((s) => per[ours][s] && per[peer][s]);
         if (!common.length) continue;
         ratioRows.push([

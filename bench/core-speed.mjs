@@ -8,8 +8,9 @@
 //   node bench/core-speed.mjs [--reps N] [--photos N]
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
+import { packageUrl } from './quality/util.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CORPUS = fileURLToPath(new URL('../../shared/corpus/photos', import.meta.url));
@@ -24,7 +25,7 @@ if (!existsSync(CORPUS)) {
   process.exit(0);
 }
 const { default: sharp } = await import('sharp');
-const PKG = process.env.MEDIASLIM_PKG ? pathToFileURL(path.resolve(process.env.MEDIASLIM_PKG) + '/') : new URL('../pkg/', import.meta.url);
+const PKG = packageUrl();
 const { optimize, Pool } = await import(new URL('index.js', PKG).href);
 const pool = new Pool({ size: 1 });
 

@@ -2,6 +2,7 @@
 // a JSON result cache and a concurrency limiter.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export const sum = (v) => v.reduce((a, b) => a + b, 0);
 export const mean = (v) => (v.length ? sum(v) / v.length : NaN);
@@ -19,6 +20,9 @@ export const fmt = (v, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 export const kb = (b) => fmt(b / 1024, 1);
 export const pct = (r) => (Number.isFinite(r) ? `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%` : 'n/a');
 export const mkdir = (d) => (mkdirSync(d, { recursive: true }), d);
+// The package a bench runs: pkg/, or MEDIASLIM_PKG=<dir> (another build, for A/B runs).
+export const packageUrl = () =>
+  process.env.MEDIASLIM_PKG ? pathToFileURL(path.resolve(process.env.MEDIASLIM_PKG) + '/') : new URL('../../pkg/', import.meta.url);
 
 export function table(head, rows, align) {
   const al = align ?? head.map((_, i) => (i === 0 ? 'l' : 'r'));
