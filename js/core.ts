@@ -99,6 +99,9 @@ export function notBuilt(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'NOT_BUILT';
 }
 
+/** The cargo features of the plus module (scripts/build.sh); the full module has all. */
+const PLUS_FEATURES = new Set(['png-encode', 'score', 'gif-bmp', 'avif-container']);
+
 /**
  * The module that has what a NOT_BUILT error names in its `feature` (the cargo feature):
  * `plus` holds PNG output, scoring, GIF and BMP pixels and the AVIF container; `full`
@@ -108,7 +111,6 @@ export function flavorWith(err: unknown): Flavor {
   const feature = (err as { feature?: unknown }).feature;
   return typeof feature === 'string' && PLUS_FEATURES.has(feature) ? 'plus' : 'full';
 }
-const PLUS_FEATURES = new Set(['png-encode', 'score', 'gif-bmp', 'avif-container']);
 
 /**
  * Runs `fn` against a module, mapping core errors and traps to MediaslimError. What a
